@@ -1,0 +1,36 @@
+# Two commands on a fresh machine: `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+KERNEL := sla-analytics
+
+TERMS  := data/samples/contract.yaml
+DATA   := data/samples
+LATEST := 2026-12
+
+.PHONY: setup demo test samples clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "SLA analytics (sla_lib)" > /dev/null
+	touch $(STAMP)
+
+# Regenerate the sample data set (deterministic; the committed CSVs are its output).
+samples: setup
+	$(BIN)/sla generate --out $(DATA) --seed 20260101
+
+demo: setup
+	$(BIN)/sla generate --out $(DATA) --seed 20260101 --check
+	$(BIN)/sla validate --terms $(TERMS) --data $(DATA)
+	$(BIN)/sla fees --terms $(TERMS) --data $(DATA) --month $(LATEST) --as-of 2027-02-28 --format table
+
+test: setup
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -1,0 +1,308 @@
+"""The terms file (spec section 8): every blank of the contract template, typed and validated.
+
+Numbers in the YAML are read as ``Decimal`` straight from their text (never through a
+binary float), so ``late_payment_daily_pct: 0.05`` is exactly 0.05.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from .errors import TermsError, TermsErrors
+
+CHANNELS = ("phone", "email", "chat")
+
+
+def _no_bool(value):
+    # YAML `yes`/`true` would otherwise pass as 1 for a number.
+    if isinstance(value, bool):
+        raise ValueError("expected a number, got a boolean")
+    return value
+
+
+def _to_decimal(value):
+    value = _no_bool(value)
+    if isinstance(value, float):  # only reachable when built from Python, not from YAML
+        return Decimal(str(value))
+    return value
+
+
+Pct = Annotated[Decimal, BeforeValidator(_to_decimal), Field(ge=0, le=100)]
+NonNegDecimal = Annotated[Decimal, BeforeValidator(_to_decimal), Field(ge=0)]
+Money = Annotated[Decimal, BeforeValidator(_to_decimal), Field(ge=0, decimal_places=2)]
+Days = Annotated[int, BeforeValidator(_no_bool), Field(ge=0, strict=False)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class Contract(_Section):
+    id: str
+    party_a: str
+    party_b: str
+    timezone: str = "Asia/Shanghai"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class Term(_Section):
+    """C7: the service term and its auto-renewal."""
+
+    start: dt.date
+    end: dt.date
+    auto_renewal_check_days: Days
+    objection_notice_days: Days
+    renewal_months: Annotated[int, Field(ge=1)]
+
+    @model_validator(mode="after")
+    def _end_after_start(self):
+        if self.end < self.start:
+            raise ValueError("term.end is before term.start")
+        return self
+
+
+def _parse_clock(value) -> int:
+    """'09:00' -> minutes after midnight; '24:00' allowed (end of day)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads an unquoted 09:00 as sexagesimal 540; accept it as minutes
+        value = f"{value // 60:02d}:{value % 60:02d}"
+    if not isinstance(value, str):
+        raise ValueError(f"expected a time like '09:00', got {value!r}")
+    try:
+        hours, minutes = value.strip().split(":")
+        h, m = int(hours), int(minutes)
+    except ValueError as exc:
+        raise ValueError(f"expected a time like '09:00', got {value!r}") from exc
+    if not (0 <= m < 60 and (0 <= h < 24 or (h == 24 and m == 0))):
+        raise ValueError(f"not a time of day: {value!r}")
+    return h * 60 + m
+
+
+class ServiceHours(_Section):
+    """C8: service days and the daily interval [open, close)."""
+
+    days: Literal["workdays", "all"]
+    open: Annotated[int, BeforeValidator(_parse_clock)]
+    close: Annotated[int, BeforeValidator(_parse_clock)]
+
+    @model_validator(mode="after")
+    def _close_after_open(self):
+        if self.close <= self.open:
+            raise ValueError("service_hours.close must be after service_hours.open")
+        return self
+
+    @property
+    def minutes_per_day(self) -> int:
+        return self.close - self.open
+
+
+class CalendarOverrides(_Section):
+    """Dates the calendar package lacks or gets wrong (spec section 2)."""
+
+    holidays: list[dt.date] = []
+    workdays: list[dt.date] = []
+
+    @model_validator(mode="after")
+    def _disjoint(self):
+        both = sorted(set(self.holidays) & set(self.workdays))
+        if both:
+            raise ValueError(f"dates listed both as holiday and as workday: {both}")
+        return self
+
+
+ResponseMinutes = Annotated[NonNegDecimal, Field(gt=0)]
+
+
+class Standards(_Section):
+    consultation_response_minutes: ResponseMinutes | dict[Literal["phone", "email", "chat"], ResponseMinutes]
+    complaint_contact_hours: Annotated[NonNegDecimal, Field(gt=0)]
+    complaint_contact_clock: Literal["calendar", "service"] = "calendar"
+    complaint_solution_workdays: Annotated[int, Field(ge=1)]
+    followup_coverage_pct: Pct
+    satisfied_min_score: Annotated[int, Field(ge=1, le=5)]
+
+    @field_validator("consultation_response_minutes")
+    @classmethod
+    def _every_channel(cls, value):
+        if isinstance(value, dict):
+            missing = [c for c in CHANNELS if c not in value]
+            if missing:
+                raise ValueError(f"per-channel limits must name every channel; missing {missing}")
+        return value
+
+    def response_limit_minutes(self, channel: str) -> Decimal:
+        limit = self.consultation_response_minutes
+        return limit[channel] if isinstance(limit, dict) else limit
+
+
+class Targets(_Section):
+    """C9–C11: the fee KPIs' targets in percent."""
+
+    consultation_resolution_pct: Pct
+    complaint_satisfaction_pct: Pct
+    followup_satisfaction_pct: Pct
+
+
+class Fees(_Section):
+    """C12–C16."""
+
+    monthly_base_fee: Money
+    bonus_pct: Pct
+    penalty_step_pct: Annotated[Pct, Field(gt=0)]
+    penalty_per_step_pct: Pct
+    penalty_rounding: Literal["ceil", "floor", "prorata"] = "ceil"
+    penalty_cap_pct: Pct = Decimal(100)
+    payment_workdays: Days
+    invoice_workdays: Days
+
+
+class Liability(_Section):
+    """C17–C20."""
+
+    late_payment_daily_pct: Pct
+    termination_overdue_days: Days
+    repeated_failure_months: Annotated[int, Field(ge=1)]
+    breach_penalty_pct: Pct
+    total_contract_amount: Money | None = None
+    confidentiality_penalty: Money
+
+
+class Terms(_Section):
+    contract: Contract
+    term: Term
+    service_hours: ServiceHours
+    calendar_overrides: CalendarOverrides = CalendarOverrides()
+    standards: Standards
+    targets: Targets
+    na_counts_as: Literal["met", "missed"] = "met"
+    fees: Fees
+    liability: Liability
+    # Set by load_terms; not a key of the file.
+    source: str | None = Field(default=None, exclude=True)
+    sha256: str | None = Field(default=None, exclude=True)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.contract.timezone)
+
+    @property
+    def term_months(self) -> list[str]:
+        """The months of the term, 'YYYY-MM'."""
+        months = []
+        y, m = self.term.start.year, self.term.start.month
+        while (y, m) <= (self.term.end.year, self.term.end.month):
+            months.append(f"{y:04d}-{m:02d}")
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return months
+
+    def total_contract_amount(self) -> Decimal:
+        """C19: the stated amount, else base fee × months of the term."""
+        if self.liability.total_contract_amount is not None:
+            return self.liability.total_contract_amount
+        return self.fees.monthly_base_fee * len(self.term_months)
+
+    def with_changes(self, changes: dict[str, object]) -> "Terms":
+        """A copy with dotted keys replaced (``{"fees.bonus_pct": 3}``), validated again."""
+        data = self.model_dump(mode="python")
+        for dotted, value in changes.items():
+            node = data
+            parts = dotted.split(".")
+            for part in parts[:-1]:
+                if not isinstance(node, dict) or part not in node:
+                    raise TermsError("<changes>", dotted, "no such key in the terms")
+                node = node[part]
+            if not isinstance(node, dict) or parts[-1] not in node:
+                raise TermsError("<changes>", dotted, "no such key in the terms")
+            node[parts[-1]] = value
+        return terms_from_mapping(data, source="<changes>")
+
+
+class _DecimalLoader(yaml.SafeLoader):
+    """SafeLoader that reads YAML floats as Decimal from their text."""
+
+
+def _construct_decimal(loader, node):
+    text = loader.construct_scalar(node).replace("_", "")
+    lowered = text.lower()
+    if lowered in (".inf", "+.inf", "-.inf", ".nan"):
+        raise yaml.constructor.ConstructorError(None, None, f"{text} is not a usable number", node.start_mark)
+    return Decimal(text)
+
+
+_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+
+
+def _dotted(loc: tuple) -> str:
+    # pydantic puts union member / validator names in loc; keep only the real keys
+    parts = [str(p) for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))]
+    return ".".join(parts)
+
+
+def terms_from_mapping(data, source: str = "<terms>") -> Terms:
+    if not isinstance(data, dict):
+        raise TermsError(source, "<file>", "the terms file must be a YAML mapping of sections")
+    try:
+        return Terms.model_validate(data)
+    except ValidationError as exc:
+        errors = []
+        seen = set()
+        for err in exc.errors():
+            key = _dotted(err["loc"]) or "<file>"
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key (check the spelling against the spec's section 8)"
+            elif err["type"] == "missing":
+                msg = "missing key (it has no default)"
+            else:
+                msg = err["msg"]
+                if "input" in err and not isinstance(err["input"], dict):
+                    msg += f" (got {err['input']!r})"
+            if (key, msg) not in seen:
+                seen.add((key, msg))
+                errors.append(TermsError(source, key, msg))
+        if len(errors) == 1:
+            raise errors[0] from None
+        raise TermsErrors(errors) from None
+
+
+def load_terms(path) -> Terms:
+    """Read and validate a terms file; every problem names the file and the dotted key."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise TermsError(path, "<file>", f"cannot read the terms file: {exc.strerror}") from None
+    try:
+        data = yaml.load(raw.decode("utf-8-sig"), Loader=_DecimalLoader)
+    except UnicodeDecodeError:
+        raise TermsError(path, "<file>", "the terms file is not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise TermsError(path, "<file>", f"not valid YAML: {where}{problem}") from None
+    terms = terms_from_mapping(data, source=str(path))
+    return terms.model_copy(update={"source": str(path), "sha256": hashlib.sha256(raw).hexdigest()})
