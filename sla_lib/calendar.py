@@ -1,0 +1,196 @@
+"""PRC working days, service time (C8) and working-day deadlines (spec section 2).
+
+Working days come from chinese-calendar (statutory holidays and adjusted working weekends,
+调休上班) with the terms file's ``calendar_overrides`` applied on top. A year the package
+does not cover is usable only when the overrides list dates in it; then Monday–Friday are
+working days except the listed holidays, plus the listed working days.
+
+Everything here is vectorized over a per-day table: one boolean per calendar day and its
+running count of working days / service time, indexed by day number. No per-row loops.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import chinese_calendar
+import numpy as np
+import pandas as pd
+
+from .errors import CalendarCoverageError
+
+DAY_NS = 86_400 * 10**9
+MINUTE_NS = 60 * 10**9
+_EPOCH = dt.date(1970, 1, 1)
+
+
+def _package_covers(year: int) -> bool:
+    try:
+        chinese_calendar.is_workday(dt.date(year, 1, 1))
+        return True
+    except NotImplementedError:
+        return False
+
+
+def to_local_naive(values, tz: str | None = None) -> pd.Series:
+    """Timestamps as naive wall-clock time of the contract zone (``datetime64[ns]``)."""
+    s = pd.Series(values) if not isinstance(values, pd.Series) else values
+    if not isinstance(s.dtype, pd.DatetimeTZDtype) and s.dtype != "datetime64[ns]":
+        s = pd.to_datetime(s)
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        if tz is not None:
+            s = s.dt.tz_convert(tz)
+        s = s.dt.tz_localize(None)
+    return s.astype("datetime64[ns]")
+
+
+def day_numbers(values) -> np.ndarray:
+    """Days since 1970-01-01 of dates / local naive timestamps (int64; NaT -> min int)."""
+    arr = np.asarray(values)
+    if arr.dtype.kind == "O":
+        arr = pd.to_datetime(pd.Series(values)).to_numpy()
+    return arr.astype("datetime64[D]").astype(np.int64)
+
+
+class WorkCalendar:
+    """Which days are PRC working days (工作日)."""
+
+    def __init__(self, holidays=(), workdays=()):
+        self._holidays = frozenset(holidays)
+        self._workdays = frozenset(workdays)
+        self._override_years = {d.year for d in self._holidays | self._workdays}
+        self._first = 0  # day number of the table's first day
+        self._flags = np.zeros(0, dtype=bool)
+        self._years: list[int] = []
+
+    @classmethod
+    def from_terms(cls, terms) -> "WorkCalendar":
+        overrides = terms.calendar_overrides
+        return cls(overrides.holidays, overrides.workdays)
+
+    # -- the per-day table -------------------------------------------------------------
+    def year_flags(self, year: int) -> np.ndarray:
+        """One bool per day of ``year``: True on working days."""
+        days = [dt.date(year, 1, 1) + dt.timedelta(i) for i in range((dt.date(year + 1, 1, 1) - dt.date(year, 1, 1)).days)]
+        if _package_covers(year):
+            flags = np.array([chinese_calendar.is_workday(d) for d in days])
+        elif year in self._override_years:
+            flags = np.array([d.weekday() < 5 for d in days])
+        else:
+            raise CalendarCoverageError(year, self._supported_text())
+        for i, d in enumerate(days):
+            if d in self._holidays:
+                flags[i] = False
+            elif d in self._workdays:
+                flags[i] = True
+        return flags
+
+    @staticmethod
+    def _supported_text() -> str:
+        years = [y for y in range(2000, 2100) if _package_covers(y)]
+        return f" (chinese-calendar {chinese_calendar.__version__} covers {years[0]}–{years[-1]})" if years else ""
+
+    def _ensure_years(self, first_year: int, last_year: int) -> None:
+        if self._years and self._years[0] <= first_year and self._years[-1] >= last_year:
+            return
+        lo = min([first_year] + self._years[:1])
+        hi = max([last_year] + self._years[-1:])
+        years = list(range(lo, hi + 1))
+        self._flags = np.concatenate([self.year_flags(y) for y in years])
+        self._first = (dt.date(lo, 1, 1) - _EPOCH).days
+        self._years = years
+        self._count = np.cumsum(self._flags)  # working days up to and including each day
+
+    def _ensure_days(self, day_lo: int, day_hi: int) -> None:
+        lo = (_EPOCH + dt.timedelta(int(day_lo))).year
+        hi = (_EPOCH + dt.timedelta(int(day_hi))).year
+        self._ensure_years(lo, hi)
+
+    # -- queries -----------------------------------------------------------------------
+    def is_workday_days(self, days: np.ndarray) -> np.ndarray:
+        """Vectorized: day numbers (days since 1970-01-01) -> bool."""
+        days = np.asarray(days, dtype=np.int64)
+        if days.size == 0:
+            return np.zeros(0, dtype=bool)
+        self._ensure_days(days.min(), days.max())
+        return self._flags[days - self._first]
+
+    def is_workday(self, date: dt.date) -> bool:
+        return bool(self.is_workday_days(np.array([(date - _EPOCH).days]))[0])
+
+    def nth_workday_after_days(self, days: np.ndarray, n: int) -> np.ndarray:
+        """Vectorized civil-code rule: the day of the starting event is not counted; the
+        result is the N-th working day after it (N = 0: the day itself)."""
+        days = np.asarray(days, dtype=np.int64)
+        if n == 0 or days.size == 0:
+            return days.copy()
+        self._ensure_days(days.min(), days.max())
+        while True:
+            wanted = self._count[days - self._first] + n
+            pos = np.searchsorted(self._count, wanted, side="left")
+            if pos.max() < len(self._count):
+                return pos + self._first
+            self._ensure_years(self._years[0], self._years[-1] + 1)
+
+    def nth_workday_after(self, date: dt.date, n: int) -> dt.date:
+        day = self.nth_workday_after_days(np.array([(date - _EPOCH).days]), n)[0]
+        return _EPOCH + dt.timedelta(int(day))
+
+    def workdays_between(self, first: dt.date, last: dt.date) -> list[dt.date]:
+        """Working days in [first, last], for charts that mark them."""
+        lo, hi = (first - _EPOCH).days, (last - _EPOCH).days
+        days = np.arange(lo, hi + 1)
+        return [_EPOCH + dt.timedelta(int(d)) for d in days[self.is_workday_days(days)]]
+
+
+class ServiceCalendar:
+    """C8: service time is [open, close) on each service day (every day, or working days)."""
+
+    def __init__(self, service_hours, workcal: WorkCalendar | None = None, tz: str | None = None):
+        self.days = service_hours.days
+        self.open_ns = service_hours.open * MINUTE_NS
+        self.close_ns = service_hours.close * MINUTE_NS
+        self.workcal = workcal or WorkCalendar()
+        self.tz = tz
+
+    @classmethod
+    def from_terms(cls, terms, workcal: WorkCalendar | None = None) -> "ServiceCalendar":
+        return cls(terms.service_hours, workcal or WorkCalendar.from_terms(terms), terms.contract.timezone)
+
+    def _service_day_flags(self, lo: int, hi: int) -> np.ndarray:
+        days = np.arange(lo, hi + 1, dtype=np.int64)
+        if self.days == "all":
+            return np.ones(days.size, dtype=bool)
+        return self.workcal.is_workday_days(days)
+
+    def elapsed(self, start, end) -> pd.Series:
+        """Service time inside [start, end] for each pair (timedelta64[ns]; NaT where either
+        is missing). A start outside service time effectively starts at the next opening."""
+        t0 = to_local_naive(start, self.tz)
+        t1 = to_local_naive(end, self.tz)
+        index = t0.index
+        a = t0.to_numpy().view(np.int64)
+        b = t1.to_numpy().view(np.int64)
+        valid = ~(t0.isna().to_numpy() | t1.isna().to_numpy())
+        out = np.full(a.shape, np.iinfo(np.int64).min, dtype=np.int64)  # NaT
+        if valid.any():
+            av, bv = a[valid], b[valid]
+            da, db = av // DAY_NS, bv // DAY_NS
+            lo = int(min(da.min(), db.min()))
+            hi = int(max(da.max(), db.max()))
+            service = self._service_day_flags(lo, hi)
+            per_day = service.astype(np.int64) * (self.close_ns - self.open_ns)
+            before = np.concatenate(([0], np.cumsum(per_day)[:-1]))  # service ns before each day
+
+            def cumulative(t, d):
+                i = d - lo
+                into = np.clip(t - d * DAY_NS - self.open_ns, 0, self.close_ns - self.open_ns)
+                return before[i] + into * service[i]
+
+            out[valid] = cumulative(bv, db) - cumulative(av, da)
+        return pd.Series(out.view("timedelta64[ns]"), index=index)
+
+
+def elapsed_wall_clock(start, end, tz: str | None = None) -> pd.Series:
+    """Calendar (wall-clock) time between two timestamp columns (timedelta64[ns])."""
+    return to_local_naive(end, tz) - to_local_naive(start, tz)
