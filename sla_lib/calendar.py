@@ -194,3 +194,36 @@ class ServiceCalendar:
 def elapsed_wall_clock(start, end, tz: str | None = None) -> pd.Series:
     """Calendar (wall-clock) time between two timestamp columns (timedelta64[ns])."""
     return to_local_naive(end, tz) - to_local_naive(start, tz)
+
+
+# -- months ------------------------------------------------------------------------------
+
+def parse_month(month: str) -> np.datetime64:
+    """'2026-10' -> numpy month; anything else is a ValueError naming the text."""
+    try:
+        value = np.datetime64(month, "M")
+    except (ValueError, TypeError):
+        raise ValueError(f"not a month in YYYY-MM form: {month!r}") from None
+    if len(str(month)) != 7:
+        raise ValueError(f"not a month in YYYY-MM form: {month!r}")
+    return value
+
+
+def month_days(month: str) -> tuple[dt.date, dt.date]:
+    """First and last day of a 'YYYY-MM' month."""
+    m = parse_month(month)
+    first = m.astype("datetime64[D]").astype(dt.date)
+    last = ((m + 1).astype("datetime64[D]") - 1).astype(dt.date)
+    return first, last
+
+
+def month_of(values, tz: str | None = None) -> np.ndarray:
+    """The month (numpy datetime64[M]) of each local timestamp; NaT stays NaT."""
+    return to_local_naive(values, tz).to_numpy().astype("datetime64[M]")
+
+
+def months_between(first: str, last: str) -> list[str]:
+    start, end = parse_month(first), parse_month(last)
+    if end < start:
+        raise ValueError(f"month range ends before it starts: {first}:{last}")
+    return [str(m) for m in np.arange(start, end + 1)]

@@ -1,0 +1,421 @@
+"""The month's fee statement (spec section 4): C5, C12–C20, exact decimals.
+
+Each line item carries its clause id and its formula with the numbers filled in, so a
+finance reader can check it by hand: that list is the explanation trail of the reports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+
+import pandas as pd
+
+from .calendar import WorkCalendar, month_days, month_of, parse_month, to_local_naive
+from .exact import decimal_text, pct_text, to_fen, to_fraction
+from .kpis import FEE_KPIS, MonthKpis, month_kpis
+
+ZERO = Decimal("0.00")
+
+
+def _fmt_pct(value) -> str:
+    return decimal_text(Decimal(value)) if not isinstance(value, Fraction) else pct_text(value / 100, 4)
+
+
+def _frac_text(value: Fraction) -> str:
+    """Exact fraction for the trail: '2.5', or '7/3 (2.3333)' when not a short decimal."""
+    d = Decimal(value.numerator) / Decimal(value.denominator)
+    if to_fraction(d) == value and len(format(d.normalize(), "f")) <= 12:
+        return format(d.normalize(), "f")
+    return f"{value.numerator}/{value.denominator} ({d.quantize(Decimal('0.0001'))})"
+
+
+@dataclass(frozen=True)
+class LineItem:
+    """One amount of the statement with the clause it comes from and how it was computed."""
+
+    clause: str
+    key: str
+    amount: Decimal
+    explanation: str
+
+
+@dataclass(frozen=True)
+class PerformanceAdjustment:
+    """C13/C14: bonus or deductions for one month's fee KPI rates."""
+
+    bonus: Decimal
+    deductions: dict[str, Decimal]
+    total_deduction: Decimal
+    capped: bool
+    lines: tuple[LineItem, ...]
+
+
+def penalty_steps(shortfall_pct: Fraction, step_pct: Fraction, rounding: str) -> Fraction:
+    """C14: how many penalty steps a shortfall of ``shortfall_pct`` points is."""
+    exact = shortfall_pct / step_pct
+    if rounding == "ceil":
+        return Fraction(math.ceil(exact))
+    if rounding == "floor":
+        return Fraction(math.floor(exact))
+    if rounding == "prorata":
+        return exact
+    raise ValueError(f"unknown penalty_rounding {rounding!r}")
+
+
+def performance_adjustment(rates: dict[str, Fraction | None], terms) -> PerformanceAdjustment:
+    """C13 bonus / C14 deductions from the fee KPIs' exact rates (None = n/a).
+
+    An n/a KPI counts as met unless ``na_counts_as: missed``; then it is priced as a rate
+    of 0 (nothing measurable was delivered)."""
+    fees, targets = terms.fees, terms.targets
+    base = fees.monthly_base_fee
+    target_of = {
+        "consultation_resolution": targets.consultation_resolution_pct,
+        "complaint_satisfaction": targets.complaint_satisfaction_pct,
+        "followup_satisfaction": targets.followup_satisfaction_pct,
+    }
+    missed: dict[str, Fraction] = {}
+    for kpi in FEE_KPIS:
+        rate = rates.get(kpi)
+        target = to_fraction(target_of[kpi])
+        if rate is None:
+            if terms.na_counts_as == "missed":
+                missed[kpi] = Fraction(0)
+            continue
+        if rate * 100 < target:
+            missed[kpi] = rate * 100
+
+    if not missed:
+        bonus = to_fen(to_fraction(base) * to_fraction(fees.bonus_pct) / 100)
+        line = LineItem("C13", "bonus", bonus, f"C13 all fee KPIs met: {base} × {_fmt_pct(fees.bonus_pct)}% = {bonus}")
+        return PerformanceAdjustment(bonus, {}, ZERO, False, (line,))
+
+    lines = [LineItem("C13", "bonus", ZERO, f"C13 no bonus: missed {', '.join(missed)}")]
+    deductions: dict[str, Decimal] = {}
+    step = to_fraction(fees.penalty_step_pct)
+    per_step = to_fraction(fees.penalty_per_step_pct)
+    for kpi, rate_pct in missed.items():
+        target = to_fraction(target_of[kpi])
+        shortfall = target - rate_pct
+        steps = penalty_steps(shortfall, step, fees.penalty_rounding)
+        amount = to_fen(to_fraction(base) * steps * per_step / 100)
+        deductions[kpi] = amount
+        how = {"ceil": "ceil", "floor": "floor", "prorata": "prorata"}[fees.penalty_rounding]
+        lines.append(
+            LineItem(
+                "C14",
+                f"deduction.{kpi}",
+                amount,
+                f"C14 {kpi}: {how}(({_fmt_pct(target_of[kpi])} - {_frac_text(rate_pct)}) / {_fmt_pct(fees.penalty_step_pct)})"
+                f" = {_frac_text(steps)} steps × {_fmt_pct(fees.penalty_per_step_pct)}% × {base} = {amount}",
+            )
+        )
+    uncapped = sum(deductions.values(), ZERO)
+    cap = to_fen(to_fraction(base) * to_fraction(fees.penalty_cap_pct) / 100)
+    capped = uncapped > cap
+    total = cap if capped else uncapped
+    lines.append(
+        LineItem(
+            "C14",
+            "total_deduction",
+            total,
+            f"C14 total deduction: {' + '.join(str(v) for v in deductions.values())} = {uncapped}"
+            + (f", capped at {_fmt_pct(fees.penalty_cap_pct)}% × {base} = {cap}" if capped else f" (cap {cap} not reached)"),
+        )
+    )
+    return PerformanceAdjustment(ZERO, deductions, total, capped, tuple(lines))
+
+
+def payment_due_date(month: str, terms, workcal: WorkCalendar) -> dt.date:
+    """C15: Party A pays within N working days after the month ends: the N-th working day
+    after the month's last day."""
+    _, last = month_days(month)
+    return workcal.nth_workday_after(last, terms.fees.payment_workdays)
+
+
+def invoice_due_date(paid_on: dt.date, terms, workcal: WorkCalendar) -> dt.date:
+    """C16: Party B invoices within N working days after receiving a payment."""
+    return workcal.nth_workday_after(paid_on, terms.fees.invoice_workdays)
+
+
+@dataclass(frozen=True)
+class PaymentPart:
+    """A slice of the amount due, settled by one payment or still unpaid at the as-of date."""
+
+    payment_id: str | None  # None: still unpaid
+    date: dt.date
+    amount: Decimal
+    late_days: int
+
+
+def apply_payments(amount_due: Decimal, payments: pd.DataFrame, due: dt.date, as_of: dt.date) -> list[PaymentPart]:
+    """C17: payments (``payment_id``, ``paid_on``, ``amount``; in date order) applied to the
+    amount due; the remainder unpaid at ``as_of`` is one more part. Over-payment beyond the
+    amount due settles nothing and is not late."""
+    parts: list[PaymentPart] = []
+    remaining = amount_due
+    for row in payments.itertuples(index=False):  # a month has a handful of payments
+        if remaining <= 0:
+            break
+        part = min(row.amount, remaining)
+        parts.append(PaymentPart(str(row.payment_id), row.paid_on, part, max(0, (row.paid_on - due).days)))
+        remaining -= part
+    if remaining > 0:
+        parts.append(PaymentPart(None, as_of, remaining, max(0, (as_of - due).days)))
+    return parts
+
+
+def late_payment_damages(parts: list[PaymentPart], daily_pct: Decimal) -> Decimal:
+    """C17: Σ part × daily % × late days, rounded to the fen once, at the end."""
+    total = sum((to_fraction(p.amount) * to_fraction(daily_pct) / 100 * p.late_days for p in parts), Fraction(0))
+    return to_fen(total)
+
+
+@dataclass
+class FeeStatement:
+    """One month's settlement under the contract, with its explanation trail."""
+
+    month: str
+    as_of: dt.date
+    kpis: MonthKpis
+    base: Decimal
+    bonus: Decimal
+    deductions: dict[str, Decimal]
+    total_deduction: Decimal
+    deduction_capped: bool
+    onsite_visits: int
+    onsite_fees: Decimal
+    amount_due: Decimal
+    payment_due: dt.date
+    payments: pd.DataFrame
+    parts: list[PaymentPart]
+    paid: Decimal
+    late_days: int
+    late_damages: Decimal
+    termination_right: bool
+    invoice_due: list[dt.date]
+    invoices: pd.DataFrame
+    invoices_on_time: bool
+    failing_kpis: list[str]
+    failing_months_to_date: list[str]
+    breach_triggered: bool
+    breach_exposure: Decimal
+    confidentiality_exposure: Decimal
+    lines: list[LineItem] = field(default_factory=list)
+
+    @property
+    def balance(self) -> Decimal:
+        """paid − amount due: negative = under-payment, positive = over-payment."""
+        return self.paid - self.amount_due
+
+    @property
+    def explanation(self) -> list[str]:
+        return [line.explanation for line in self.lines]
+
+    def to_json(self) -> dict:
+        """The ``fees`` object of spec section 7 (stable keys; amounts as strings)."""
+        return {
+            "base": str(self.base),
+            "bonus": str(self.bonus),
+            "deductions": {k: str(v) for k, v in self.deductions.items()},
+            "total_deduction": str(self.total_deduction),
+            "onsite_fees": str(self.onsite_fees),
+            "amount_due": str(self.amount_due),
+            "payment_due": self.payment_due.isoformat(),
+            "paid": str(self.paid),
+            "balance": str(self.balance),
+            "late_days": self.late_days,
+            "late_damages": str(self.late_damages),
+            "termination_right": self.termination_right,
+            "invoice_due": [d.isoformat() for d in self.invoice_due],
+            "invoices_on_time": self.invoices_on_time,
+            "failing_kpis": list(self.failing_kpis),
+            "failing_months_to_date": list(self.failing_months_to_date),
+            "breach_penalty_triggered": self.breach_triggered,
+            "breach_exposure": str(self.breach_exposure),
+            "confidentiality_exposure": str(self.confidentiality_exposure),
+            "explanation": self.explanation,
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """The line items as a table: clause, item, amount (Decimal), formula."""
+        return pd.DataFrame(
+            [(l.clause, l.key, l.amount, l.explanation) for l in self.lines],
+            columns=["clause", "item", "amount", "explanation"],
+        )
+
+
+def _dated(frame: pd.DataFrame, column: str, tz: str) -> pd.Series:
+    return pd.Series(to_local_naive(frame[column], tz).dt.date, index=frame.index)
+
+
+def month_payments(data, month: str, terms, as_of: dt.date) -> pd.DataFrame:
+    """The month's payments known at ``as_of``, in date order, with ``paid_on`` dates."""
+    payments = data["payments"]
+    rows = payments[payments["service_month"] == month].copy()
+    rows["paid_on"] = _dated(rows, "paid_at", terms.contract.timezone)
+    rows = rows[rows["paid_on"] <= as_of]
+    return rows.sort_values(["paid_on", "payment_id"], kind="stable")
+
+
+def month_invoices(data, month: str, terms, as_of: dt.date) -> pd.DataFrame:
+    invoices = data["invoices"]
+    rows = invoices[invoices["service_month"] == month].copy()
+    rows["issued_on"] = _dated(rows, "issued_at", terms.contract.timezone)
+    rows = rows[rows["issued_on"] <= as_of]
+    return rows.sort_values(["issued_on", "invoice_id"], kind="stable")
+
+
+def invoice_status(payments: pd.DataFrame, invoices: pd.DataFrame, terms, workcal: WorkCalendar, as_of: dt.date):
+    """C16: invoice due date per payment (payment order) and whether every payment has its
+    invoice on time. Invoices are matched to payments in date order; a payment still waiting
+    for its invoice is late only once its due date has passed at ``as_of``."""
+    due = [invoice_due_date(d, terms, workcal) for d in payments["paid_on"]]
+    issued = list(invoices["issued_on"])
+    on_time = True
+    for i, d in enumerate(due):
+        if i < len(issued):
+            on_time &= issued[i] <= d
+        else:
+            on_time &= as_of <= d
+    return due, on_time
+
+
+def failing_months(data, terms, up_to: str, workcal: WorkCalendar, known: MonthKpis | None = None) -> list[str]:
+    """C19: months of the term up to ``up_to`` in which some fee KPI was missed."""
+    out = []
+    for m in terms.term_months:
+        if parse_month(m) > parse_month(up_to):
+            break
+        k = known if known is not None and known.month == m else month_kpis(data, terms, m, workcal)
+        if k.failing_fee_kpis:
+            out.append(m)
+    return out
+
+
+def month_fee_statement(data, terms, month: str, as_of: dt.date | None = None, workcal: WorkCalendar | None = None) -> FeeStatement:
+    """C12–C20 for ``month``: base, bonus or deductions, on-site fees, amount due, payment due
+    date, payments applied in date order, late damages at ``as_of`` (default: today in the
+    contract's zone), termination right, invoice deadlines, C19/C20 exposure."""
+    workcal = workcal or WorkCalendar.from_terms(terms)
+    tz = terms.contract.timezone
+    if as_of is None:
+        as_of = pd.Timestamp.now(tz=tz).date()
+    kpis = month_kpis(data, terms, month, workcal)
+    fees, liability = terms.fees, terms.liability
+    base = fees.monthly_base_fee
+
+    lines = [LineItem("C12", "base", base, f"C12 monthly base fee = {base}")]
+    adjustment = performance_adjustment({k: kpis[k].rate for k in FEE_KPIS}, terms)
+    lines.extend(adjustment.lines)
+
+    visits = data["onsite_visits"]
+    visits = visits[month_of(visits["visited_at"], tz) == parse_month(month)]
+    onsite = sum(visits["fee"], ZERO)
+    if len(visits):
+        lines.append(LineItem("C5", "onsite_fees", onsite, f"C5 on-site visits (agreed separately): {len(visits)} visits = {onsite}"))
+
+    amount_due = base + adjustment.bonus - adjustment.total_deduction + onsite
+    lines.append(
+        LineItem(
+            "C12",
+            "amount_due",
+            amount_due,
+            f"amount due = {base} + {adjustment.bonus} - {adjustment.total_deduction}"
+            + (f" + {onsite}" if len(visits) else "")
+            + f" = {amount_due}",
+        )
+    )
+
+    due = payment_due_date(month, terms, workcal)
+    lines.append(LineItem("C15", "payment_due", ZERO, f"C15 payment due: {fees.payment_workdays} working days after {month_days(month)[1]} = {due}"))
+    payments = month_payments(data, month, terms, as_of)
+    paid = sum(payments["amount"], ZERO)
+    parts = apply_payments(amount_due, payments, due, as_of)
+    damages = late_payment_damages(parts, liability.late_payment_daily_pct)
+    late_days = max((p.late_days for p in parts), default=0)
+    for p in parts:
+        who = f"payment {p.payment_id} on {p.date}" if p.payment_id else f"unpaid at {p.date}"
+        lines.append(
+            LineItem(
+                "C17",
+                "late_part",
+                to_fen(to_fraction(p.amount) * to_fraction(liability.late_payment_daily_pct) / 100 * p.late_days),
+                f"C17 {who}: {p.amount} × {_fmt_pct(liability.late_payment_daily_pct)}% × {p.late_days} days late",
+            )
+        )
+    lines.append(LineItem("C17", "late_damages", damages, f"C17 late-payment damages (rounded once) = {damages}"))
+    termination = any(p.late_days > liability.termination_overdue_days for p in parts)
+    lines.append(
+        LineItem(
+            "C18",
+            "termination_right",
+            ZERO,
+            f"C18 longest delay {late_days} days vs {liability.termination_overdue_days}: "
+            + ("Party B may terminate (and suspend service, 五(二))" if termination else "no termination right"),
+        )
+    )
+
+    invoices = month_invoices(data, month, terms, as_of)
+    invoice_due, invoices_on_time = invoice_status(payments, invoices, terms, workcal, as_of)
+    lines.append(
+        LineItem(
+            "C16",
+            "invoices",
+            ZERO,
+            f"C16 invoices due {', '.join(map(str, invoice_due)) or '(no payment yet)'}; issued "
+            f"{', '.join(map(str, invoices['issued_on'])) or 'none'}: " + ("on time" if invoices_on_time else "LATE"),
+        )
+    )
+
+    failing = failing_months(data, terms, month, workcal, kpis)
+    contract_total = terms.total_contract_amount()
+    exposure = to_fen(to_fraction(contract_total) * to_fraction(liability.breach_penalty_pct) / 100)
+    triggered = len(failing) >= liability.repeated_failure_months
+    lines.append(
+        LineItem(
+            "C19",
+            "breach_exposure",
+            exposure if triggered else ZERO,
+            f"C19 months failing a fee KPI to date: {len(failing)} ({', '.join(failing) or 'none'}) of "
+            f"{liability.repeated_failure_months} allowed; exposure {contract_total} × {_fmt_pct(liability.breach_penalty_pct)}% = {exposure}"
+            + (" (triggered)" if triggered else " (not triggered)"),
+        )
+    )
+    lines.append(
+        LineItem("C20", "confidentiality_exposure", liability.confidentiality_penalty, f"C20 fixed penalty for a confidentiality breach = {liability.confidentiality_penalty}")
+    )
+
+    return FeeStatement(
+        month=month,
+        as_of=as_of,
+        kpis=kpis,
+        base=base,
+        bonus=adjustment.bonus,
+        deductions=adjustment.deductions,
+        total_deduction=adjustment.total_deduction,
+        deduction_capped=adjustment.capped,
+        onsite_visits=int(len(visits)),
+        onsite_fees=onsite,
+        amount_due=amount_due,
+        payment_due=due,
+        payments=payments,
+        parts=parts,
+        paid=paid,
+        late_days=late_days,
+        late_damages=damages,
+        termination_right=termination,
+        invoice_due=invoice_due,
+        invoices=invoices,
+        invoices_on_time=invoices_on_time,
+        failing_kpis=kpis.failing_fee_kpis,
+        failing_months_to_date=failing,
+        breach_triggered=triggered,
+        breach_exposure=exposure,
+        confidentiality_exposure=liability.confidentiality_penalty,
+        lines=lines,
+    )

@@ -1,0 +1,351 @@
+"""Monthly KPIs (spec section 3): C1, C2, C3, C6, C9, C10, C11 and the C4 complaint statistics.
+
+Every rate is an exact ``Fraction`` of counts and is compared with its target exactly; each
+KPI keeps the ids of the records that missed it, so a reader can open the misses (C21).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+
+from .calendar import ServiceCalendar, WorkCalendar, day_numbers, elapsed_wall_clock, month_days, month_of, parse_month, to_local_naive
+from .exact import decimal_text, pct_text, to_fraction
+
+# kpi key -> (clause, source table, id column, the terms' target attribute or None)
+KPI_DEFINITIONS = {
+    "consultation_response": ("C1", "consultations", "consultation_id", None),
+    "consultation_resolution": ("C9", "consultations", "consultation_id", "targets.consultation_resolution_pct"),
+    "complaint_contact": ("C2", "complaints", "complaint_id", None),
+    "complaint_solution": ("C3", "complaints", "complaint_id", None),
+    "complaint_satisfaction": ("C10", "complaints", "complaint_id", "targets.complaint_satisfaction_pct"),
+    "followup_coverage": ("C6", "new_customers", "customer_id", "standards.followup_coverage_pct"),
+    "followup_satisfaction": ("C11", "followups", "followup_id", "targets.followup_satisfaction_pct"),
+}
+FEE_KPIS = ("consultation_resolution", "complaint_satisfaction", "followup_satisfaction")
+KPI_LABELS = {
+    "consultation_response": ("咨询响应及时率", "Consultation response in time"),
+    "consultation_resolution": ("咨询解决率", "Consultation resolution rate"),
+    "complaint_contact": ("投诉联系及时率", "Complaint contact in time"),
+    "complaint_solution": ("投诉初步方案及时率", "Complaint preliminary solution in time"),
+    "complaint_satisfaction": ("投诉处理满意度", "Complaint satisfaction"),
+    "followup_coverage": ("回访覆盖率", "Follow-up coverage"),
+    "followup_satisfaction": ("回访满意度", "Follow-up satisfaction"),
+}
+
+
+def _target(terms, dotted: str | None) -> Decimal | None:
+    if dotted is None:
+        return None
+    section, key = dotted.split(".")
+    return getattr(getattr(terms, section), key)
+
+
+@dataclass(frozen=True)
+class KpiResult:
+    """One KPI for one month: numerator, denominator, exact rate, target and the misses."""
+
+    kpi: str
+    clause: str
+    met: int
+    total: int
+    target_pct: Decimal | None
+    na_counts_as: str = "met"
+    missed_ids: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def rate(self) -> Fraction | None:
+        """Exact share met/total; None (n/a) when there is nothing to measure."""
+        return Fraction(self.met, self.total) if self.total else None
+
+    @property
+    def rate_pct(self) -> str | None:
+        return pct_text(self.rate)
+
+    @property
+    def ok(self) -> bool | None:
+        """Met (rate ≥ target, exactly)? None when the KPI has no target."""
+        if self.target_pct is None:
+            return None
+        if self.rate is None:
+            return self.na_counts_as == "met"
+        return self.rate * 100 >= to_fraction(self.target_pct)
+
+    @property
+    def status(self) -> str:
+        if self.rate is None:
+            return "n/a"
+        if self.ok is None:
+            return "measured"
+        return "met" if self.ok else "missed"
+
+    def to_json(self) -> dict:
+        return {
+            "met": self.met,
+            "total": self.total,
+            "rate_pct": self.rate_pct,
+            "target_pct": None if self.target_pct is None else decimal_text(self.target_pct),
+            "ok": self.ok,
+        }
+
+
+def _result(terms, kpi: str, hit: np.ndarray, ids: pd.Series) -> KpiResult:
+    clause, _, _, target_key = KPI_DEFINITIONS[kpi]
+    hit = np.asarray(hit, dtype=bool)
+    return KpiResult(
+        kpi=kpi,
+        clause=clause,
+        met=int(hit.sum()),
+        total=int(hit.size),
+        target_pct=_target(terms, target_key),
+        na_counts_as=terms.na_counts_as,
+        missed_ids=tuple(ids.to_numpy()[~hit].astype(str)),
+    )
+
+
+def month_rows(frame: pd.DataFrame, column: str, month: str, tz: str | None = None) -> pd.DataFrame:
+    """The rows of a table that belong to ``month`` by the timestamp ``column`` (spec 2)."""
+    return frame[month_of(frame[column], tz) == parse_month(month)]
+
+
+def _limit_ns(values) -> np.ndarray:
+    """Decimal minutes -> integer nanoseconds (exact for any limit written to the ns)."""
+    return np.array([int(Decimal(v) * 60 * 10**9) for v in values], dtype=np.int64)
+
+
+def consultation_response(consultations: pd.DataFrame, terms, service: ServiceCalendar) -> KpiResult:
+    """C1: consultations answered within the response limit, counted in service time (C8).
+    The limit is one number or one per channel."""
+    elapsed = service.elapsed(consultations["received_at"], consultations["first_response_at"])
+    channels = ("phone", "email", "chat")
+    limits = _limit_ns([terms.standards.response_limit_minutes(c) for c in channels])
+    codes = pd.Categorical(consultations["channel"], categories=channels).codes
+    limit = limits[codes]
+    hit = elapsed.notna().to_numpy() & (elapsed.to_numpy().view(np.int64) <= limit)
+    return _result(terms, "consultation_response", hit, consultations["consultation_id"])
+
+
+def consultation_resolution(consultations: pd.DataFrame, terms) -> KpiResult:
+    """C9: resolved consultations / all consultations of the month."""
+    hit = consultations["resolved"].fillna(False).to_numpy(dtype=bool)
+    return _result(terms, "consultation_resolution", hit, consultations["consultation_id"])
+
+
+def complaint_contact(complaints: pd.DataFrame, terms, service: ServiceCalendar) -> KpiResult:
+    """C2: complaints whose customer was contacted within ``complaint_contact_hours``
+    (wall-clock hours, or service time when ``complaint_contact_clock: service``)."""
+    if terms.standards.complaint_contact_clock == "service":
+        elapsed = service.elapsed(complaints["received_at"], complaints["first_contact_at"])
+    else:
+        elapsed = elapsed_wall_clock(complaints["received_at"], complaints["first_contact_at"], terms.contract.timezone)
+    limit = int(terms.standards.complaint_contact_hours * 3600 * 10**9)
+    hit = elapsed.notna().to_numpy() & (elapsed.to_numpy().view(np.int64) <= limit)
+    return _result(terms, "complaint_contact", hit, complaints["complaint_id"])
+
+
+def complaint_solution_deadline(received_at: pd.Series, terms, workcal: WorkCalendar) -> pd.Series:
+    """C3: the last day (to 24:00) for the preliminary solution: the N-th working day after
+    the day the complaint was received (civil-code rule, spec section 2)."""
+    local = to_local_naive(received_at, terms.contract.timezone)
+    days = day_numbers(local.to_numpy())
+    deadline = workcal.nth_workday_after_days(days, terms.standards.complaint_solution_workdays)
+    return pd.Series(deadline.astype("datetime64[D]"), index=received_at.index)
+
+
+def complaint_solution(complaints: pd.DataFrame, terms, workcal: WorkCalendar) -> KpiResult:
+    """C3: complaints with a preliminary solution by the end of their deadline day."""
+    deadline = complaint_solution_deadline(complaints["received_at"], terms, workcal).to_numpy()
+    solved = to_local_naive(complaints["preliminary_solution_at"], terms.contract.timezone)
+    solved_day = solved.to_numpy().astype("datetime64[D]")
+    hit = solved.notna().to_numpy() & (solved_day <= deadline)
+    return _result(terms, "complaint_solution", hit, complaints["complaint_id"])
+
+
+def _satisfied(frame: pd.DataFrame, terms) -> tuple[np.ndarray, pd.Series]:
+    rated = frame[frame["satisfaction"].notna()]
+    hit = (rated["satisfaction"].astype("int64") >= terms.standards.satisfied_min_score).to_numpy()
+    return hit, rated
+
+
+def complaint_satisfaction(complaints: pd.DataFrame, terms) -> KpiResult:
+    """C10: rated complaints with satisfaction ≥ ``satisfied_min_score`` / rated complaints."""
+    hit, rated = _satisfied(complaints, terms)
+    return _result(terms, "complaint_satisfaction", hit, rated["complaint_id"])
+
+
+def followup_satisfaction(followups: pd.DataFrame, terms) -> KpiResult:
+    """C11: rated follow-ups with satisfaction ≥ ``satisfied_min_score`` / rated follow-ups."""
+    hit, rated = _satisfied(followups, terms)
+    return _result(terms, "followup_satisfaction", hit, rated["followup_id"])
+
+
+def followup_coverage(followups: pd.DataFrame, new_customers: pd.DataFrame, terms) -> KpiResult:
+    """C6: distinct customers followed up in the month / new customers acquired in the month.
+    The misses listed are the month's new customers with no follow-up that month."""
+    followed = pd.unique(followups["customer_id"].to_numpy())
+    not_followed = ~new_customers["customer_id"].isin(followed).to_numpy()
+    clause, _, _, target_key = KPI_DEFINITIONS["followup_coverage"]
+    return KpiResult(
+        kpi="followup_coverage",
+        clause=clause,
+        met=int(len(followed)),
+        total=int(len(new_customers)),
+        target_pct=_target(terms, target_key),
+        na_counts_as=terms.na_counts_as,
+        missed_ids=tuple(new_customers["customer_id"].to_numpy()[not_followed].astype(str)),
+    )
+
+
+@dataclass(frozen=True)
+class MonthKpis:
+    """All KPIs of one month, in the order of KPI_DEFINITIONS."""
+
+    month: str
+    results: dict[str, KpiResult]
+
+    def __getitem__(self, kpi: str) -> KpiResult:
+        return self.results[kpi]
+
+    @property
+    def failing_fee_kpis(self) -> list[str]:
+        """C19: fee KPIs (C9–C11) missed this month."""
+        return [k for k in FEE_KPIS if self.results[k].ok is False]
+
+    def to_json(self) -> dict:
+        return {k: r.to_json() for k, r in self.results.items()}
+
+    def to_frame(self, lang: str = "en") -> pd.DataFrame:
+        """One row per KPI: clause, label, met, total, rate %, target %, status."""
+        rows = []
+        for key, r in self.results.items():
+            zh, en = KPI_LABELS[key]
+            rows.append(
+                {
+                    "kpi": key,
+                    "clause": r.clause,
+                    "label": zh if lang == "zh" else en,
+                    "met": r.met,
+                    "total": r.total,
+                    "rate_pct": r.rate_pct,
+                    "target_pct": None if r.target_pct is None else decimal_text(r.target_pct),
+                    "status": r.status,
+                    "missed": len(r.missed_ids),
+                }
+            )
+        return pd.DataFrame(rows).set_index("kpi")
+
+
+def month_kpis(data, terms, month: str, workcal: WorkCalendar | None = None) -> MonthKpis:
+    """Every KPI of ``month`` ('YYYY-MM') from the loaded tables (a Dataset or a mapping)."""
+    tz = terms.contract.timezone
+    workcal = workcal or WorkCalendar.from_terms(terms)
+    service = ServiceCalendar.from_terms(terms, workcal)
+    consultations = month_rows(data["consultations"], "received_at", month, tz)
+    complaints = month_rows(data["complaints"], "received_at", month, tz)
+    followups = month_rows(data["followups"], "visited_at", month, tz)
+    new_customers = month_rows(data["new_customers"], "acquired_at", month, tz)
+    results = {
+        "consultation_response": consultation_response(consultations, terms, service),
+        "consultation_resolution": consultation_resolution(consultations, terms),
+        "complaint_contact": complaint_contact(complaints, terms, service),
+        "complaint_solution": complaint_solution(complaints, terms, workcal),
+        "complaint_satisfaction": complaint_satisfaction(complaints, terms),
+        "followup_coverage": followup_coverage(followups, new_customers, terms),
+        "followup_satisfaction": followup_satisfaction(followups, terms),
+    }
+    return MonthKpis(month=month, results=results)
+
+
+def kpi_series(data, terms, months: list[str]) -> pd.DataFrame:
+    """Monthly KPI series for trends: one row per (month, kpi) with exact counts; ``rate`` is
+    a float for plotting only (decisions use ``status``)."""
+    workcal = WorkCalendar.from_terms(terms)
+    rows = []
+    for month in months:
+        table = month_kpis(data, terms, month, workcal).to_frame()
+        table["month"] = month
+        rows.append(table.reset_index())
+    frame = pd.concat(rows, ignore_index=True)
+    frame["rate"] = [None if t == 0 else m / t * 100 for m, t in zip(frame["met"], frame["total"])]
+    return frame
+
+
+# -- C4: complaint statistics ---------------------------------------------------------------
+
+AGEING_BUCKETS = [(0, 3, "0-3"), (4, 7, "4-7"), (8, 14, "8-14"), (15, 30, "15-30"), (31, None, ">30")]
+
+
+@dataclass
+class ComplaintStatistics:
+    """C4: the periodic complaint statistics Party B owes Party A."""
+
+    month: str
+    by_category_channel: pd.DataFrame
+    status_at_month_end: pd.DataFrame
+    ageing_open: pd.DataFrame
+    handling_times: pd.DataFrame
+    repeat_complainers: pd.DataFrame
+
+
+def complaint_statistics(data, terms, month: str, top: int = 10) -> ComplaintStatistics:
+    """C4: volume by category and channel, open vs closed at month end, ageing of open
+    complaints (calendar days at month end), hours to first contact and to preliminary
+    solution (median, p90), and the top repeat complainers with masked ids."""
+    from .masking import mask_id
+
+    tz = terms.contract.timezone
+    all_complaints = data["complaints"]
+    complaints = month_rows(all_complaints, "received_at", month, tz)
+    first, last = month_days(month)
+    month_end = pd.Timestamp(last + dt.timedelta(days=1))  # 24:00 of the last day
+
+    cat = complaints["category"] if "category" in complaints else pd.Series("—", index=complaints.index)
+    chan = complaints["channel"] if "channel" in complaints else pd.Series("—", index=complaints.index)
+    by_cc = pd.crosstab(cat.astype("string").fillna("—"), chan.astype("string").fillna("—"), margins=True, margins_name="total")
+
+    received = to_local_naive(all_complaints["received_at"], tz)
+    closed = to_local_naive(all_complaints["closed_at"], tz)
+    open_at_end = (received < month_end) & (closed.isna() | (closed >= month_end))
+    this_month = month_of(all_complaints["received_at"], tz) == parse_month(month)
+    status = pd.DataFrame(
+        {
+            "received_this_month": [int(this_month.sum())],
+            "closed_by_month_end": [int((this_month & ~open_at_end.to_numpy()).sum())],
+            "open_at_month_end_from_this_month": [int((this_month & open_at_end.to_numpy()).sum())],
+            "open_at_month_end_from_earlier": [int((~this_month & open_at_end.to_numpy() & (received < pd.Timestamp(first)).to_numpy()).sum())],
+        }
+    )
+
+    age_days = (month_end - received[open_at_end]).dt.days
+    ageing = []
+    for lo, hi, label in AGEING_BUCKETS:
+        inside = (age_days >= lo) & (True if hi is None else age_days <= hi)
+        ageing.append({"age_days": label, "open_complaints": int(np.sum(inside))})
+
+    def hours(a, b):
+        h = elapsed_wall_clock(complaints[a], complaints[b], tz).dt.total_seconds() / 3600
+        h = h.dropna()
+        return [len(h), h.median() if len(h) else None, h.quantile(0.9) if len(h) else None]
+
+    handling = pd.DataFrame(
+        [["first_contact", *hours("received_at", "first_contact_at")], ["preliminary_solution", *hours("received_at", "preliminary_solution_at")]],
+        columns=["step", "count", "median_hours", "p90_hours"],
+    ).set_index("step")
+
+    counts = complaints.groupby("customer_id", observed=True).size()
+    repeat = counts[counts >= 2].sort_values(ascending=False, kind="stable").head(top)
+    repeaters = pd.DataFrame({"customer": mask_id(pd.Series(repeat.index.astype(str))).to_numpy(), "complaints": repeat.to_numpy()})
+
+    return ComplaintStatistics(
+        month=month,
+        by_category_channel=by_cc,
+        status_at_month_end=status,
+        ageing_open=pd.DataFrame(ageing),
+        handling_times=handling,
+        repeat_complainers=repeaters,
+    )

@@ -1,0 +1,137 @@
+"""Shared test helpers: the sample terms, and small canonical tables written inline."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sla_lib.terms import load_terms
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "data" / "samples"
+TZ = "Asia/Shanghai"
+
+
+@pytest.fixture(scope="session")
+def sample_terms():
+    return load_terms(SAMPLES / "contract.yaml")
+
+
+def ts(values) -> pd.Series:
+    """Local 'YYYY-MM-DD HH:MM' strings (None = empty) -> tz-aware ns timestamps."""
+    return pd.to_datetime(pd.Series(values, dtype="object"), format="ISO8601").astype("datetime64[ns]").dt.tz_localize(TZ)
+
+
+def _frame(columns: dict) -> pd.DataFrame:
+    frame = pd.DataFrame(columns)
+    frame.insert(0, "source_row", range(2, 2 + len(frame)))
+    return frame
+
+
+def consultations(rows) -> pd.DataFrame:
+    """rows: (id, channel, received, first_response, resolved)"""
+    ids, ch, rec, resp, res = zip(*rows) if rows else ([], [], [], [], [])
+    return _frame(
+        {
+            "consultation_id": pd.Series(ids, dtype="string"),
+            "channel": pd.Categorical(ch, categories=["phone", "email", "chat"]),
+            "customer_id": pd.Series([f"C{i}" for i in range(len(ids))], dtype="string"),
+            "received_at": ts(rec),
+            "first_response_at": ts(resp),
+            "resolved": pd.Series(res, dtype=bool),
+        }
+    )
+
+
+def complaints(rows) -> pd.DataFrame:
+    """rows: (id, customer, received, first_contact, preliminary_solution, closed, satisfaction)"""
+    ids, cust, rec, contact, sol, closed, sat = zip(*rows) if rows else ([], [], [], [], [], [], [])
+    return _frame(
+        {
+            "complaint_id": pd.Series(ids, dtype="string"),
+            "customer_id": pd.Series(cust, dtype="string"),
+            "received_at": ts(rec),
+            "first_contact_at": ts(contact),
+            "preliminary_solution_at": ts(sol),
+            "closed_at": ts(closed),
+            "satisfaction": pd.Series(sat, dtype="Int64"),
+            "channel": pd.Categorical(["phone"] * len(ids), categories=["phone", "email", "chat"]),
+            "category": pd.Series(["质量"] * len(ids), dtype="string"),
+        }
+    )
+
+
+def followups(rows) -> pd.DataFrame:
+    """rows: (id, customer, visited, satisfaction)"""
+    ids, cust, vis, sat = zip(*rows) if rows else ([], [], [], [])
+    return _frame(
+        {
+            "followup_id": pd.Series(ids, dtype="string"),
+            "customer_id": pd.Series(cust, dtype="string"),
+            "visited_at": ts(vis),
+            "satisfaction": pd.Series(sat, dtype="Int64"),
+        }
+    )
+
+
+def new_customers(rows) -> pd.DataFrame:
+    """rows: (customer, acquired)"""
+    cust, acq = zip(*rows) if rows else ([], [])
+    return _frame({"customer_id": pd.Series(cust, dtype="string"), "acquired_at": ts(acq)})
+
+
+def payments(rows) -> pd.DataFrame:
+    """rows: (id, service_month, paid_at, amount)"""
+    ids, month, paid, amount = zip(*rows) if rows else ([], [], [], [])
+    return _frame(
+        {
+            "payment_id": pd.Series(ids, dtype="string"),
+            "service_month": pd.Series(month, dtype="string"),
+            "paid_at": ts(paid),
+            "amount": pd.Series([Decimal(a) for a in amount], dtype="object"),
+        }
+    )
+
+
+def invoices(rows) -> pd.DataFrame:
+    """rows: (id, service_month, issued_at, amount)"""
+    ids, month, issued, amount = zip(*rows) if rows else ([], [], [], [])
+    return _frame(
+        {
+            "invoice_id": pd.Series(ids, dtype="string"),
+            "service_month": pd.Series(month, dtype="string"),
+            "issued_at": ts(issued),
+            "amount": pd.Series([Decimal(a) for a in amount], dtype="object"),
+        }
+    )
+
+
+def onsite_visits(rows) -> pd.DataFrame:
+    """rows: (id, customer, visited, fee)"""
+    ids, cust, vis, fee = zip(*rows) if rows else ([], [], [], [])
+    return _frame(
+        {
+            "visit_id": pd.Series(ids, dtype="string"),
+            "customer_id": pd.Series(cust, dtype="string"),
+            "visited_at": ts(vis),
+            "fee": pd.Series([Decimal(f) for f in fee], dtype="object"),
+        }
+    )
+
+
+def dataset(**tables) -> dict:
+    """A mapping of every table; the ones not given are empty."""
+    empty = {
+        "consultations": consultations([]),
+        "complaints": complaints([]),
+        "followups": followups([]),
+        "new_customers": new_customers([]),
+        "payments": payments([]),
+        "invoices": invoices([]),
+        "onsite_visits": onsite_visits([]),
+    }
+    empty.update(tables)
+    return empty
