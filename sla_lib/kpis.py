@@ -16,6 +16,7 @@ import pandas as pd
 
 from .calendar import ServiceCalendar, WorkCalendar, day_numbers, elapsed_wall_clock, month_days, month_of, parse_month, to_local_naive
 from .exact import decimal_text, pct_text, to_fraction
+from .masking import mask_id
 
 # kpi key -> (clause, source table, id column, the terms' target attribute or None)
 KPI_DEFINITIONS = {
@@ -296,8 +297,6 @@ def complaint_statistics(data, terms, month: str, top: int = 10) -> ComplaintSta
     """C4: volume by category and channel, open vs closed at month end, ageing of open
     complaints (calendar days at month end), hours to first contact and to preliminary
     solution (median, p90), and the top repeat complainers with masked ids."""
-    from .masking import mask_id
-
     tz = terms.contract.timezone
     all_complaints = data["complaints"]
     complaints = month_rows(all_complaints, "received_at", month, tz)
@@ -317,7 +316,7 @@ def complaint_statistics(data, terms, month: str, top: int = 10) -> ComplaintSta
             "received_this_month": [int(this_month.sum())],
             "closed_by_month_end": [int((this_month & ~open_at_end.to_numpy()).sum())],
             "open_at_month_end_from_this_month": [int((this_month & open_at_end.to_numpy()).sum())],
-            "open_at_month_end_from_earlier": [int((~this_month & open_at_end.to_numpy() & (received < pd.Timestamp(first)).to_numpy()).sum())],
+            "open_at_month_end_from_earlier": [int((open_at_end & (received < pd.Timestamp(first))).to_numpy().sum())],
         }
     )
 

@@ -15,13 +15,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationError,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 from .errors import TermsError, TermsErrors
@@ -45,8 +48,9 @@ def _to_decimal(value):
 
 Pct = Annotated[Decimal, BeforeValidator(_to_decimal), Field(ge=0, le=100)]
 NonNegDecimal = Annotated[Decimal, BeforeValidator(_to_decimal), Field(ge=0)]
-Money = Annotated[Decimal, BeforeValidator(_to_decimal), Field(ge=0, decimal_places=2)]
+Money = Annotated[Decimal, BeforeValidator(_to_decimal), Field(ge=0, decimal_places=2), AfterValidator(lambda v: v.quantize(Decimal("0.01")))]
 Days = Annotated[int, BeforeValidator(_no_bool), Field(ge=0, strict=False)]
+PosInt = Annotated[int, BeforeValidator(_no_bool), Field(ge=1)]
 
 
 class _Section(BaseModel):
@@ -64,7 +68,7 @@ class Contract(_Section):
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: 'Asia' is a folder
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
@@ -76,13 +80,16 @@ class Term(_Section):
     end: dt.date
     auto_renewal_check_days: Days
     objection_notice_days: Days
-    renewal_months: Annotated[int, Field(ge=1)]
+    renewal_months: PosInt
 
-    @model_validator(mode="after")
-    def _end_after_start(self):
-        if self.end < self.start:
-            raise ValueError("term.end is before term.start")
-        return self
+    @field_validator("end")
+    @classmethod
+    def _end_after_start(cls, value: dt.date, info: ValidationInfo) -> dt.date:
+        # a field validator (not a model one) so the error names term.end, not just term
+        start = info.data.get("start")
+        if start is not None and value < start:
+            raise ValueError(f"term.end {value} is before term.start {start}")
+        return value
 
 
 def _parse_clock(value) -> int:
@@ -109,11 +116,15 @@ class ServiceHours(_Section):
     open: Annotated[int, BeforeValidator(_parse_clock)]
     close: Annotated[int, BeforeValidator(_parse_clock)]
 
-    @model_validator(mode="after")
-    def _close_after_open(self):
-        if self.close <= self.open:
-            raise ValueError("service_hours.close must be after service_hours.open")
-        return self
+    @field_validator("close")
+    @classmethod
+    def _close_after_open(cls, value: int, info: ValidationInfo) -> int:
+        opening = info.data.get("open")
+        if opening is not None and value <= opening:
+            raise ValueError(
+                f"service_hours.close must be after service_hours.open ({opening // 60:02d}:{opening % 60:02d})"
+            )
+        return value
 
     @property
     def minutes_per_day(self) -> int:
@@ -126,24 +137,33 @@ class CalendarOverrides(_Section):
     holidays: list[dt.date] = []
     workdays: list[dt.date] = []
 
-    @model_validator(mode="after")
-    def _disjoint(self):
-        both = sorted(set(self.holidays) & set(self.workdays))
+    @field_validator("workdays")
+    @classmethod
+    def _disjoint(cls, value: list[dt.date], info: ValidationInfo) -> list[dt.date]:
+        both = sorted(set(info.data.get("holidays") or ()) & set(value))
         if both:
-            raise ValueError(f"dates listed both as holiday and as workday: {both}")
-        return self
+            listed = ", ".join(d.isoformat() for d in both)
+            raise ValueError(f"dates listed both in calendar_overrides.holidays and here: {listed}")
+        return value
 
 
 ResponseMinutes = Annotated[NonNegDecimal, Field(gt=0)]
+# A number, or one limit per channel. The tag picks the branch, so an error reports only the
+# branch the user wrote (a plain union reports both); "[...]" tags are dropped from keys.
+ResponseLimit = Annotated[
+    Annotated[ResponseMinutes, Tag("[minutes]")]
+    | Annotated[dict[Literal["phone", "email", "chat"], ResponseMinutes], Tag("[per-channel]")],
+    Discriminator(lambda v: "[per-channel]" if isinstance(v, dict) else "[minutes]"),
+]
 
 
 class Standards(_Section):
-    consultation_response_minutes: ResponseMinutes | dict[Literal["phone", "email", "chat"], ResponseMinutes]
+    consultation_response_minutes: ResponseLimit
     complaint_contact_hours: Annotated[NonNegDecimal, Field(gt=0)]
     complaint_contact_clock: Literal["calendar", "service"] = "calendar"
-    complaint_solution_workdays: Annotated[int, Field(ge=1)]
+    complaint_solution_workdays: PosInt
     followup_coverage_pct: Pct
-    satisfied_min_score: Annotated[int, Field(ge=1, le=5)]
+    satisfied_min_score: Annotated[PosInt, Field(le=5)]
 
     @field_validator("consultation_response_minutes")
     @classmethod
@@ -185,7 +205,7 @@ class Liability(_Section):
 
     late_payment_daily_pct: Pct
     termination_overdue_days: Days
-    repeated_failure_months: Annotated[int, Field(ge=1)]
+    repeated_failure_months: PosInt
     breach_penalty_pct: Pct
     total_contract_amount: Money | None = None
     confidentiality_penalty: Money
@@ -256,6 +276,28 @@ def _construct_decimal(loader, node):
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 
 
+def _duplicate_key(node, prefix: str = ""):
+    """The first key written twice in one mapping, as (dotted key, line), else None.
+    PyYAML silently keeps the last of two equal keys; a terms file must not."""
+    if isinstance(node, yaml.MappingNode):
+        seen = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            dotted = f"{prefix}.{key}" if prefix else key
+            if key in seen and key != "<<":
+                return dotted, key_node.start_mark.line + 1
+            seen.add(key)
+            found = _duplicate_key(value_node, dotted)
+            if found:
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            found = _duplicate_key(item, f"{prefix}.{i}" if prefix else str(i))
+            if found:
+                return found
+    return None
+
+
 def _dotted(loc: tuple) -> str:
     # pydantic puts union member / validator names in loc; keep only the real keys
     parts = [str(p) for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))]
@@ -277,7 +319,7 @@ def terms_from_mapping(data, source: str = "<terms>") -> Terms:
             elif err["type"] == "missing":
                 msg = "missing key (it has no default)"
             else:
-                msg = err["msg"]
+                msg = err["msg"].removeprefix("Value error, ")
                 if "input" in err and not isinstance(err["input"], dict):
                     msg += f" (got {err['input']!r})"
             if (key, msg) not in seen:
@@ -296,7 +338,15 @@ def load_terms(path) -> Terms:
     except OSError as exc:
         raise TermsError(path, "<file>", f"cannot read the terms file: {exc.strerror}") from None
     try:
-        data = yaml.load(raw.decode("utf-8-sig"), Loader=_DecimalLoader)
+        loader = _DecimalLoader(raw.decode("utf-8-sig"))
+        try:
+            node = loader.get_single_node()
+            duplicate = _duplicate_key(node)
+            if duplicate:
+                raise TermsError(path, duplicate[0], f"key written twice (second time on line {duplicate[1]})")
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except UnicodeDecodeError:
         raise TermsError(path, "<file>", "the terms file is not UTF-8 text") from None
     except yaml.YAMLError as exc:
