@@ -39,7 +39,7 @@ class LineItem:
 
     clause: str
     key: str
-    amount: Decimal
+    amount: Decimal | None  # None: a date or a status, not an amount
     explanation: str
 
 
@@ -332,7 +332,7 @@ def month_fee_statement(data, terms, month: str, as_of: dt.date | None = None, w
     )
 
     due = payment_due_date(month, terms, workcal)
-    lines.append(LineItem("C15", "payment_due", ZERO, f"C15 payment due: {fees.payment_workdays} working days after {month_days(month)[1]} = {due}"))
+    lines.append(LineItem("C15", "payment_due", None, f"C15 payment due: {fees.payment_workdays} working days after {month_days(month)[1]} = {due}"))
     payments = month_payments(data, month, terms, as_of)
     paid = sum(payments["amount"], ZERO)
     parts = apply_payments(amount_due, payments, due, as_of)
@@ -354,7 +354,7 @@ def month_fee_statement(data, terms, month: str, as_of: dt.date | None = None, w
         LineItem(
             "C18",
             "termination_right",
-            ZERO,
+            None,
             f"C18 longest delay {late_days} days vs {liability.termination_overdue_days}: "
             + ("Party B may terminate (and suspend service, 五(二))" if termination else "no termination right"),
         )
@@ -366,7 +366,7 @@ def month_fee_statement(data, terms, month: str, as_of: dt.date | None = None, w
         LineItem(
             "C16",
             "invoices",
-            ZERO,
+            None,
             f"C16 invoices due {', '.join(map(str, invoice_due)) or '(no payment yet)'}; issued "
             f"{', '.join(map(str, invoices['issued_on'])) or 'none'}: " + ("on time" if invoices_on_time else "LATE"),
         )

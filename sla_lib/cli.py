@@ -1,0 +1,242 @@
+"""The ``sla`` command: parse options, call the library, print. No formula lives here.
+
+Every ``SlaError`` becomes one clear message on stderr and exit status 1 (never a traceback);
+usage mistakes exit 2 (click's convention).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import unicodedata
+from decimal import Decimal
+from pathlib import Path
+
+import click
+
+from .calendar import months_between, parse_month
+from .errors import SlaError
+from .kpis import KPI_LABELS
+
+
+# -- shared options ------------------------------------------------------------------------
+
+def _terms_option(f):
+    return click.option(
+        "--terms", "terms_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+        help="The contract's terms file (YAML, spec section 8).",
+    )(f)
+
+
+def _data_option(f):
+    return click.option(
+        "--data", "data_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+        help="Folder with one file per table: consultations.csv, complaints.csv, … (.csv or .xlsx).",
+    )(f)
+
+
+def _format_option(f):
+    return click.option(
+        "--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True,
+        help="json: the machine-readable object of spec section 7; table: for a terminal.",
+    )(f)
+
+
+def _months(text: str) -> list[str]:
+    """'2026-10' or a range '2026-01:2026-12'."""
+    try:
+        if ":" in text:
+            first, last = text.split(":", 1)
+            return months_between(first, last)
+        parse_month(text)
+        return [text]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--month") from None
+
+
+def _load(terms_path: Path, data_dir: Path):
+    from .data import load_dataset
+    from .terms import load_terms
+
+    terms = load_terms(terms_path)
+    return terms, load_dataset(data_dir, terms)
+
+
+# -- text tables ---------------------------------------------------------------------------
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    gap = " " * (width - _width(text))
+    return gap + text if right else text + gap
+
+
+def render_table(header: list[str], rows: list[list], right: set[int] = frozenset()) -> str:
+    """A plain text table that lines up Chinese (double-width) characters."""
+    cells = [[("—" if v is None else str(v)) for v in row] for row in [header, *rows]]
+    widths = [max(_width(r[i]) for r in cells) for i in range(len(header))]
+    lines = ["  ".join(_pad(c, widths[i], i in right) for i, c in enumerate(r)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _kpi_table(kpis) -> str:
+    rows = []
+    for key, r in kpis.results.items():
+        zh, en = KPI_LABELS[key]
+        rows.append([r.clause, f"{zh} {en}", r.met, r.total, r.rate_pct or "n/a", r.to_json()["target_pct"], r.status])
+    return render_table(["条款 Clause", "指标 KPI", "达标 Met", "总数 Total", "比率 Rate %", "目标 Target %", "结果 Status"], rows, right={2, 3, 4, 5})
+
+
+def _fee_table(statement) -> str:
+    rows = [[line.clause, line.key, line.amount, line.explanation] for line in statement.lines]
+    head = (
+        f"{statement.month}  应付 amount due {statement.amount_due}  付款截止 payment due {statement.payment_due}  "
+        f"已付 paid {statement.paid}  逾期天数 late days {statement.late_days}  违约金 damages {statement.late_damages}"
+    )
+    return head + "\n\n" + render_table(["条款 Clause", "项目 Item", "金额 Amount (CNY)", "计算 Formula"], rows, right={2})
+
+
+def _echo_json(obj) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+# -- commands ------------------------------------------------------------------------------
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sla-lib")
+def cli():
+    """Analytics for the customer-support service contract (客户支持服务合同).
+
+    Every figure comes from sla_lib; clause ids C1–C21 are listed in docs/clauses.md."""
+
+
+@cli.command()
+@_terms_option
+@_data_option
+@click.option("--strict", is_flag=True, help="Exit 1 when any row was set aside, not only on errors.")
+def validate(terms_path, data_dir, strict):
+    """Check the terms file and every input table; print the per-table accounting
+    (rows read, used, set aside) and every problem. Exit 1 on errors."""
+    terms, data = _load(terms_path, data_dir)
+    click.echo(f"terms: {terms_path} OK (contract {terms.contract.id}, {terms.term.start} – {terms.term.end})")
+    rows = [[a.table, a.file or "(absent)", a.rows_read, a.rows_used, len(a.set_aside)] for a in data.accounting.values()]
+    click.echo(render_table(["table", "file", "read", "used", "set aside"], rows, right={2, 3, 4}))
+    problems = [s for a in data.accounting.values() for s in a.set_aside]
+    for s in problems:
+        where = f"{data.accounting[s.table].file}, row {s.row}" + (f", column {s.column}" if s.column else "")
+        click.echo(f"set aside: {where}: {s.reason}")
+    if strict and problems:
+        sys.exit(1)
+
+
+@cli.command()
+@_terms_option
+@_data_option
+@click.option("--month", required=True, help="YYYY-MM, or a range YYYY-MM:YYYY-MM.")
+@_format_option
+def kpis(terms_path, data_dir, month, fmt):
+    """The month's KPIs (C1–C3, C6, C9–C11): met / total, exact rate, target, status."""
+    from .kpis import month_kpis
+
+    months = _months(month)
+    terms, data = _load(terms_path, data_dir)
+    results = [month_kpis(data, terms, m) for m in months]
+    if fmt == "json":
+        objs = [{"month": k.month, "kpis": k.to_json()} for k in results]
+        _echo_json(objs[0] if len(objs) == 1 else {"months": objs})
+    else:
+        click.echo("\n\n".join(f"{k.month}\n{_kpi_table(k)}" for k in results))
+
+
+def _range_totals(statements) -> dict:
+    def total(attr):
+        return str(sum((getattr(s, attr) for s in statements), Decimal("0.00")))
+
+    return {
+        "months": len(statements),
+        "base": total("base"),
+        "bonus": total("bonus"),
+        "total_deduction": total("total_deduction"),
+        "onsite_fees": total("onsite_fees"),
+        "amount_due": total("amount_due"),
+        "paid": total("paid"),
+        "late_damages": total("late_damages"),
+        "months_with_bonus": sum(1 for s in statements if s.bonus > 0),
+        "months_with_deduction": sum(1 for s in statements if s.total_deduction > 0),
+    }
+
+
+@cli.command()
+@_terms_option
+@_data_option
+@click.option("--month", required=True, help="YYYY-MM, or a range YYYY-MM:YYYY-MM (adds the totals).")
+@click.option(
+    "--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+    help="Date at which lateness is measured; payments after it are not yet known. Default: today in the contract's zone.",
+)
+@_format_option
+def fees(terms_path, data_dir, month, as_of, fmt):
+    """The month's fee statement (C5, C12–C20): base, bonus or deductions, amount due,
+    payment and invoice deadlines, late damages, termination right, exposure."""
+    from .calendar import WorkCalendar
+    from .fees import month_fee_statement
+
+    months = _months(month)
+    terms, data = _load(terms_path, data_dir)
+    as_of_date = as_of.date() if as_of else None
+    workcal = WorkCalendar.from_terms(terms)
+    statements = [month_fee_statement(data, terms, m, as_of_date, workcal) for m in months]
+    if fmt == "json":
+        objs = [{"month": s.month, "as_of": s.as_of.isoformat(), "kpis": s.kpis.to_json(), "fees": s.to_json()} for s in statements]
+        _echo_json(objs[0] if len(objs) == 1 else {"months": objs, "totals": _range_totals(statements)})
+    else:
+        blocks = [f"{_kpi_table(s.kpis)}\n\n{_fee_table(s)}" for s in statements]
+        if len(statements) > 1:
+            t = _range_totals(statements)
+            blocks.append(render_table(["合计 Totals", ""], [[k, v] for k, v in t.items()], right={1}))
+        click.echo("\n\n".join(blocks))
+
+
+@cli.command()
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write the tables into.")
+@click.option("--terms", "terms_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Terms used to price the months for the generated payments (default: <out>/contract.yaml).")
+@click.option("--seed", type=int, default=20260101, show_default=True)
+@click.option("--check", is_flag=True, help="Do not write: check that the files in --out are exactly what the generator makes.")
+def generate(out_dir, terms_path, seed, check):
+    """Generate the deterministic sample data set (12 months of 2026)."""
+    from .samples import generate_sample, sample_files_differ
+
+    terms_path = terms_path or out_dir / "contract.yaml"
+    if check:
+        differ = sample_files_differ(out_dir, terms_path, seed)
+        if differ:
+            raise click.ClickException(f"sample data in {out_dir} differs from the generator's output: {', '.join(differ)} (run `make samples`)")
+        click.echo(f"sample data in {out_dir} is the generator's output for seed {seed}")
+        return
+    for path in generate_sample(out_dir, terms_path, seed):
+        click.echo(f"wrote {path}")
+
+
+def main(argv=None) -> None:
+    try:
+        cli.main(args=argv, standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except SlaError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except SystemExit:
+        raise
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,984 @@
+"""Input tables (spec section 6): read, type and validate the data folder.
+
+One file per table in the data folder: ``<table>.csv`` or ``<table>.xlsx``. A CSV may be
+UTF-8, UTF-8 with BOM, or GB18030 (what Excel writes on a Chinese Windows); it is first
+read entirely as text, so nothing is coerced silently, and then typed column by column
+with vectorised pandas operations (no Python loop over data rows). The typed frame is
+checked with a pandera schema (``lazy=True``, every failure collected) and every problem
+is reported with the file, the row as the user sees it (CSV: the header is row 1 and the
+first data row is row 2; xlsx: the sheet's row number) and the column.
+
+Canonical frames
+----------------
+Every frame has the spec's columns in the spec's order (optional columns absent from the
+file are all-NA of the right dtype), then ``source_row`` (int64), then any extra columns
+of the file (for instance personal data: names, phone numbers) as untouched strings
+(``string`` dtype, not stripped). The index is a fresh RangeIndex. Column names may also
+be the Chinese aliases of :data:`COLUMN_ALIASES` (case, spaces, full-width forms and a
+trailing unit such as ``（元）`` are ignored). In a workbook the sheet named like the
+table is read if there is one, else the first sheet; the header is the first non-empty
+row of the file or sheet.
+
+``TABLES`` maps each table name to its :class:`TableSpec` (kind, id column, columns with
+their kind / required / nullable flags, ordering checks); :func:`empty_table` gives the
+canonical empty frame of a table.
+
+=====================  ==========================================================
+kind                   dtype
+=====================  ==========================================================
+ids, product/category  ``string`` (pd.StringDtype, stripped, empty -> <NA>)
+timestamps (``*_at``)  ``datetime64[ns, <contract zone>]``; naive -> contract zone,
+                       with an offset -> converted; empty optional value -> NaT
+channel                categorical ``["phone", "email", "chat"]`` (Chinese aliases)
+resolved               ``bool``
+satisfaction           ``Int64``, 1..5 or <NA> (unrated)
+amount, fee            ``decimal.Decimal`` (object dtype), exact to 0.01
+service_month          ``string`` ``'YYYY-MM'``
+=====================  ==========================================================
+
+Problem policy
+--------------
+=============================================  ==========================  ===============
+problem                                        tables                      outcome
+=============================================  ==========================  ===============
+file missing (required table), both .csv and   all                         TableError
+.xlsx present, unreadable/undecodable file,
+empty file (no header row), malformed CSV,
+required column missing, two columns meaning
+the same field
+any bad row: unparsable / negative / empty     payments, invoices,         TableError(s),
+amount, amount with fractions of a fen, bad    onsite_visits (money)       load rejected
+or empty date, bad service_month, empty or
+duplicated id (even an identical copy)
+unparsable or empty required timestamp;        consultations, complaints,  row SET ASIDE
+first_response_at / first_contact_at /         followups, new_customers    (SetAside with
+preliminary_solution_at / closed_at /          (events)                    row, column,
+resolved_at before received_at; unknown or                                 reason)
+empty required channel; unparsable or empty
+``resolved``; satisfaction not an integer
+1..5 (0, 6, '满意'); empty record id (and
+empty customer_id in followups/new_customers)
+duplicated id, row identical to the first      events                      later copy SET
+                                                                           ASIDE: 'duplicate
+                                                                           of row N'
+duplicated id, contents differ                 events                      TableError naming
+                                                                           both rows
+completely blank row                           all                         skipped, not
+                                                                           counted (no data)
+=============================================  ==========================  ===============
+
+A row with several problems gives one SetAside: ``column`` is its first problem column
+(in the table's column order) and ``reason`` lists every problem, each naming its column.
+Every table's account satisfies ``rows_read == rows_used + len(set_aside)``.
+
+Interpretations where the brief is silent (documented choices):
+
+* ``customer_id`` may be empty in consultations, complaints and onsite_visits (anonymous
+  contacts still count in the KPIs); it must be present in followups and new_customers,
+  where it is what C6 counts.
+* An empty ``resolved`` is not read as false: the row is set aside.
+* Money is never rounded: an amount with non-zero digits below the fen (``12.345``) is an
+  error; ``12.3400`` is accepted as 12.34.
+* ``service_month`` accepts ``2026-10``, ``2026/10``, ``2026.10``, ``2026年10月``; a full
+  date in .xlsx (an Excel date cell, any day of that month); in CSV a full date only when
+  it is the 1st (how Excel stores a typed month, e.g. ``2026/10/1``).
+* Excel serial numbers are accepted as timestamps only from .xlsx files, rounded to the
+  second (floating-point noise of the serial format).
+* Several problems in one load raise :class:`TableErrors`; a single one raises that
+  :class:`TableError` (both are :class:`SlaError`).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from openpyxl.utils.exceptions import InvalidFileException
+
+from .errors import TableError, TableErrors
+from .terms import CHANNELS
+
+__all__ = [
+    "TABLES",
+    "COLUMN_ALIASES",
+    "CHANNEL_ALIASES",
+    "BOOL_VALUES",
+    "ColumnSpec",
+    "TableSpec",
+    "SetAside",
+    "TableAccount",
+    "Dataset",
+    "load_table",
+    "load_dataset",
+    "empty_table",
+]
+
+# --------------------------------------------------------------------------- table specs
+
+ID, TEXT, TS, CHANNEL, BOOL, SCORE, MONEY, MONTH = (
+    "id", "text", "timestamp", "channel", "bool", "score", "money", "month",
+)
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    kind: str
+    required: bool = True  # the column must be in the file
+    nullable: bool = False  # a value may be empty
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    kind: str  # "event" (bad rows set aside) or "money" (bad rows reject the load)
+    id_column: str
+    columns: tuple[ColumnSpec, ...]
+    required: bool = True  # the file must exist
+    not_before: tuple[tuple[str, str], ...] = ()  # (column, base): column >= base
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> ColumnSpec:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _c(name, kind, required=True, nullable=False):
+    return ColumnSpec(name, kind, required, nullable)
+
+
+TABLES: dict[str, TableSpec] = {
+    "consultations": TableSpec(
+        "consultations", "event", "consultation_id",
+        (
+            _c("consultation_id", ID),
+            _c("channel", CHANNEL),
+            _c("customer_id", ID, nullable=True),
+            _c("received_at", TS),
+            _c("first_response_at", TS, nullable=True),
+            _c("resolved", BOOL),
+            _c("resolved_at", TS, required=False, nullable=True),
+            _c("product", TEXT, required=False, nullable=True),
+            _c("category", TEXT, required=False, nullable=True),
+            _c("agent_id", ID, required=False, nullable=True),
+        ),
+        not_before=(("first_response_at", "received_at"), ("resolved_at", "received_at")),
+    ),
+    "complaints": TableSpec(
+        "complaints", "event", "complaint_id",
+        (
+            _c("complaint_id", ID),
+            _c("customer_id", ID, nullable=True),
+            _c("received_at", TS),
+            _c("first_contact_at", TS, nullable=True),
+            _c("preliminary_solution_at", TS, nullable=True),
+            _c("closed_at", TS, nullable=True),
+            _c("satisfaction", SCORE, nullable=True),
+            _c("channel", CHANNEL, required=False, nullable=True),
+            _c("category", TEXT, required=False, nullable=True),
+            _c("product", TEXT, required=False, nullable=True),
+        ),
+        not_before=(
+            ("first_contact_at", "received_at"),
+            ("preliminary_solution_at", "received_at"),
+            ("closed_at", "received_at"),
+        ),
+    ),
+    "followups": TableSpec(
+        "followups", "event", "followup_id",
+        (
+            _c("followup_id", ID),
+            _c("customer_id", ID),
+            _c("visited_at", TS),
+            _c("satisfaction", SCORE, nullable=True),
+            _c("channel", CHANNEL, required=False, nullable=True),
+        ),
+    ),
+    "new_customers": TableSpec(
+        "new_customers", "event", "customer_id",
+        (_c("customer_id", ID), _c("acquired_at", TS)),
+    ),
+    "payments": TableSpec(
+        "payments", "money", "payment_id",
+        (_c("payment_id", ID), _c("service_month", MONTH), _c("paid_at", TS), _c("amount", MONEY)),
+    ),
+    "invoices": TableSpec(
+        "invoices", "money", "invoice_id",
+        (_c("invoice_id", ID), _c("service_month", MONTH), _c("issued_at", TS), _c("amount", MONEY)),
+    ),
+    "onsite_visits": TableSpec(
+        "onsite_visits", "money", "visit_id",
+        (
+            _c("visit_id", ID),
+            _c("customer_id", ID, nullable=True),
+            _c("visited_at", TS),
+            _c("fee", MONEY),
+        ),
+        required=False,
+    ),
+}
+
+# Column-name aliases (alias -> canonical name). Matching ignores case, surrounding
+# spaces, full-width forms and a trailing unit in brackets ("金额（元）" -> 金额). An alias
+# only applies in a table that has that canonical column; elsewhere it is an extra column.
+COLUMN_ALIASES: dict[str, str] = {
+    # shared
+    "客户编号": "customer_id", "客户id": "customer_id", "客户号": "customer_id",
+    "渠道": "channel", "来源渠道": "channel",
+    "满意度": "satisfaction", "满意度评分": "satisfaction",
+    "产品": "product", "产品型号": "product",
+    "类别": "category", "分类": "category", "问题类别": "category",
+    # consultations
+    "咨询编号": "consultation_id", "咨询id": "consultation_id",
+    "接入时间": "received_at", "受理时间": "received_at",
+    "首次响应时间": "first_response_at",
+    "是否解决": "resolved",
+    "解决时间": "resolved_at",
+    "坐席工号": "agent_id", "客服工号": "agent_id", "坐席编号": "agent_id",
+    # complaints
+    "投诉编号": "complaint_id", "投诉id": "complaint_id",
+    "首次联系时间": "first_contact_at",
+    "初步方案时间": "preliminary_solution_at", "初步解决方案时间": "preliminary_solution_at",
+    "结案时间": "closed_at",
+    # followups / onsite visits
+    "回访编号": "followup_id",
+    "回访时间": "visited_at", "上门时间": "visited_at",
+    # new customers
+    "获客时间": "acquired_at", "获客日期": "acquired_at",
+    # payments / invoices
+    "付款编号": "payment_id",
+    "服务月份": "service_month",
+    "付款日期": "paid_at", "付款时间": "paid_at",
+    "金额": "amount", "付款金额": "amount", "发票金额": "amount",
+    "发票编号": "invoice_id", "发票号码": "invoice_id",
+    "开票日期": "issued_at", "开票时间": "issued_at",
+    # onsite visits
+    "上门编号": "visit_id",
+    "费用": "fee", "上门费用": "fee",
+}
+
+# Channel values (after stripping, lower-casing and removing inner spaces).
+CHANNEL_ALIASES: dict[str, str] = {
+    "phone": "phone", "telephone": "phone", "tel": "phone", "call": "phone",
+    "电话": "phone", "热线": "phone", "热线电话": "phone", "客服热线": "phone",
+    "email": "email", "e-mail": "email", "mail": "email",
+    "邮件": "email", "电子邮件": "email", "邮箱": "email",
+    "chat": "chat", "online": "chat", "wechat": "chat", "im": "chat",
+    "在线": "chat", "在线客服": "chat", "聊天": "chat", "微信": "chat",
+}
+
+# Boolean values (after stripping and lower-casing).
+BOOL_VALUES: dict[str, bool] = {
+    "true": True, "false": False, "t": True, "f": False,
+    "1": True, "0": False,
+    "yes": True, "no": False, "y": True, "n": False,
+    "是": True, "否": False,
+}
+
+RESERVED = "source_row"
+
+# ------------------------------------------------------------------------ public records
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """One row set aside (excluded from the computations, never silently dropped)."""
+
+    table: str
+    row: int  # the row as the user sees it in the file
+    record_id: str | None
+    column: str | None
+    reason: str
+
+
+@dataclass
+class TableAccount:
+    """What happened to a table's rows: ``rows_read == rows_used + len(set_aside)``."""
+
+    table: str
+    file: str | None
+    rows_read: int
+    rows_used: int
+    set_aside: list[SetAside] = field(default_factory=list)
+
+
+@dataclass
+class Dataset:
+    tables: dict[str, pd.DataFrame]
+    accounting: dict[str, TableAccount]
+    files: dict[str, Path]  # the files actually read (absent optional tables: no entry)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        try:
+            return self.tables[name]
+        except KeyError:
+            raise KeyError(f"table {name!r} was not loaded (loaded: {', '.join(self.tables)})") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.tables
+
+    @property
+    def set_aside(self) -> list[SetAside]:
+        """Every set-aside row of every table."""
+        return [s for account in self.accounting.values() for s in account.set_aside]
+
+
+# ----------------------------------------------------------------------------- helpers
+
+_CHANNEL_DTYPE = pd.CategoricalDtype(list(CHANNELS))
+_STRING = pd.StringDtype()
+_CENT = Decimal("0.01")
+
+_ISO_RE = (
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
+    r"(?:Z|[+-]\d{2}(?::?\d{2})?)?"
+)
+_OFFSET_RE = r":\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+_GENERAL_TS_RE = (
+    r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<mo>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
+    r"(?:(?:[T\s]+|(?<=日))(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{1,2})"
+    r"(?:\s*[:：分]\s*(?P<S>\d{1,2})(?P<f>\.\d+)?\s*秒?|\s*分)?)?"
+    r"\s*(?P<tz>Z|[+-]\d{2}(?::?\d{2})?)?$"
+)
+_MONTH_RE = r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*月?$"
+_MONEY_DECORATION_RE = r"^(?:RMB|CNY)|[¥￥元\s]"
+_MONEY_RE = r"-?(?:\d{1,3}(?:,\d{3}){1,4}|\d{1,15})(?:\.\d+)?"  # < 10^15 yuan
+_MONEY_FEN_RE = r"[^.]*(?:\.\d{0,2}0*)?"
+_SCORE_RE = r"\d{1,3}(?:\.0+)?"
+_SERIAL_RE = r"\d{1,6}(?:\.\d+)?"
+_TS_LO = pd.Timestamp("1900-01-01")
+_TS_HI = pd.Timestamp("2200-01-01")
+_SERIAL_MAX = 109575  # 2199-12-31
+
+
+def _zone_name(tz) -> str:
+    """``tz`` may be a zone name, a ZoneInfo or a Terms object."""
+    contract = getattr(tz, "contract", None)
+    if contract is not None:
+        tz = contract.timezone
+    if isinstance(tz, ZoneInfo):
+        tz = tz.key
+    if not isinstance(tz, str):
+        raise TypeError(f"tz must be a time-zone name or a Terms object, got {type(tz).__name__}")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {tz!r}") from None
+    return tz
+
+
+def _norm_header(name: str) -> str:
+    text = unicodedata.normalize("NFKC", str(name)).replace("\ufeff", "").strip().lower()
+    text = re.sub(r"\s*\([^()]*\)$", "", text)  # trailing unit: 金额(元) (NFKC made （） ASCII)
+    return re.sub(r"[\s\-]+", "_", text)
+
+
+_ALIAS_LOOKUP = {_norm_header(k): v for k, v in COLUMN_ALIASES.items()}
+
+
+def _ts_dtype(tz: str) -> pd.DatetimeTZDtype:
+    return pd.DatetimeTZDtype("ns", tz)
+
+
+def _dtype_for(kind: str, tz: str):
+    return {
+        ID: _STRING, TEXT: _STRING, MONTH: _STRING, TS: _ts_dtype(tz), CHANNEL: _CHANNEL_DTYPE,
+        BOOL: pd.BooleanDtype(), SCORE: pd.Int64Dtype(), MONEY: object,
+    }[kind]
+
+
+def _final_dtype(kind: str, tz: str):
+    return np.dtype(bool) if kind == BOOL else _dtype_for(kind, tz)
+
+
+def _fmt(value) -> str:
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read_raw(path: Path, table: str) -> pd.DataFrame:
+    """The file as a frame of strings, header row included, positions = file rows - 1."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise TableError(path, f"cannot read the file: {exc.strerror}") from None
+        encoding = "utf-8-sig"
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            encoding = "gb18030"
+            try:
+                data.decode(encoding)
+            except UnicodeDecodeError:
+                raise TableError(
+                    path,
+                    "cannot decode the file as UTF-8 or GB18030; save it as 'CSV UTF-8' "
+                    "(or as .xlsx)",
+                ) from None
+        if b"\x00" in data:
+            raise TableError(
+                path, "the file contains NUL bytes (UTF-16 text?); save it as 'CSV UTF-8' (or as .xlsx)"
+            )
+        body = data.removeprefix(b"\xef\xbb\xbf").removeprefix(b"\x84\x31\x95\x33")
+        if not body.strip():
+            raise TableError(path, "the file is empty (no header row)")
+        try:
+            # na_filter=False: every cell is text, a missing trailing field is ""
+            return pd.read_csv(
+                io.BytesIO(body), encoding=encoding, header=None, dtype=str,
+                na_filter=False, skip_blank_lines=False,
+            )
+        except pd.errors.EmptyDataError:
+            raise TableError(path, "the file is empty (no header row)") from None
+        except pd.errors.ParserError as exc:
+            raise TableError(path, f"malformed CSV: {exc}".replace("C error: ", "")) from None
+    if suffix == ".xlsx":
+        try:
+            with pd.ExcelFile(path, engine="openpyxl") as book:
+                names = book.sheet_names
+                sheet = table if table in names else names[0]
+                frame = pd.read_excel(book, sheet_name=sheet, header=None, dtype=str, keep_default_na=False)
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
+            raise TableError(path, f"cannot read the workbook: {exc}") from None
+        if frame.shape[1] == 0:
+            raise TableError(path, "the sheet is empty (no header row)")
+        return frame.fillna("").astype(str)
+    raise TableError(path, "unsupported file type: save the table as .csv or .xlsx")
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _parse_iso(strings: pd.Series, offset, tz: str) -> pd.Series:
+    """ISO-like strings -> datetime64[ns, tz]: naive ones are in ``tz``, those with an
+    offset (``offset`` mask) are converted to it; NaT where unparsable or out of range.
+    Raises ValueError/TypeError if the offset mask is wrong (a naive/aware mix)."""
+    offset = np.asarray(offset, dtype=bool)
+    out = pd.Series(pd.NaT, index=strings.index, dtype=_ts_dtype(tz))
+    if (~offset).any():
+        naive = pd.to_datetime(strings[~offset], format="ISO8601", errors="coerce")
+        if getattr(naive.dt, "tz", None) is not None:
+            raise ValueError("offset in a value taken for naive")
+        naive = naive.where((naive >= _TS_LO) & (naive < _TS_HI))
+        out[~offset] = naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.as_unit("ns")
+    if offset.any():
+        aware = pd.to_datetime(strings[offset], format="ISO8601", utc=True, errors="coerce")
+        lo, hi = _TS_LO.tz_localize("UTC"), _TS_HI.tz_localize("UTC")
+        aware = aware.where((aware >= lo) & (aware < hi))
+        out[offset] = aware.dt.tz_convert(tz).dt.as_unit("ns")
+    return out
+
+
+def _parse_timestamps(s: pd.Series, tz: str, excel: bool) -> tuple[pd.Series, pd.Series]:
+    """Stripped text -> (datetime64[ns, tz], bad mask). Empty text is NaT and not bad.
+
+    1. fast path: pandas' ISO 8601 parser (which also takes 2026/10/3 and 2026-1-3 forms)
+       on values of at least 8 characters (so '2026-10' is not read as Oct 1st);
+    2. leftovers only (年月日 forms, 14时05分, odd spacing): normalised to ISO text with a
+       vectorised regex extract, then parsed again;
+    3. .xlsx only: Excel serial day numbers.
+    """
+    out = pd.Series(pd.NaT, index=s.index, dtype=_ts_dtype(tz))
+    present = s != ""
+    if not present.any():
+        return out, present
+    cand = s[present & (s.str.len() >= 8)]
+    if len(cand):
+        try:
+            parsed = pd.to_datetime(cand, format="ISO8601", errors="coerce")
+            if parsed.dt.tz is None:  # all naive: the contract zone
+                parsed = parsed.where((parsed >= _TS_LO) & (parsed < _TS_HI))
+                parsed = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+            else:  # all with the same offset
+                lo, hi = _TS_LO.tz_localize("UTC"), _TS_HI.tz_localize("UTC")
+                parsed = parsed.where((parsed >= lo) & (parsed < hi)).dt.tz_convert(tz)
+            out[cand.index] = parsed.dt.as_unit("ns")
+        except (ValueError, TypeError):  # naive and offset values mixed: split them
+            offset = (
+                cand.str.endswith("Z") | cand.str.contains("+", regex=False)
+                | (cand.str.find("-", 10) >= 0)
+            )
+            try:
+                out[cand.index] = _parse_iso(cand, offset, tz)
+            except (ValueError, TypeError):
+                pass  # an unusual mix: everything goes through the exact path below
+    rest = present & out.isna()
+    if rest.any():
+        parts = s[rest].str.extract(_GENERAL_TS_RE)
+        p = parts[parts["y"].notna()]
+        if len(p):
+            iso_text = (
+                p["y"] + "-" + p["mo"].str.zfill(2) + "-" + p["d"].str.zfill(2)
+                + " " + p["H"].fillna("0").str.zfill(2) + ":" + p["M"].fillna("0").str.zfill(2)
+                + ":" + p["S"].fillna("0").str.zfill(2) + p["f"].fillna("") + p["tz"].fillna("")
+            )
+            out[iso_text.index] = _parse_iso(iso_text, p["tz"].notna(), tz)
+    if excel:
+        rest = present & out.isna()
+        serial = rest & s.str.fullmatch(_SERIAL_RE)
+        if serial.any():
+            days = pd.to_numeric(s[serial], errors="coerce")
+            days = days.where((days >= 1) & (days <= _SERIAL_MAX))
+            naive = (pd.Timestamp("1899-12-30") + pd.to_timedelta(days, unit="D")).dt.round("s")
+            out[serial] = naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.as_unit("ns")
+    return out, present & out.isna()
+
+
+def _by_distinct(s: pd.Series, fn) -> tuple[np.ndarray, list]:
+    """Apply ``fn`` to the distinct values only (codes, mapped distinct values)."""
+    codes, uniques = pd.factorize(s.to_numpy(dtype=object))
+    return codes, [fn(u) for u in uniques]
+
+
+def _channel_of(text: str):
+    return CHANNEL_ALIASES.get(re.sub(r"\s+", "", text.lower()))
+
+
+def _score_of(text: str):
+    return int(float(text)) if re.fullmatch(_SCORE_RE, text) else None
+
+
+def _parse_column(kind: str, s: pd.Series, tz: str, excel: bool):
+    """Stripped text -> (typed series, bad mask or None, reason(column, raw) for bad rows)."""
+    empty = s == ""
+    if kind in (ID, TEXT):
+        return s.astype(_STRING).mask(empty), None, None
+    if kind == TS:
+        typed, bad = _parse_timestamps(s, tz, excel)
+        return typed, bad, lambda c, v: f"{c} {v!r} is not a date/time (e.g. 2026-10-03 14:05)"
+    if kind == CHANNEL:
+        codes, mapped = _by_distinct(s, _channel_of)
+        cat = np.array([-1 if m is None else CHANNELS.index(m) for m in mapped] + [-1], dtype=np.int8)
+        typed = pd.Series(pd.Categorical.from_codes(cat[codes], dtype=_CHANNEL_DTYPE), index=s.index)
+        bad = ~empty & typed.isna()
+        return typed, bad, lambda c, v: f"{c} {v!r} is not a known channel (phone/email/chat, 电话/邮件/在线)"
+    if kind == BOOL:
+        codes, mapped = _by_distinct(s, lambda u: BOOL_VALUES.get(u.lower()))
+        values = np.array([bool(m) for m in mapped] + [False], dtype=bool)[codes]
+        unknown = np.array([m is None for m in mapped] + [True], dtype=bool)[codes]
+        typed = pd.Series(pd.arrays.BooleanArray(values, unknown), index=s.index)
+        bad = ~empty & typed.isna()
+        return typed, bad, lambda c, v: f"{c} {v!r} is not a yes/no value (true/false, 1/0, yes/no, 是/否)"
+    if kind == SCORE:
+        codes, mapped = _by_distinct(s, _score_of)
+        values = np.array([m or 0 for m in mapped] + [0], dtype=np.int64)[codes]
+        unknown = np.array([m is None for m in mapped] + [True], dtype=bool)[codes]
+        typed = pd.Series(pd.arrays.IntegerArray(values, unknown), index=s.index)
+        bad = ~empty & typed.isna()
+        return typed, bad, lambda c, v: f"{c} {v!r} is not an integer score 1..5"
+    if kind == MONEY:
+        clean = s.str.replace(_MONEY_DECORATION_RE, "", regex=True, flags=re.IGNORECASE)
+        number = ~empty & clean.str.fullmatch(_MONEY_RE)
+        whole_fen = clean.str.fullmatch(_MONEY_FEN_RE)
+        ok = number & whole_fen
+        values = [
+            Decimal(t.replace(",", "")).quantize(_CENT) if good else None
+            for t, good in zip(clean.tolist(), ok.tolist())
+        ]
+        typed = pd.Series(values, index=s.index, dtype=object)
+        bad = ~empty & ~ok
+
+        def reason(c, v):
+            text = re.sub(_MONEY_DECORATION_RE, "", v, flags=re.IGNORECASE)
+            if re.fullmatch(_MONEY_RE, text):
+                return f"{c} {v!r} has fractions of a fen (more than 2 decimal places); money is never rounded"
+            return f"{c} {v!r} is not an amount of money (e.g. 1234.50)"
+
+        return typed, bad, reason
+    if kind == MONTH:
+        parts = s.str.extract(_MONTH_RE)
+        month_ok = parts["y"].notna()
+        typed = pd.Series(pd.NA, index=s.index, dtype=_STRING)
+        if month_ok.any():
+            p = parts[month_ok]
+            typed[month_ok] = (p["y"] + "-" + p["m"].str.zfill(2)).astype(_STRING)
+        rest = ~empty & ~month_ok
+        if rest.any():
+            ts, _ = _parse_timestamps(s[rest], tz, excel)
+            usable = ts.notna() if excel else ts.notna() & (ts.dt.day == 1)
+            if usable.any():
+                typed[usable[usable].index] = ts[usable].dt.strftime("%Y-%m").astype(_STRING)
+        bad = ~empty & typed.isna()
+        return typed, bad, lambda c, v: f"{c} {v!r} is not a month (e.g. 2026-10)"
+    raise AssertionError(kind)
+
+
+# ------------------------------------------------------------------------ validation
+
+
+@lru_cache(maxsize=64)
+def _schema(table: str, tz: str) -> pa.DataFrameSchema:
+    spec = TABLES[table]
+    columns = {}
+    for col in spec.columns:
+        checks = []
+        if col.kind == CHANNEL:
+            checks.append(pa.Check.isin(list(CHANNELS)))
+        elif col.kind == SCORE:
+            checks.append(pa.Check.in_range(1, 5))
+        elif col.kind == MONEY:
+            checks.append(
+                pa.Check(lambda s: s.where(s.notna(), Decimal(0)) >= Decimal(0), name="non_negative")
+            )
+        elif col.kind == MONTH:
+            checks.append(pa.Check.str_matches(r"^\d{4}-(?:0[1-9]|1[0-2])$"))
+        unique = col.name == spec.id_column
+        columns[col.name] = pa.Column(
+            _dtype_for(col.kind, tz), checks, nullable=col.nullable, unique=unique,
+            report_duplicates="all" if unique else "exclude_first",
+        )
+    columns[RESERVED] = pa.Column(np.int64, unique=True)
+    checks = [
+        pa.Check(
+            lambda df, c=c, b=b: df[c].isna() | df[b].isna() | (df[c] >= df[b]),
+            name=f"{c}_not_before_{b}",
+        )
+        for c, b in spec.not_before
+    ]
+    return pa.DataFrameSchema(columns, checks=checks, strict=False, coerce=False)
+
+
+# ------------------------------------------------------------------------- the loader
+
+
+def _map_columns(path: Path, spec: TableSpec, header: list[str]) -> list[str]:
+    """Header cells -> final column names (canonical where recognised)."""
+    canonical = set(spec.column_names)
+    names: list[str] = []
+    origin: dict[str, str] = {}
+    errors = []
+    for i, cell in enumerate(header):
+        raw = str(cell).strip()
+        key = _norm_header(raw)
+        target = key if key in canonical else _ALIAS_LOOKUP.get(key)
+        if target in canonical:
+            if target in origin:
+                errors.append(TableError(
+                    path, f"columns {origin[target]!r} and {raw!r} both give {target}; keep only one",
+                    column=target,
+                ))
+                target = None
+            else:
+                origin[target] = raw
+                names.append(target)
+                continue
+        name = raw or f"unnamed_{i + 1}"
+        base, k = name, 1
+        while name in names or name == RESERVED or name in canonical:
+            name = f"{base}.{k}"
+            k += 1
+        names.append(name)
+    if errors:
+        _raise(errors)
+    return names
+
+
+def _first_nonblank_row(raw: pd.DataFrame, chunk: int = 1000) -> int | None:
+    """Position of the first row with a non-empty cell (checked a chunk of rows at a time)."""
+    for start in range(0, len(raw), chunk):
+        part = raw.iloc[start:start + chunk]
+        filled = np.logical_or.reduce([(part[c].str.strip() != "").to_numpy() for c in part.columns])
+        if filled.any():
+            return start + int(np.argmax(filled))
+    return None
+
+
+def _raise(errors: list[TableError]):
+    if len(errors) == 1:
+        raise errors[0]
+    raise TableErrors(errors)
+
+
+def load_table(path, table: str, tz="Asia/Shanghai") -> tuple[pd.DataFrame, TableAccount]:
+    """Read one table file and return its canonical frame and its account.
+
+    Raises TableError / TableErrors for whole-file problems, for any bad row of a money
+    table and for conflicting duplicate ids; bad rows of event tables are set aside.
+    """
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table!r}; expected one of {', '.join(TABLES)}")
+    spec = TABLES[table]
+    zone = _zone_name(tz)
+    path = Path(path)
+    if not path.is_file():
+        raise TableError(path, f"file not found (the {table} table)")
+    excel = path.suffix.lower() == ".xlsx"
+    raw = _read_raw(path, table)
+
+    # the header is the first row with a non-empty cell; rows are numbered as in the file
+    header_pos = _first_nonblank_row(raw)
+    if header_pos is None:
+        raise TableError(path, "the file is empty (no header row)")
+    header_cells = [str(v).strip() for v in raw.iloc[header_pos]]
+    body = raw.iloc[header_pos + 1:]
+    # columns with no name and no data are dropped (trailing separators in Excel exports)
+    keep = [
+        i for i, name in zip(raw.columns, header_cells)
+        if name != "" or (body[i].str.strip() != "").any()
+    ]
+    header = [header_cells[k] for k in keep]
+    names = _map_columns(path, spec, header)
+    found = [h for h in header if h]
+    missing = [c for c in spec.required_columns if c not in names]
+    if missing:
+        _raise([
+            TableError(
+                path,
+                f"required column {c!r} is missing; columns found: {', '.join(found) or '(none)'}",
+                column=c,
+            )
+            for c in missing
+        ])
+    order = {c: k for k, c in enumerate(spec.column_names)}
+    canonical = {name: col for name, col in zip(names, keep) if name in order}
+    extras = {name: col for name, col in zip(names, keep) if name not in order}
+
+    # rows whose cells are all empty carry no record: skipped, not counted
+    texts: dict[str, pd.Series] = {name: body[col].str.strip() for name, col in canonical.items()}
+    blank = np.logical_and.reduce([(v == "").to_numpy() for v in texts.values()])
+    if blank.any() and extras:
+        cand = np.flatnonzero(blank)
+        for col in extras.values():
+            blank[cand] &= (body[col].iloc[cand].str.strip() == "").to_numpy()
+    rows = np.flatnonzero(~blank) if blank.any() else None
+    n = len(body) if rows is None else len(rows)
+    index = pd.RangeIndex(n)
+    positions = np.arange(header_pos + 1, len(raw), dtype=np.int64)
+    source_row = pd.Series(
+        (positions if rows is None else positions[rows]) + 1, index=index, name=RESERVED
+    )
+
+    def rows_of(series: pd.Series) -> pd.Series:
+        values = series.to_numpy() if rows is None else series.to_numpy()[rows]
+        return pd.Series(values, index=index, dtype=str)
+
+    texts = {name: rows_of(s) for name, s in texts.items()}
+
+    # ---- typing (vectorised per column)
+    typed: dict[str, pd.Series] = {}
+    problems: list[tuple[int, int, str, str]] = []  # (position, column order, column, reason)
+    for col in spec.columns:
+        if col.name not in texts:
+            typed[col.name] = pd.Series(
+                pd.NaT if col.kind == TS else pd.NA, index=index, dtype=_dtype_for(col.kind, zone)
+            )
+            continue
+        s = texts[col.name]
+        values, bad, reason = _parse_column(col.kind, s, zone, excel)
+        typed[col.name] = values
+        if bad is not None and bad.any():
+            for pos in np.flatnonzero(bad.to_numpy()):
+                problems.append((int(pos), order[col.name], col.name, reason(col.name, s.iat[pos])))
+    typed[RESERVED] = source_row
+    for name, col in extras.items():
+        typed[name] = rows_of(body[col]).astype(_STRING)
+    frame = pd.DataFrame(typed, index=index)
+    extras = list(extras)
+
+    # ---- pandera validation of the typed frame
+    parse_failed = {(p[0], p[2]) for p in problems}
+    failures = None
+    try:
+        _schema(table, zone).validate(frame, lazy=True, inplace=True)
+    except pa.errors.SchemaErrors as exc:
+        failures = exc.failure_cases
+    dup_positions: set[int] = set()
+    if failures is not None and len(failures):
+        if failures["index"].isna().any():  # a dtype or column-level failure: our bug
+            raise RuntimeError(f"internal error validating {table}:\n{failures.to_string()}")
+        checks_after = {f"{c}_not_before_{b}": (c, b) for c, b in spec.not_before}
+        kinds = {c.name: c.kind for c in spec.columns}
+        seen = set()
+        for case in failures.itertuples(index=False):
+            pos, column, check = int(case.index), case.column, case.check
+            if check in checks_after:
+                column, base = checks_after[check]
+                if (pos, column) in seen:
+                    continue
+                seen.add((pos, column))
+                reason = (f"{column} {_fmt(frame[column].iat[pos])} is before "
+                          f"{base} {_fmt(frame[base].iat[pos])}")
+            elif check == "field_uniqueness":
+                if column == spec.id_column and pd.notna(case.failure_case):
+                    dup_positions.add(pos)
+                continue
+            elif (pos, column) in parse_failed:
+                continue  # already reported as unparsable
+            elif check == "not_nullable":
+                reason = f"{column} is empty"
+            elif check == "non_negative":
+                reason = f"{column} {_fmt(case.failure_case)} is negative"
+            elif kinds.get(column) == SCORE:
+                reason = f"{column} {_fmt(case.failure_case)} is not a score 1..5"
+            elif kinds.get(column) == MONTH:
+                reason = f"{column} {_fmt(case.failure_case)!r} is not a month (e.g. 2026-10)"
+            else:
+                reason = f"{column} {_fmt(case.failure_case)!r} fails check {check}"
+            problems.append((pos, order.get(column, len(order)), column, reason))
+
+    # ---- duplicated ids: identical copy vs conflicting contents
+    errors: list[TableError] = []
+    if dup_positions:
+        idcol = spec.id_column
+        pos_arr = np.array(sorted(dup_positions))
+        ids = frame[idcol].iloc[pos_arr]
+        first_pos = pd.Series(pos_arr, index=pos_arr).groupby(ids.to_numpy()).transform("first").to_numpy()
+        later = pos_arr != first_pos
+        # identical = same text in every column (canonical columns stripped, extras as-is)
+        compared = list(texts.values()) + [frame[c] for c in extras]
+        later_pos, first_of_later = pos_arr[later], first_pos[later]
+        a = np.column_stack([c.iloc[later_pos].fillna("").to_numpy(dtype=object) for c in compared])
+        b = np.column_stack([c.iloc[first_of_later].fillna("").to_numpy(dtype=object) for c in compared])
+        identical = (a == b).all(axis=1) if len(a) else np.array([], dtype=bool)
+        for pos, first, same in zip(pos_arr[later], first_pos[later], identical):
+            row, first_row = int(source_row.iat[pos]), int(source_row.iat[first])
+            value = frame[idcol].iat[pos]
+            if spec.kind == "money":
+                what = "an identical copy" if same else "different contents"
+                errors.append(TableError(
+                    path, f"{idcol} {value!r} is duplicated: row {row} repeats row {first_row} "
+                          f"({what}); remove the extra row", row=row, column=idcol))
+            elif same:
+                problems.append((int(pos), -1, idcol, f"duplicate of row {first_row}"))
+            else:
+                errors.append(TableError(
+                    path, f"{idcol} {value!r} appears in rows {first_row} and {row} with different "
+                          f"contents; cannot tell which is right (fix or remove one)",
+                    row=row, column=idcol))
+
+    # ---- outcome
+    problems.sort(key=lambda p: (p[0], p[1]))
+    if spec.kind == "money":
+        errors.extend(
+            TableError(path, reason, row=int(source_row.iat[pos]), column=column)
+            for pos, _, column, reason in problems
+        )
+        errors.sort(key=lambda e: (e.row or 0, order.get(e.column, -1)))
+        problems = []
+    if errors:
+        _raise(errors)
+
+    set_aside: list[SetAside] = []
+    bad_positions: list[int] = []
+    idcol = spec.id_column
+    k = 0
+    while k < len(problems):
+        pos = problems[k][0]
+        group = []
+        while k < len(problems) and problems[k][0] == pos:
+            group.append(problems[k])
+            k += 1
+        record_id = frame[idcol].iat[pos]
+        set_aside.append(SetAside(
+            table=table,
+            row=int(source_row.iat[pos]),
+            record_id=None if pd.isna(record_id) else str(record_id),
+            column=group[0][2],
+            reason="; ".join(p[3] for p in group),
+        ))
+        bad_positions.append(pos)
+
+    if bad_positions:
+        keep_mask = np.ones(n, dtype=bool)
+        keep_mask[bad_positions] = False
+        frame = frame.iloc[keep_mask].reset_index(drop=True)
+    for col in spec.columns:
+        if col.kind == BOOL:
+            frame[col.name] = frame[col.name].astype(bool)
+    account = TableAccount(
+        table=table, file=str(path), rows_read=n, rows_used=len(frame), set_aside=set_aside,
+    )
+    assert account.rows_read == account.rows_used + len(account.set_aside)
+    return frame, account
+
+
+def empty_table(table: str, tz="Asia/Shanghai") -> pd.DataFrame:
+    """The canonical frame of ``table`` with no rows (for an absent optional file)."""
+    spec = TABLES[table]
+    zone = _zone_name(tz)
+    data = {c.name: pd.Series([], dtype=_final_dtype(c.kind, zone)) for c in spec.columns}
+    data[RESERVED] = pd.Series([], dtype=np.int64)
+    return pd.DataFrame(data)
+
+
+def _find_file(data_dir: Path, table: str) -> Path | None:
+    csv, xlsx = data_dir / f"{table}.csv", data_dir / f"{table}.xlsx"
+    if csv.exists() and xlsx.exists():
+        older = csv if csv.stat().st_mtime < xlsx.stat().st_mtime else xlsx
+        hint = f" ({older.name} is the older one)" if csv.stat().st_mtime != xlsx.stat().st_mtime else ""
+        raise TableError(
+            csv,
+            f"both {csv.name} and {xlsx.name} exist; remove the one you do not mean to use{hint}",
+        )
+    if csv.exists():
+        return csv
+    if xlsx.exists():
+        return xlsx
+    return None
+
+
+def load_dataset(data_dir, tz="Asia/Shanghai", tables: Iterable[str] | None = None) -> Dataset:
+    """Load the tables of a data folder (all of TABLES by default).
+
+    Every table is attempted; all problems are reported together (TableErrors, or the
+    TableError itself when there is just one). An absent optional table is an empty frame.
+    """
+    zone = _zone_name(tz)
+    data_dir = Path(data_dir)
+    wanted = list(TABLES) if tables is None else list(tables)
+    unknown = [t for t in wanted if t not in TABLES]
+    if unknown:
+        raise ValueError(f"unknown table(s) {unknown}; expected some of {', '.join(TABLES)}")
+    if not data_dir.is_dir():
+        raise TableError(data_dir, "data folder not found")
+    frames: dict[str, pd.DataFrame] = {}
+    accounting: dict[str, TableAccount] = {}
+    files: dict[str, Path] = {}
+    errors: list[TableError] = []
+    for table in wanted:
+        spec = TABLES[table]
+        try:
+            path = _find_file(data_dir, table)
+            if path is None:
+                if spec.required:
+                    raise TableError(
+                        data_dir / f"{table}.csv",
+                        f"required table {table} not found (expected {table}.csv or {table}.xlsx)",
+                    )
+                frames[table] = empty_table(table, zone)
+                accounting[table] = TableAccount(table, None, 0, 0, [])
+                continue
+            frame, account = load_table(path, table, zone)
+        except TableErrors as exc:
+            errors.extend(exc.errors)
+            continue
+        except TableError as exc:
+            errors.append(exc)
+            continue
+        frames[table], accounting[table], files[table] = frame, account, path
+    if errors:
+        _raise(errors)
+    return Dataset(tables=frames, accounting=accounting, files=files)

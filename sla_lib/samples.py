@@ -1,0 +1,994 @@
+"""Seeded, deterministic, vectorized generator of realistic sample input tables (spec section 6).
+
+The tables look like exports of the electronics company's CRM and of the two parties'
+finance systems for the sample contract ``data/samples/contract.yaml`` (service every day
+09:00-21:00, response limits phone 1 min / chat 2 min / email 240 min, complaint contact 2 h,
+preliminary solution 3 working days, follow-up coverage 30 %, targets 90 / 85 / 90 %,
+satisfied = score 4 or 5).
+
+Public API
+----------
+``generate_events(seed, months, consultations_per_month, tz)``
+    consultations, complaints, followups, new_customers, onsite_visits.
+``generate_settlement(amounts_due, payment_due, invoice_workdays_after, seed)``
+    payments and invoices for amounts and due dates computed by the fee engine.
+``write_tables(tables, out_dir, fmt)``
+    one ``<table>.csv`` per table (UTF-8, naive local ``YYYY-MM-DD HH:MM:SS`` timestamps,
+    empty cells for missing values, booleans ``true``/``false``, money with 2 decimals);
+    ``fmt="parquet"`` when pyarrow is installed.
+
+Determinism: everything is drawn from ``np.random.default_rng(seed)`` (one spawned child
+stream per table) or, for the per-customer personal data, from a counter-based hash of
+``(seed, customer index)``; the same seed gives byte-identical CSVs. Generation is
+vectorized: the only Python loops run over months, channels and calendar days, never over
+consultations or complaints, so ``consultations_per_month`` can be scaled to millions.
+
+Patterns (default seed 20260101, months 2026-01..2026-12), all scripted, not left to luck:
+
+* Volume: ``consultations_per_month`` is the mean of an ordinary month; channels phone /
+  email / chat 50 / 20 / 30 %; arrivals peak 10-11, 14-16 and 19-20 h, a few at night
+  (their service clock starts at the next 09:00 opening); Mondays busiest, Sundays lowest.
+* Dips: Spring Festival holiday (2026-02-15..02-23) at 45 % and National Day holiday
+  (2026-10-01..10-07, as chinese-calendar and spec section 2 have it; 10-08 is a working day)
+  at 50 % of normal volume; other statutory holidays at 80 %. Holidays come from
+  chinese-calendar, so other years get their own dates.
+* Surges: 618 (June, peak 06-16..06-18) and 11.11 (November, peak 11-11) in consultations,
+  new customers and, a few days later, complaints; responses are slower on peak days.
+* Recall (``RECALL_MONTH`` 2026-07): the power bank ``RECALL_PRODUCT`` is recalled on
+  2026-07-06; recall enquiries (category 召回咨询) and a complaint spike (more than twice an
+  ordinary month) follow, with slower contact and solutions.
+* Fee KPIs are set by exact counts, so noise cannot flip them: consultation resolution
+  92-95 % and follow-up satisfaction 92-96 % every month; complaint satisfaction 88.5-93.5 %
+  every month EXCEPT 2026-07 (about 78 %: the only month that misses a fee KPI) and
+  ``EXACT_TARGET_MONTH`` 2026-11, which lands exactly on 85 % (17 of every 20 rated).
+* Follow-up coverage 35-45 % of the month's new customers, except ``LOW_COVERAGE_MONTH``
+  2026-02 at 26 % (below the 30 % standard); about 3 % of follow-ups are second calls to a
+  customer already called that month (distinct counting matters).
+* Complaints: contact mostly within 2 h (evening / night ones the next morning), preliminary
+  solution on the same day up to 5 working days later (PRC working days, chinese-calendar),
+  closing after a heavy-tailed time; the export is taken ``EXPORT_LAG_DAYS`` days after the
+  last month, so closed_at (and satisfaction) is empty for complaints still open then, mostly
+  in the last months, plus a few long-running disputes. A few closed complaints are unrated.
+* Settlement: every month paid in one payment on or before its due date except
+  ``SPLIT_PAYMENT_MONTH`` 2026-08: about 85 % on time, the rest ``SPLIT_LATE_DAYS`` (6)
+  calendar days after the due date (moved to the next working day if that is a rest day);
+  invoices are issued within the deadline except the one of ``LATE_INVOICE_MONTH`` 2026-05,
+  issued one working day late.
+
+Timestamps are naive wall-clock times in ``tz`` (Asia/Shanghai has no daylight saving, so
+naive arithmetic is exact). Years that chinese-calendar does not cover (it ends with 2026)
+fall back to Monday-Friday working days with 1 January as the only holiday, the same
+assumption as the sample terms file's ``calendar_overrides``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import chinese_calendar
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "DEFAULT_MONTHS",
+    "DEFAULT_SEED",
+    "EXACT_TARGET_MONTH",
+    "LATE_INVOICE_MONTH",
+    "LOW_COVERAGE_MONTH",
+    "RECALL_DATE",
+    "RECALL_MONTH",
+    "RECALL_PRODUCT",
+    "SPLIT_LATE_DAYS",
+    "SPLIT_PAYMENT_MONTH",
+    "TABLE_COLUMNS",
+    "generate_events",
+    "generate_settlement",
+    "write_tables",
+]
+
+DEFAULT_SEED = 20260101
+DEFAULT_MONTHS = [f"2026-{m:02d}" for m in range(1, 13)]
+
+# Scenario months (they take effect only when generated).
+RECALL_MONTH = "2026-07"
+RECALL_DATE = dt.date(2026, 7, 6)
+RECALL_PRODUCT = "星辰 PB20 移动电源 20000mAh"
+EXACT_TARGET_MONTH = "2026-11"  # complaint satisfaction exactly 85 %
+LOW_COVERAGE_MONTH = "2026-02"  # follow-up coverage below 30 %
+SPLIT_PAYMENT_MONTH = "2026-08"
+SPLIT_LATE_DAYS = 6
+LATE_INVOICE_MONTH = "2026-05"
+EXPORT_LAG_DAYS = 4  # the CRM export is taken at 00:00 this many days after the last month
+
+# Service time of the sample contract: every day, [09:00, 21:00).
+SERVICE_OPEN = 9 * 3600
+SERVICE_CLOSE = 21 * 3600
+
+TABLE_COLUMNS: dict[str, list[str]] = {
+    "consultations": [
+        "consultation_id", "channel", "customer_id", "customer_name", "phone", "received_at",
+        "first_response_at", "resolved", "resolved_at", "product", "category", "agent_id",
+    ],
+    "complaints": [
+        "complaint_id", "customer_id", "customer_name", "phone", "email", "received_at",
+        "first_contact_at", "preliminary_solution_at", "closed_at", "satisfaction", "channel",
+        "category", "product",
+    ],
+    "followups": ["followup_id", "customer_id", "visited_at", "satisfaction", "channel"],
+    "new_customers": ["customer_id", "acquired_at"],
+    "onsite_visits": ["visit_id", "customer_id", "visited_at", "fee"],
+    "payments": ["payment_id", "service_month", "paid_at", "amount"],
+    "invoices": ["invoice_id", "service_month", "issued_at", "amount"],
+}
+
+_DAY = 86400
+_WINDOW = SERVICE_CLOSE - SERVICE_OPEN
+_NAT = np.iinfo(np.int64).min
+_EPOCH = dt.date(1970, 1, 1)
+_CENT = Decimal("0.01")
+
+CHANNELS = np.array(["phone", "email", "chat"])
+_CHANNEL_P = [0.50, 0.20, 0.30]
+
+PRODUCTS = np.array([
+    "星辰 X20 手机", "星辰 X20 Pro 手机", "星辰 Pad 11 平板", "星辰 Book 14 笔记本",
+    "星辰 Watch S3 智能手表", "星辰 Buds 3 蓝牙耳机", RECALL_PRODUCT, "星辰 65W 氮化镓充电器",
+])
+_PRODUCT_P = [0.24, 0.12, 0.12, 0.10, 0.10, 0.14, 0.08, 0.10]
+
+CONSULT_CATEGORIES = np.array([
+    "产品使用", "售后维修", "订单物流", "退换货", "账户与会员", "价格与促销", "技术故障", "召回咨询",
+])
+_CONSULT_P = [0.28, 0.16, 0.18, 0.10, 0.08, 0.08, 0.12, 0.0]
+_CONSULT_P_SALE = [0.18, 0.10, 0.30, 0.14, 0.06, 0.16, 0.06, 0.0]  # sales-surge days
+_RECALL_CONSULT_CAT = 7
+
+COMPLAINT_CATEGORIES = np.array([
+    "产品质量", "维修服务", "物流配送", "退换货", "服务态度", "价格与促销", "发票问题", "安全隐患",
+])
+_COMPLAINT_P = [0.30, 0.18, 0.14, 0.16, 0.10, 0.07, 0.05, 0.0]
+_COMPLAINT_P_RECALL = [0.45, 0.0, 0.0, 0.20, 0.0, 0.0, 0.0, 0.35]
+_COMPLAINT_CHANNEL_P = [0.55, 0.20, 0.25]
+_FOLLOWUP_CHANNEL_P = [0.75, 0.10, 0.15]
+
+# Relative arrivals per hour of day 0..23: peaks 10-11, 14-16, 19-20; a little at night.
+_HOURS = np.array([
+    0.15, 0.08, 0.05, 0.04, 0.04, 0.06, 0.15, 0.40, 1.00, 3.50, 6.00, 5.80,
+    3.60, 4.20, 5.60, 5.90, 5.40, 4.20, 3.40, 5.00, 4.80, 1.30, 0.80, 0.40,
+])
+_OFF_HOURS = (np.arange(24) < 9) | (np.arange(24) >= 21)
+
+
+def _p(weights) -> np.ndarray:
+    w = np.asarray(weights, dtype=float)
+    return w / w.sum()
+
+
+_HOUR_P = {
+    0: _p(np.where(_OFF_HOURS, _HOURS * 0.3, _HOURS)),  # phone: callback requests at night
+    1: _p(_HOURS + 1.2),  # email: arrives around the clock
+    2: _p(np.where(_OFF_HOURS, _HOURS * 0.8, _HOURS)),  # chat
+}
+_COMPLAINT_HOUR_P = _p(np.where(_OFF_HOURS, _HOURS * 0.5, _HOURS))
+_ACQUIRE_HOUR_P = _p([0.6, 0.3, 0.15, 0.1, 0.1, 0.1, 0.2, 0.5, 1.2, 2.2, 3.0, 3.2,
+                      3.4, 2.9, 2.8, 2.8, 2.7, 2.6, 2.7, 3.2, 4.0, 4.4, 3.6, 1.8])
+
+# Response delay in service-time seconds: (median, sigma, cap) per channel code.
+_RESPONSE = {0: (15.0, 0.75, 1800), 1: (70 * 60.0, 0.75, 36 * 3600), 2: (35.0, 0.7, 3600)}
+_ABANDON_P = {0: 0.012, 1: 0.002, 2: 0.008}
+_HANDLE = {0: (300.0, 0.6), 1: (4 * 3600.0, 0.9), 2: (600.0, 0.6)}
+
+# Working day on which the preliminary solution comes: 0 = same day, 1..5 working days later.
+_SOLUTION_K_P = [0.12, 0.38, 0.28, 0.14, 0.06, 0.02]
+_SOLUTION_K_P_RECALL = [0.03, 0.17, 0.25, 0.22, 0.20, 0.13]
+
+# ---------------------------------------------------------------- names and personal data
+_SURNAMES = [
+    ("王", "wang", 7.1), ("李", "li", 7.0), ("张", "zhang", 6.6), ("刘", "liu", 5.4),
+    ("陈", "chen", 4.5), ("杨", "yang", 3.1), ("黄", "huang", 2.4), ("赵", "zhao", 2.2),
+    ("吴", "wu", 2.0), ("周", "zhou", 1.9), ("徐", "xu", 1.3), ("孙", "sun", 1.2),
+    ("马", "ma", 1.2), ("朱", "zhu", 1.1), ("胡", "hu", 1.1), ("郭", "guo", 1.0),
+    ("何", "he", 0.9), ("高", "gao", 0.9), ("林", "lin", 0.9), ("罗", "luo", 0.8),
+    ("郑", "zheng", 0.8), ("梁", "liang", 0.7), ("谢", "xie", 0.6), ("宋", "song", 0.5),
+    ("唐", "tang", 0.5), ("许", "xu", 0.5), ("韩", "han", 0.5), ("冯", "feng", 0.4),
+    ("邓", "deng", 0.4), ("曹", "cao", 0.4), ("彭", "peng", 0.4), ("曾", "zeng", 0.4),
+    ("肖", "xiao", 0.4), ("田", "tian", 0.3), ("董", "dong", 0.3), ("袁", "yuan", 0.3),
+    ("潘", "pan", 0.3), ("于", "yu", 0.3), ("蒋", "jiang", 0.3), ("蔡", "cai", 0.3),
+    ("余", "yu", 0.3), ("杜", "du", 0.3), ("叶", "ye", 0.3), ("程", "cheng", 0.3),
+    ("苏", "su", 0.3), ("魏", "wei", 0.3), ("吕", "lv", 0.3), ("丁", "ding", 0.3),
+    ("任", "ren", 0.3), ("沈", "shen", 0.3), ("姚", "yao", 0.2), ("卢", "lu", 0.2),
+    ("姜", "jiang", 0.2), ("崔", "cui", 0.2), ("钟", "zhong", 0.2), ("谭", "tan", 0.2),
+    ("陆", "lu", 0.2), ("汪", "wang", 0.2), ("范", "fan", 0.2), ("金", "jin", 0.2),
+    ("石", "shi", 0.2), ("廖", "liao", 0.2), ("贾", "jia", 0.2), ("夏", "xia", 0.2),
+    ("韦", "wei", 0.2), ("方", "fang", 0.2), ("白", "bai", 0.2), ("邹", "zou", 0.2),
+    ("孟", "meng", 0.2), ("熊", "xiong", 0.2), ("秦", "qin", 0.2), ("邱", "qiu", 0.2),
+    ("江", "jiang", 0.2), ("尹", "yin", 0.2), ("薛", "xue", 0.2), ("闫", "yan", 0.2),
+    ("段", "duan", 0.2), ("雷", "lei", 0.2), ("侯", "hou", 0.2), ("龙", "long", 0.2),
+    ("史", "shi", 0.2), ("陶", "tao", 0.15), ("黎", "li", 0.15), ("贺", "he", 0.15),
+    ("顾", "gu", 0.15), ("毛", "mao", 0.15), ("郝", "hao", 0.15), ("龚", "gong", 0.15),
+    ("邵", "shao", 0.15), ("万", "wan", 0.15), ("钱", "qian", 0.15), ("严", "yan", 0.15),
+    ("武", "wu", 0.15), ("戴", "dai", 0.15), ("莫", "mo", 0.1), ("孔", "kong", 0.1),
+    ("向", "xiang", 0.1), ("汤", "tang", 0.1),
+    ("欧阳", "ouyang", 0.05), ("司马", "sima", 0.015), ("上官", "shangguan", 0.01),
+    ("诸葛", "zhuge", 0.01), ("东方", "dongfang", 0.01), ("司徒", "situ", 0.01),
+    ("慕容", "murong", 0.005), ("皇甫", "huangfu", 0.005), ("令狐", "linghu", 0.005),
+]
+_MALE = [
+    ("伟", "wei"), ("强", "qiang"), ("磊", "lei"), ("军", "jun"), ("洋", "yang"), ("勇", "yong"),
+    ("杰", "jie"), ("涛", "tao"), ("明", "ming"), ("超", "chao"), ("斌", "bin"), ("鹏", "peng"),
+    ("辉", "hui"), ("华", "hua"), ("建", "jian"), ("国", "guo"), ("俊", "jun"), ("浩", "hao"),
+    ("宇", "yu"), ("晨", "chen"), ("博", "bo"), ("文", "wen"), ("志", "zhi"), ("海", "hai"),
+    ("峰", "feng"), ("刚", "gang"), ("亮", "liang"), ("鑫", "xin"), ("凯", "kai"), ("昊", "hao"),
+    ("子", "zi"), ("轩", "xuan"), ("然", "ran"), ("泽", "ze"), ("天", "tian"), ("嘉", "jia"),
+    ("成", "cheng"), ("林", "lin"), ("永", "yong"), ("东", "dong"),
+]
+_FEMALE = [
+    ("芳", "fang"), ("娜", "na"), ("敏", "min"), ("静", "jing"), ("丽", "li"), ("艳", "yan"),
+    ("娟", "juan"), ("霞", "xia"), ("秀", "xiu"), ("玲", "ling"), ("婷", "ting"), ("雪", "xue"),
+    ("慧", "hui"), ("颖", "ying"), ("琳", "lin"), ("怡", "yi"), ("欣", "xin"), ("佳", "jia"),
+    ("晶", "jing"), ("倩", "qian"), ("洁", "jie"), ("蕾", "lei"), ("梅", "mei"), ("莉", "li"),
+    ("燕", "yan"), ("萍", "ping"), ("红", "hong"), ("月", "yue"), ("思", "si"), ("雨", "yu"),
+    ("涵", "han"), ("悦", "yue"), ("诗", "shi"), ("梦", "meng"), ("晓", "xiao"), ("琪", "qi"),
+    ("瑶", "yao"), ("璐", "lu"), ("丹", "dan"), ("薇", "wei"),
+]
+_SUR_CHARS = np.array([s[0] for s in _SURNAMES])
+_SUR_PY = np.array([s[1] for s in _SURNAMES])
+_SUR_CDF = np.cumsum(_p([s[2] for s in _SURNAMES]))
+_GIVEN_CHARS = np.array([[c for c, _ in _MALE], [c for c, _ in _FEMALE]])
+_GIVEN_PY = np.array([[p for _, p in _MALE], [p for _, p in _FEMALE]])
+# 25 mobile prefixes: 25 x 10^8 numbers, so an affine map modulo it is a bijection.
+_MOBILE_PREFIXES = np.array([130, 131, 132, 133, 134, 135, 136, 137, 138, 139, 150, 151, 152,
+                             155, 156, 157, 158, 159, 176, 177, 180, 181, 186, 187, 189])
+_MAIL_DOMAINS = np.array(["163.com", "126.com", "sina.com", "139.com", "foxmail.com", "outlook.com"])
+
+
+def _splitmix64(x: np.ndarray) -> np.ndarray:
+    """SplitMix64 finalizer on a uint64 array (wrapping arithmetic)."""
+    with np.errstate(over="ignore"):
+        z = x + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def _hash_uniform(idx: np.ndarray, seed: int, salt: int) -> np.ndarray:
+    """Uniform [0, 1) numbers that depend only on (seed, salt, customer index)."""
+    key = _splitmix64(np.array([(seed * 1_000_003 + salt) % 2**64], dtype=np.uint64))
+    h = _splitmix64(idx.astype(np.uint64) ^ key)
+    return (h >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def _customer_personal(idx: np.ndarray, seed: int, with_email: bool = False) -> dict[str, np.ndarray]:
+    """Name, mobile and e-mail of customers by pool index: a pure function of (seed, index),
+    so a customer has the same personal data in every table and every run. Mobile numbers
+    and QQ numbers are bijections of the index, hence unique."""
+    idx = np.asarray(idx, dtype=np.int64)
+    u = [_hash_uniform(idx, seed, salt) for salt in range(9)]
+    sur = np.searchsorted(_SUR_CDF, u[0], side="right").clip(0, len(_SUR_CHARS) - 1)
+    female = (u[1] < 0.5).astype(np.int64)
+    two = u[2] < 0.7
+    g1 = (u[3] * _GIVEN_CHARS.shape[1]).astype(np.int64)
+    g2 = (u[4] * _GIVEN_CHARS.shape[1]).astype(np.int64)
+    name = np.strings.add(np.strings.add(_SUR_CHARS[sur], _GIVEN_CHARS[female, g1]),
+                          np.where(two, _GIVEN_CHARS[female, g2], ""))
+    py = np.strings.add(np.strings.add(_SUR_PY[sur], _GIVEN_PY[female, g1]),
+                        np.where(two, _GIVEN_PY[female, g2], ""))
+
+    off = int(_splitmix64(np.array([seed % 2**64], dtype=np.uint64))[0] % np.uint64(10**8))
+    code = (2_654_435_761 * idx + off) % (25 * 10**8)
+    phone = _fmt("", _MOBILE_PREFIXES[code // 10**8] * 10**8 + code % 10**8, 11)
+    out = {"customer_name": name, "phone": phone}
+    if with_email:
+        qq = 10_000 + (1_500_450_271 * idx + off) % 10**9
+        year = 1960 + (u[5] * 46).astype(np.int64)
+        suffix = np.where(u[6] < 0.6, _fmt("", year, 4), _fmt("", year % 100, 2))  # '1988' or '88'
+        domain = _MAIL_DOMAINS[(u[7] * len(_MAIL_DOMAINS)).astype(np.int64)]
+        mail_py = np.strings.add(np.strings.add(np.strings.add(py, suffix), "@"), domain)
+        mail_qq = np.strings.add(np.strings.lstrip(_fmt("", qq, 10), "0"), "@qq.com")
+        out["email"] = np.where(u[8] < 0.45, mail_qq, mail_py)
+    return out
+
+
+def _fmt(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
+    """prefix + zero-padded numbers as a fixed-width numpy string array, built from code
+    points without Python string objects (fast at tens of millions of rows)."""
+    numbers = np.asarray(numbers, dtype=np.int64)
+    pw = len(prefix)
+    codes = np.empty((len(numbers), pw + width), dtype=np.uint32)
+    if pw:
+        codes[:, :pw] = np.array([ord(c) for c in prefix], dtype=np.uint32)
+    pow10 = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    codes[:, pw:] = (numbers[:, None] // pow10) % 10 + ord("0")
+    return codes.view(np.dtype(f"U{pw + width}")).reshape(-1)
+
+
+def _customer_ids(idx: np.ndarray, width: int) -> np.ndarray:
+    return _fmt("C", np.asarray(idx, dtype=np.int64) + 1, width)
+
+
+# ---------------------------------------------------------------- calendar and time helpers
+def _official_day(d: dt.date) -> tuple[bool, str | None]:
+    """(is working day, name of the statutory holiday if d is one of its rest days)."""
+    try:
+        on_holiday, name = chinese_calendar.get_holiday_detail(d)
+        return chinese_calendar.is_workday(d), (name if on_holiday and name else None)
+    except NotImplementedError:  # year not covered: Mon-Fri, 1 January off
+        new_year = (d.month, d.day) == (1, 1)
+        return d.weekday() < 5 and not new_year, ("New Year's Day" if new_year else None)
+
+
+def _is_workday(d: dt.date) -> bool:
+    return _official_day(d)[0]
+
+
+def _day_num(d: dt.date) -> int:
+    return (d - _EPOCH).days
+
+
+def _date_of(day: int) -> dt.date:
+    return _EPOCH + dt.timedelta(days=int(day))
+
+
+_WEEKDAY_FACTOR = np.array([1.08, 1.03, 1.02, 1.00, 0.97, 0.85, 0.70])  # Mon..Sun
+_NORMAL_MEAN = _WEEKDAY_FACTOR.mean()
+
+
+def _sales_factor(d: dt.date) -> float:
+    """618 and 11.11 shopping festivals (multiplier on consultation volume)."""
+    if d.month == 6:
+        if 16 <= d.day <= 18:
+            return 2.1 if d.day == 18 else 1.8
+        if d.day in (19, 20):
+            return 1.5
+        return 1.25
+    if d.month == 11:
+        if d.day == 11:
+            return 2.2
+        if d.day in (12, 13):
+            return 1.8
+        return 1.3
+    return 1.0
+
+
+class _Calendar:
+    """Per-day factors and PRC working days for an inclusive range of epoch day numbers."""
+
+    def __init__(self, first: int, last: int, recall_day: int | None):
+        self.first = first
+        days = np.arange(first, last + 1)
+        n = len(days)
+        work = np.zeros(n, dtype=bool)
+        base = np.ones(n)
+        sales = np.ones(n)
+        sales_lagged = np.ones(n)  # complaints follow the sales a few days later
+        for i, day in enumerate(days):  # per-day loop: a few hundred iterations
+            d = _date_of(day)
+            work[i], holiday = _official_day(d)
+            wd = d.weekday()
+            if holiday in (chinese_calendar.Holiday.spring_festival.value,):
+                base[i] = 0.45
+            elif holiday in (chinese_calendar.Holiday.national_day.value,):
+                base[i] = 0.50
+            elif holiday:
+                base[i] = 0.80
+            elif work[i] and wd >= 5:  # adjusted working weekend day (调休上班)
+                base[i] = 1.00
+            else:
+                base[i] = _WEEKDAY_FACTOR[wd]
+            sales[i] = _sales_factor(d)
+            sales_lagged[i] = _sales_factor(d - dt.timedelta(days=4))
+        self.work = work
+        self.base = base / _NORMAL_MEAN
+        self.sales = sales
+        self.sales_lagged = sales_lagged
+        after = days - recall_day if recall_day is not None else np.full(n, -1)
+        self.recall = np.where((after >= 0) & (after < 31), np.exp(-np.maximum(after, 0) / 8.0), 0.0)
+        self._cw = np.cumsum(work)
+        self._wd = np.flatnonzero(work) + first
+
+    def rows(self, day0: int, day1: int) -> slice:
+        return slice(day0 - self.first, day1 - self.first + 1)
+
+    def kth_workday_after(self, day: np.ndarray, k: np.ndarray) -> np.ndarray:
+        """Day number of the k-th working day after ``day`` (k >= 1), vectorized."""
+        return self._wd[self._cw[day - self.first] + k - 1]
+
+
+def _clock_start(t: np.ndarray) -> np.ndarray:
+    """The moment the service clock starts: t itself inside service time, else next opening."""
+    day, tod = np.divmod(t, _DAY)
+    return np.where(tod < SERVICE_OPEN, day * _DAY + SERVICE_OPEN,
+                    np.where(tod >= SERVICE_CLOSE, (day + 1) * _DAY + SERVICE_OPEN, t))
+
+
+def _service_add(start: np.ndarray, seconds: np.ndarray) -> np.ndarray:
+    """start (inside service time) plus ``seconds`` of service time (every day open-close)."""
+    day, tod = np.divmod(start, _DAY)
+    add, rem = np.divmod(tod - SERVICE_OPEN + seconds, _WINDOW)
+    return (day + add) * _DAY + SERVICE_OPEN + rem
+
+
+def _lognormal_seconds(rng, median, sigma, cap, size) -> np.ndarray:
+    x = rng.lognormal(np.log(median), sigma, size)
+    return np.clip(np.ceil(x), 1, cap).astype(np.int64)
+
+
+def _arrivals(counts: np.ndarray, day0: int) -> np.ndarray:
+    return np.repeat(np.arange(day0, day0 + len(counts)), counts)
+
+
+def _time_in_day(rng, days: np.ndarray, hour_p: np.ndarray) -> np.ndarray:
+    hours = rng.choice(24, size=len(days), p=hour_p)
+    return days * _DAY + hours * 3600 + rng.integers(0, 3600, len(days))
+
+
+def _service_time_of_day(rng, days: np.ndarray, open_s=SERVICE_OPEN, close_s=SERVICE_CLOSE) -> np.ndarray:
+    return days * _DAY + rng.integers(open_s, close_s, len(days))
+
+
+def _pick_k(rng, n_total: int, k: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """Indices of k of n_total items drawn without replacement (weighted: exponential keys)."""
+    k = max(0, min(k, n_total))
+    keys = rng.exponential(size=n_total)
+    if weights is not None:
+        keys = keys / weights
+    if k == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.sort(np.argpartition(keys, k - 1)[:k])
+
+
+def _to_dt(t: np.ndarray) -> np.ndarray:
+    return np.asarray(t, dtype=np.int64).view("datetime64[s]")
+
+
+def _month_ids(prefix: str, parts: list[dict], min_width: int) -> np.ndarray:
+    """'<prefix>-YYYYMM-<seq>' ids, numbered per month in the parts' (time) order."""
+    width = max([min_width] + [len(str(p["n"])) for p in parts])
+    return np.concatenate([_fmt(f"{prefix}-{p['month'].replace('-', '')}-", np.arange(1, p["n"] + 1), width)
+                           for p in parts])
+
+
+def _cat(codes: np.ndarray, labels) -> pd.Categorical:
+    """Low-cardinality text column from integer codes (-1 = missing)."""
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=list(labels))
+
+
+def _stack(parts: list[dict], key: str) -> np.ndarray:
+    return np.concatenate([p[key] for p in parts])
+
+
+def _scores(parts: list[dict]) -> pd.arrays.IntegerArray:
+    return pd.arrays.IntegerArray(_stack(parts, "scores").astype(np.int64), _stack(parts, "unrated"))
+
+
+def _satisfaction_scores(rng, satisfied: np.ndarray) -> np.ndarray:
+    u = rng.random(len(satisfied))
+    happy = np.where(u < 0.55, 5, 4)
+    unhappy = np.where(u < 0.5, 3, np.where(u < 0.8, 2, 1))
+    return np.where(satisfied, happy, unhappy)
+
+
+def _parse_months(months: list[str] | None) -> list[str]:
+    months = list(DEFAULT_MONTHS if months is None else months)
+    for m in months:
+        if not isinstance(m, str) or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", m):
+            raise ValueError(f"month {m!r} is not YYYY-MM")
+    out = sorted(set(months))
+    if not out:
+        raise ValueError("no months to generate")
+    return out
+
+
+def _month_days(month: str) -> tuple[int, int]:
+    y, m = int(month[:4]), int(month[5:])
+    first = dt.date(y, m, 1)
+    nxt = dt.date(y + (m == 12), m % 12 + 1, 1)
+    return _day_num(first), _day_num(nxt) - 1
+
+
+# ---------------------------------------------------------------- events
+def generate_events(seed: int = DEFAULT_SEED, months: list[str] | None = None,
+                    consultations_per_month: int = 2000, tz: str = "Asia/Shanghai") -> dict[str, pd.DataFrame]:
+    """Consultations, complaints, follow-ups, new customers and on-site visits for ``months``
+    ('YYYY-MM', default 2026-01..2026-12). ``consultations_per_month`` is the mean volume of an
+    ordinary month; the other tables scale with it (complaints 8 %, new customers 40 %).
+    Timestamps are naive local times in ``tz``. Deterministic for a given seed."""
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {tz!r}") from exc
+    if consultations_per_month <= 0:
+        raise ValueError("consultations_per_month must be positive")
+    months = _parse_months(months)
+    cpm = float(consultations_per_month)
+
+    root = np.random.default_rng(seed)
+    r_scn, r_new, r_con, r_cmp, r_fu, r_vis = root.spawn(6)
+
+    spans = {m: _month_days(m) for m in months}
+    first_day = spans[months[0]][0]
+    last_day = spans[months[-1]][1]
+    recall_day = _day_num(RECALL_DATE) if RECALL_MONTH in spans else None
+    cal = _Calendar(first_day - 40, last_day + 60, recall_day)
+    export_at = (last_day + 1 + EXPORT_LAG_DAYS) * _DAY
+
+    # Per-month scripted rates (exact counts are derived from them).
+    scn = {}
+    for m in months:
+        scn[m] = {
+            "resolution": r_scn.uniform(0.92, 0.95),
+            "csat": 0.78 if m == RECALL_MONTH else r_scn.uniform(0.885, 0.935),
+            "csat_rated": r_scn.uniform(0.90, 0.96),
+            "fsat": r_scn.uniform(0.92, 0.96),
+            "fsat_rated": r_scn.uniform(0.93, 0.97),
+            "coverage": 0.26 if m == LOW_COVERAGE_MONTH else r_scn.uniform(0.35, 0.45),
+        }
+
+    # ---- new customers and the customer pool -----------------------------------------
+    per_day = cpm / (365.25 / 12)
+    n_base = max(1000, int(round(5 * cpm)))
+    base_start = (first_day - 5 * 365) * _DAY
+    base_step = (first_day * _DAY - base_start) / n_base
+
+    new_times = []
+    for m in months:
+        d0, d1 = spans[m]
+        rows = cal.rows(d0, d1)
+        lam = 0.4 * per_day * cal.base[rows] * (1 + 1.5 * (cal.sales[rows] - 1))
+        days = _arrivals(r_new.poisson(lam), d0)
+        new_times.append(np.sort(_time_in_day(r_new, days, _ACQUIRE_HOUR_P)))
+    new_acq = np.concatenate(new_times)
+    n_pool = n_base + len(new_acq)
+    id_width = max(6, len(str(n_pool)))
+
+    def acquired_before(t: np.ndarray) -> np.ndarray:
+        base = np.clip(np.ceil((t - base_start) / base_step), 0, n_base).astype(np.int64)
+        return base + np.searchsorted(new_acq, t, side="left")
+
+    def pick_customers(rng, t: np.ndarray, p_recent: float) -> np.ndarray:
+        n = acquired_before(t)
+        n_old = acquired_before(t - 90 * _DAY)
+        recent = (rng.random(len(t)) < p_recent) & (n > n_old)
+        u = rng.random(len(t))
+        return np.where(recent, n_old + (u * (n - n_old)).astype(np.int64), (u * n).astype(np.int64))
+
+    new_customers = pd.DataFrame({
+        "customer_id": _customer_ids(np.arange(n_base, n_pool), id_width),
+        "acquired_at": _to_dt(new_acq),
+    })
+
+    # ---- consultations -------------------------------------------------------------------
+    n_phone_agents = max(6, int(round(cpm * 0.5 / 300)))
+    n_chat_agents = max(4, int(round(cpm * 0.3 / 300)))
+    n_email_agents = max(2, int(round(cpm * 0.2 / 300)))
+    agent_offset = np.array([0, n_phone_agents + n_chat_agents, n_phone_agents])
+    agent_count = np.array([n_phone_agents, n_email_agents, n_chat_agents])
+    agent_width = max(3, len(str(n_phone_agents + n_chat_agents + n_email_agents)))
+    agent_names = _fmt("A", np.arange(1, int(agent_count.sum()) + 1), agent_width)
+
+    con_parts = []
+    for m in months:
+        d0, d1 = spans[m]
+        rows = cal.rows(d0, d1)
+        lam = per_day * cal.base[rows] * cal.sales[rows]
+        days_reg = _arrivals(r_con.poisson(lam), d0)
+        days_rec = _arrivals(r_con.poisson(per_day * 0.9 * cal.recall[rows]), d0)
+        day = np.concatenate([days_reg, days_rec])
+        recall = np.concatenate([np.zeros(len(days_reg), bool), np.ones(len(days_rec), bool)])
+        n = len(day)
+        ch = r_con.choice(3, size=n, p=_CHANNEL_P)
+        received = np.empty(n, dtype=np.int64)
+        for c in range(3):
+            sel = ch == c
+            received[sel] = _time_in_day(r_con, day[sel], _HOUR_P[c])
+        order = np.argsort(received, kind="stable")
+        day, recall, ch, received = day[order], recall[order], ch[order], received[order]
+
+        busy = cal.sales[day - cal.first]  # slower answers on sales-peak days
+        start = _clock_start(received)
+        off_hours = start != received
+        delay = np.empty(n, dtype=np.int64)
+        abandoned = np.zeros(n, dtype=bool)
+        u = r_con.random(n)
+        for c in range(3):
+            sel = ch == c
+            med, sig, cap = _RESPONSE[c]
+            raw = r_con.lognormal(np.log(med), sig, sel.sum()) * busy[sel] ** 1.2
+            delay[sel] = np.clip(np.ceil(raw), 1, cap).astype(np.int64)
+            abandoned[sel] = u[sel] < _ABANDON_P[c] * busy[sel]
+        callback = off_hours & (ch != 1)  # phone / chat left outside hours: called back
+        delay = np.where(callback, _lognormal_seconds(r_con, 20 * 60.0, 0.6, 4 * 3600, n), delay)
+        first_response = _service_add(start, delay)
+
+        # resolution: exactly ceil(rate * n) resolved; abandoned contacts never are
+        n_res = min(math.ceil(scn[m]["resolution"] * n), n - int(abandoned.sum()))
+        answered = np.flatnonzero(~abandoned)
+        cat_sale = busy > 1.2
+        cat = np.where(cat_sale, r_con.choice(8, size=n, p=_p(_CONSULT_P_SALE)),
+                       r_con.choice(8, size=n, p=_p(_CONSULT_P)))
+        cat = np.where(recall, _RECALL_CONSULT_CAT, cat)
+        product = np.where(recall, 6, r_con.choice(len(PRODUCTS), size=n, p=_p(_PRODUCT_P)))
+        w = np.where(ch[answered] == 1, 1.5, 1.0) * np.where(np.isin(cat[answered], [1, 6]), 2.0, 1.0)
+        unresolved = answered[_pick_k(r_con, len(answered), len(answered) - n_res, w)]
+        resolved = np.ones(n, dtype=bool)
+        resolved[unresolved] = False
+        resolved[abandoned] = False
+        handle = np.empty(n, dtype=np.int64)
+        for c in range(3):
+            sel = ch == c
+            med, sig = _HANDLE[c]
+            handle[sel] = _lognormal_seconds(r_con, med, sig, 3 * _WINDOW, sel.sum())
+        later = r_con.random(n) < 0.12  # solved in a later contact
+        handle = np.where(later, handle + _lognormal_seconds(r_con, 18 * 3600.0, 0.7, 10 * _WINDOW, n), handle)
+        resolved_at = _service_add(first_response, handle)
+        quick = _service_add(first_response, _lognormal_seconds(r_con, 300.0, 0.5, 3600, n))
+        resolved_at = np.where(resolved_at >= export_at, quick, resolved_at)
+
+        agent = agent_offset[ch] + (r_con.random(n) * agent_count[ch]).astype(np.int64)
+        cust = pick_customers(r_con, received, 0.3)
+        con_parts.append({
+            "month": m, "n": n, "channel": ch, "customer": cust, "received": received,
+            "first_response": np.where(abandoned, _NAT, first_response), "resolved": resolved,
+            "resolved_at": np.where(resolved, resolved_at, _NAT), "product": product,
+            "category": cat, "agent": agent, "abandoned": abandoned,
+        })
+
+    cust = _stack(con_parts, "customer")
+    personal = _customer_personal(cust, seed)
+    consultations = pd.DataFrame({
+        "consultation_id": _month_ids("ZX", con_parts, 6),
+        "channel": _cat(_stack(con_parts, "channel"), CHANNELS),
+        "customer_id": _customer_ids(cust, id_width),
+        "customer_name": personal["customer_name"],
+        "phone": personal["phone"],
+        "received_at": _to_dt(_stack(con_parts, "received")),
+        "first_response_at": _to_dt(_stack(con_parts, "first_response")),
+        "resolved": _stack(con_parts, "resolved"),
+        "resolved_at": _to_dt(_stack(con_parts, "resolved_at")),
+        "product": _cat(_stack(con_parts, "product"), PRODUCTS),
+        "category": _cat(_stack(con_parts, "category"), CONSULT_CATEGORIES),
+        "agent_id": _cat(np.where(_stack(con_parts, "abandoned"), -1, _stack(con_parts, "agent")), agent_names),
+    })
+
+    # ---- complaints ------------------------------------------------------------------------
+    cmp_parts = []
+    for m in months:
+        d0, d1 = spans[m]
+        rows = cal.rows(d0, d1)
+        lam = 0.08 * per_day * cal.base[rows] * (1 + 0.7 * (cal.sales_lagged[rows] - 1))
+        days_reg = _arrivals(r_cmp.poisson(lam), d0)
+        days_rec = _arrivals(r_cmp.poisson(0.08 * per_day * 4.8 * cal.recall[rows]), d0)
+        day = np.concatenate([days_reg, days_rec])
+        recall = np.concatenate([np.zeros(len(days_reg), bool), np.ones(len(days_rec), bool)])
+        n = len(day)
+        received = _time_in_day(r_cmp, day, _COMPLAINT_HOUR_P)
+        order = np.argsort(received, kind="stable")
+        day, recall, received = day[order], recall[order], received[order]
+        day = received // _DAY
+
+        ch = r_cmp.choice(3, size=n, p=_COMPLAINT_CHANNEL_P)
+        product = np.where(recall, 6, r_cmp.choice(len(PRODUCTS), size=n, p=_p(_PRODUCT_P)))
+        cat = np.where(recall, r_cmp.choice(8, size=n, p=_p(_COMPLAINT_P_RECALL)),
+                       r_cmp.choice(8, size=n, p=_p(_COMPLAINT_P)))
+        cust = pick_customers(r_cmp, received, 0.35)
+
+        contact_delay = np.where(recall, _lognormal_seconds(r_cmp, 55 * 60.0, 0.85, 8 * 3600, n),
+                                 _lognormal_seconds(r_cmp, 35 * 60.0, 0.85, 8 * 3600, n))
+        contact = _service_add(_clock_start(received), contact_delay)
+        k = np.where(recall, r_cmp.choice(6, size=n, p=_SOLUTION_K_P_RECALL),
+                     r_cmp.choice(6, size=n, p=_SOLUTION_K_P))
+        sol_day = cal.kth_workday_after(day, np.maximum(k, 1))
+        solution = _service_time_of_day(r_cmp, sol_day)
+        same_day = _service_add(contact, r_cmp.integers(1800, 4 * 3600, n))
+        solution = np.where(k == 0, same_day, np.maximum(solution, _service_add(contact, np.full(n, 600))))
+        closing = _lognormal_seconds(r_cmp, 18 * 3600.0, 1.1, 200 * _WINDOW, n)
+        closed = _service_add(solution, closing)
+        stuck = r_cmp.random(n) < 0.006  # long-running disputes, never closed in the export
+        late = (k >= 4) | (contact - received > 2 * 3600)  # missed C3 or C2
+
+        contact = np.where(contact < export_at, contact, _NAT)
+        solution = np.where((contact != _NAT) & (solution < export_at), solution, _NAT)
+        closed = np.where((solution != _NAT) & (closed < export_at) & ~stuck, closed, _NAT)
+
+        # satisfaction: exact counts; the unhappy ones lean to late or recall complaints
+        closed_idx = np.flatnonzero(closed != _NAT)
+        if m == EXACT_TARGET_MONTH:
+            n_rated = 20 * int(len(closed_idx) * scn[m]["csat_rated"] // 20) or len(closed_idx)
+            n_sat = n_rated * 17 // 20 if n_rated % 20 == 0 else math.ceil(0.85 * n_rated)
+        else:
+            n_rated = int(round(len(closed_idx) * scn[m]["csat_rated"]))
+            rate = scn[m]["csat"]
+            n_sat = math.floor(rate * n_rated) if rate < 0.85 else math.ceil(rate * n_rated)
+        rated = closed_idx[_pick_k(r_cmp, len(closed_idx), n_rated)]
+        w = np.where(late[rated], 2.5, 1.0) * np.where(recall[rated], 1.5, 1.0)
+        unhappy = rated[_pick_k(r_cmp, len(rated), len(rated) - n_sat, w)]
+        satisfied = np.ones(n, dtype=bool)
+        satisfied[unhappy] = False
+        scores = _satisfaction_scores(r_cmp, satisfied)
+        sat_mask = np.ones(n, dtype=bool)
+        sat_mask[rated] = False
+        cmp_parts.append({
+            "month": m, "n": n, "customer": cust, "received": received, "contact": contact,
+            "solution": solution, "closed": closed, "scores": scores, "unrated": sat_mask,
+            "channel": ch, "category": cat, "product": product,
+        })
+
+    cust = _stack(cmp_parts, "customer")
+    personal = _customer_personal(cust, seed, with_email=True)
+    complaints = pd.DataFrame({
+        "complaint_id": _month_ids("TS", cmp_parts, 4),
+        "customer_id": _customer_ids(cust, id_width),
+        "customer_name": personal["customer_name"],
+        "phone": personal["phone"],
+        "email": personal["email"],
+        "received_at": _to_dt(_stack(cmp_parts, "received")),
+        "first_contact_at": _to_dt(_stack(cmp_parts, "contact")),
+        "preliminary_solution_at": _to_dt(_stack(cmp_parts, "solution")),
+        "closed_at": _to_dt(_stack(cmp_parts, "closed")),
+        "satisfaction": _scores(cmp_parts),
+        "channel": _cat(_stack(cmp_parts, "channel"), CHANNELS),
+        "category": _cat(_stack(cmp_parts, "category"), COMPLAINT_CATEGORIES),
+        "product": _cat(_stack(cmp_parts, "product"), PRODUCTS),
+    })
+
+    # ---- follow-ups ------------------------------------------------------------------------
+    new_day = new_acq // _DAY
+    fu_parts = []
+    for m in months:
+        d0, d1 = spans[m]
+        n_new_month = int(((new_day >= d0) & (new_day <= d1)).sum())
+        distinct = int(round(scn[m]["coverage"] * n_new_month))
+        k_old = int(round(0.08 * distinct))
+        # candidates: new customers acquired from 9 days before the month to its last-but-one day
+        lo = int(np.searchsorted(new_day, d0 - 9, side="left"))
+        hi = int(np.searchsorted(new_day, d1, side="left"))
+        k_new = min(distinct - k_old, hi - lo)
+        w = np.where(new_day[lo:hi] >= d0, 3.0, 1.0)  # mostly this month's new customers
+        chosen = lo + _pick_k(r_fu, hi - lo, k_new, w)
+        acq_day = new_day[chosen]
+        first = np.maximum(acq_day + 1, d0)
+        last = np.minimum(acq_day + 10, d1)
+        visit_day_new = first + (r_fu.random(k_new) * (last - first + 1)).astype(np.int64)
+        # existing customers (e.g. after a complaint), acquired well before the month
+        n_old_pool = int(acquired_before(np.array([(d0 - 10) * _DAY]))[0])
+        old = r_fu.choice(n_old_pool, size=min(k_old, n_old_pool), replace=False)
+        visit_day_old = r_fu.integers(d0, d1 + 1, len(old))
+        cust = np.concatenate([n_base + chosen, old])
+        vday = np.concatenate([visit_day_new, visit_day_old])
+        # about 3 % second calls to a customer already called this month
+        dup = _pick_k(r_fu, len(cust), int(round(0.03 * len(cust))))
+        dup_day = vday[dup] + (r_fu.random(len(dup)) * (d1 - vday[dup] + 1)).astype(np.int64)
+        cust = np.concatenate([cust, cust[dup]])
+        vday = np.concatenate([vday, dup_day])
+        visited = _service_time_of_day(r_fu, vday, SERVICE_OPEN + 1800, SERVICE_CLOSE - 1800)
+        order = np.argsort(visited, kind="stable")
+        cust, visited = cust[order], visited[order]
+        n = len(cust)
+        n_rated = int(round(n * scn[m]["fsat_rated"]))
+        rated = _pick_k(r_fu, n, n_rated)
+        unhappy = rated[_pick_k(r_fu, n_rated, n_rated - math.ceil(scn[m]["fsat"] * n_rated))]
+        satisfied = np.ones(n, dtype=bool)
+        satisfied[unhappy] = False
+        unrated = np.ones(n, dtype=bool)
+        unrated[rated] = False
+        fu_parts.append({
+            "month": m, "n": n, "customer": cust, "visited": visited,
+            "scores": _satisfaction_scores(r_fu, satisfied), "unrated": unrated,
+            "channel": r_fu.choice(3, size=n, p=_FOLLOWUP_CHANNEL_P),
+        })
+
+    followups = pd.DataFrame({
+        "followup_id": _month_ids("HF", fu_parts, 4),
+        "customer_id": _customer_ids(_stack(fu_parts, "customer"), id_width),
+        "visited_at": _to_dt(_stack(fu_parts, "visited")),
+        "satisfaction": _scores(fu_parts),
+        "channel": _cat(_stack(fu_parts, "channel"), CHANNELS),
+    })
+
+    # ---- on-site visits (C5): a few per month, to complainants, billed per visit ----------
+    fees = np.array([Decimal("300.00"), Decimal("500.00")], dtype=object)
+    vis_parts = []
+    for m, part in zip(months, cmp_parts):
+        d0, d1 = spans[m]
+        rec_day = part["received"] // _DAY
+        cand = np.flatnonzero((rec_day <= d1 - 5) & np.isin(part["category"], [0, 1, 7]))
+        n_vis = min(len(cand), max(1, int(round(r_vis.integers(2, 8) * cpm / 2000))))
+        pick = cand[_pick_k(r_vis, len(cand), n_vis)]
+        vday = cal.kth_workday_after(rec_day[pick], r_vis.integers(1, 4, len(pick)))
+        keep = vday <= d1
+        pick, vday = pick[keep], vday[keep]
+        visited = _service_time_of_day(r_vis, vday, SERVICE_OPEN, 18 * 3600)
+        order = np.argsort(visited, kind="stable")
+        vis_parts.append({
+            "month": m, "n": len(pick), "customer": part["customer"][pick][order], "visited": visited[order],
+            "fee": fees[(r_vis.random(len(pick)) < 0.3).astype(np.int64)][order],
+        })
+    onsite_visits = pd.DataFrame({
+        "visit_id": _month_ids("SM", vis_parts, 2),
+        "customer_id": _customer_ids(_stack(vis_parts, "customer"), id_width),
+        "visited_at": _to_dt(_stack(vis_parts, "visited")),
+        "fee": _stack(vis_parts, "fee"),
+    })
+
+    return {
+        "consultations": consultations,
+        "complaints": complaints,
+        "followups": followups,
+        "new_customers": new_customers,
+        "onsite_visits": onsite_visits,
+    }
+
+
+# ---------------------------------------------------------------- settlement
+def _workday_on_or_after(d: dt.date) -> dt.date:
+    while not _is_workday(d):
+        d += dt.timedelta(days=1)
+    return d
+
+
+def _next_workday(d: dt.date) -> dt.date:
+    return _workday_on_or_after(d + dt.timedelta(days=1))
+
+
+def _workdays_between(lo: dt.date, hi: dt.date) -> list[dt.date]:
+    out, d = [], lo
+    while d <= hi:
+        if _is_workday(d):
+            out.append(d)
+        d += dt.timedelta(days=1)
+    return out
+
+
+def _money(value) -> Decimal:
+    return Decimal(value).quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def generate_settlement(amounts_due: dict[str, Decimal], payment_due: dict[str, dt.date],
+                        invoice_workdays_after: Callable[[dt.date], dt.date],
+                        seed: int) -> dict[str, pd.DataFrame]:
+    """Payments (A to B) and invoices (B to A) for each service month of ``amounts_due``.
+
+    Every month is paid in full in one payment on a working day on or before
+    ``payment_due[month]`` (at most a week early, never before the month has ended), except
+    ``SPLIT_PAYMENT_MONTH``: about 85 % (rounded down to 1,000) on time, the rest on the first
+    working day at least ``SPLIT_LATE_DAYS`` calendar days after the due date. Each payment
+    gets one invoice of the same amount, issued on a working day after the payment and on or
+    before ``invoice_workdays_after(paid date)``, except the invoice of
+    ``LATE_INVOICE_MONTH``, issued on the first working day after that due date. Months with
+    nothing due (amount <= 0) get no payment."""
+    rng = np.random.default_rng(seed)
+    pays, invs = [], []
+    for month in sorted(amounts_due):
+        amount = _money(amounts_due[month])
+        if amount <= 0:
+            continue
+        due = payment_due[month]
+        y, mo = int(month[:4]), int(month[5:])
+        month_end = dt.date(y + (mo == 12), mo % 12 + 1, 1) - dt.timedelta(days=1)
+        window = _workdays_between(max(month_end + dt.timedelta(days=1), due - dt.timedelta(days=7)), due)
+        on_time = window[int(rng.integers(len(window)))] if window else due
+        if month == SPLIT_PAYMENT_MONTH:
+            first = (amount * Decimal("0.85")).quantize(Decimal("1E3"), rounding=ROUND_FLOOR).quantize(_CENT)
+            if not Decimal(0) < first < amount:
+                first = (amount / 2).quantize(_CENT, rounding=ROUND_FLOOR)
+            late = _workday_on_or_after(due + dt.timedelta(days=SPLIT_LATE_DAYS))
+            parts = [(on_time, first), (late, amount - first)]
+        else:
+            parts = [(on_time, amount)]
+        tag = month.replace("-", "")
+        for k, (paid, part) in enumerate(parts, start=1):
+            paid_at = dt.datetime.combine(paid, dt.time()) + dt.timedelta(
+                seconds=int(rng.integers(9 * 3600 + 1800, 16 * 3600 + 1800)))
+            pays.append((f"FK-{tag}-{k}", month, paid_at, part))
+            inv_due = invoice_workdays_after(paid)
+            if month == LATE_INVOICE_MONTH and k == 1:
+                issued = _next_workday(inv_due)
+            else:
+                days = _workdays_between(paid + dt.timedelta(days=1), inv_due) or [inv_due]
+                issued = days[int(rng.integers(len(days)))]
+            issued_at = dt.datetime.combine(issued, dt.time()) + dt.timedelta(
+                seconds=int(rng.integers(10 * 3600, 17 * 3600)))
+            invs.append((f"FP-{tag}-{k}", month, issued_at, part))
+
+    def frame(rows, cols):
+        df = pd.DataFrame(rows, columns=cols)
+        df[cols[2]] = pd.to_datetime(df[cols[2]]).astype("datetime64[s]")
+        df[cols[3]] = df[cols[3]].astype(object)
+        return df
+
+    return {
+        "payments": frame(pays, TABLE_COLUMNS["payments"]),
+        "invoices": frame(invs, TABLE_COLUMNS["invoices"]),
+    }
+
+
+# ---------------------------------------------------------------- writing
+def _csv_ready(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_bool_dtype(s):
+            out[col] = np.where(s.to_numpy(dtype=bool), "true", "false")
+        elif s.dtype == object:
+            out[col] = s.map(lambda v: format(v, "f") if isinstance(v, Decimal) else v)
+    return out
+
+
+def write_tables(tables: dict[str, pd.DataFrame], out_dir, fmt: str = "csv") -> list[Path]:
+    """Write each table to ``out_dir/<table>.<fmt>`` and return the paths in table order.
+
+    CSV: UTF-8 without BOM, ``\\n`` line ends, timestamps ``YYYY-MM-DD HH:MM:SS`` (naive
+    local), empty cells for missing values, booleans ``true``/``false``, decimals as plain
+    strings ('300.00'). Parquet (needs pyarrow): the frames as they are, money as decimal."""
+    out = Path(out_dir)
+    if fmt not in ("csv", "parquet"):
+        raise ValueError(f"unknown format {fmt!r}: use 'csv' or 'parquet'")
+    if fmt == "parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError as exc:
+            raise ImportError("writing parquet needs pyarrow (pip install pyarrow); "
+                              "fmt='csv' needs nothing extra") from exc
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, df in tables.items():
+        path = out / f"{name}.{fmt}"
+        if fmt == "csv":
+            _csv_ready(df).to_csv(path, index=False, encoding="utf-8", lineterminator="\n",
+                                  na_rep="", date_format="%Y-%m-%d %H:%M:%S")
+        else:
+            df.to_parquet(path, index=False)
+        paths.append(path)
+    return paths
+
+
+# ---------------------------------------------------------------- the committed sample set
+SAMPLE_TABLES = ("consultations", "complaints", "followups", "new_customers", "onsite_visits", "payments", "invoices")
+
+
+def _generate_into(out_dir: Path, terms_path, seed: int) -> list[Path]:
+    """Events for the term's months; then each month priced by the fee engine on the tables
+    as a loader reads them back, and payments/invoices for those amounts."""
+    import tempfile
+
+    from .calendar import WorkCalendar
+    from .data import load_dataset
+    from .fees import invoice_due_date, month_fee_statement, payment_due_date
+    from .terms import load_terms
+
+    terms = load_terms(terms_path)
+    events = generate_events(seed=seed, months=terms.term_months, tz=terms.contract.timezone)
+    empty = {name: pd.DataFrame(columns=TABLE_COLUMNS[name]) for name in ("payments", "invoices")}
+    workcal = WorkCalendar.from_terms(terms)
+    with tempfile.TemporaryDirectory() as scratch:
+        write_tables({**events, **empty}, scratch)
+        data = load_dataset(scratch, terms)
+        as_of = terms.term.start  # nothing is paid yet; only the amounts matter here
+        statements = {m: month_fee_statement(data, terms, m, as_of, workcal) for m in terms.term_months}
+    settlement = generate_settlement(
+        {m: s.amount_due for m, s in statements.items()},
+        {m: s.payment_due for m, s in statements.items()},
+        lambda paid: invoice_due_date(paid, terms, workcal),
+        seed,
+    )
+    return write_tables({**events, **settlement}, out_dir)
+
+
+def generate_sample(out_dir, terms_path, seed: int = DEFAULT_SEED) -> list[Path]:
+    """Write the sample data set for the terms file's term into ``out_dir`` (CSV)."""
+    return _generate_into(Path(out_dir), terms_path, seed)
+
+
+def sample_files_differ(out_dir, terms_path, seed: int = DEFAULT_SEED) -> list[str]:
+    """Names of the files in ``out_dir`` that are not byte-identical to a fresh generation."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as fresh:
+        paths = _generate_into(Path(fresh), terms_path, seed)
+        return [p.name for p in paths if not (Path(out_dir) / p.name).is_file() or (Path(out_dir) / p.name).read_bytes() != p.read_bytes()]
