@@ -182,14 +182,11 @@ def _range_totals(statements) -> dict:
 def fees(terms_path, data_dir, month, as_of, fmt):
     """The month's fee statement (C5, C12–C20): base, bonus or deductions, amount due,
     payment and invoice deadlines, late damages, termination right, exposure."""
-    from .calendar import WorkCalendar
-    from .fees import month_fee_statement
+    from .fees import fee_statements
 
     months = _months(month)
     terms, data = _load(terms_path, data_dir)
-    as_of_date = as_of.date() if as_of else None
-    workcal = WorkCalendar.from_terms(terms)
-    statements = [month_fee_statement(data, terms, m, as_of_date, workcal) for m in months]
+    statements = fee_statements(data, terms, months, as_of.date() if as_of else None)
     if fmt == "json":
         objs = [{"month": s.month, "as_of": s.as_of.isoformat(), "kpis": s.kpis.to_json(), "fees": s.to_json()} for s in statements]
         _echo_json(objs[0] if len(objs) == 1 else {"months": objs, "totals": _range_totals(statements)})

@@ -285,19 +285,24 @@ def invoice_status(payments: pd.DataFrame, invoices: pd.DataFrame, terms, workca
     return due, on_time
 
 
-def failing_months(data, terms, up_to: str, workcal: WorkCalendar, known: MonthKpis | None = None) -> list[str]:
-    """C19: months of the term up to ``up_to`` in which some fee KPI was missed."""
+def failing_months(data, terms, up_to: str, workcal: WorkCalendar, kpi_cache: dict | None = None) -> list[str]:
+    """C19: months of the term up to ``up_to`` in which some fee KPI was missed.
+    ``kpi_cache`` (month -> MonthKpis) is read and filled, so a range is computed once."""
+    cache = {} if kpi_cache is None else kpi_cache
     out = []
     for m in terms.term_months:
         if parse_month(m) > parse_month(up_to):
             break
-        k = known if known is not None and known.month == m else month_kpis(data, terms, m, workcal)
-        if k.failing_fee_kpis:
+        if m not in cache:
+            cache[m] = month_kpis(data, terms, m, workcal)
+        if cache[m].failing_fee_kpis:
             out.append(m)
     return out
 
 
-def month_fee_statement(data, terms, month: str, as_of: dt.date | None = None, workcal: WorkCalendar | None = None) -> FeeStatement:
+def month_fee_statement(
+    data, terms, month: str, as_of: dt.date | None = None, workcal: WorkCalendar | None = None, kpi_cache: dict | None = None
+) -> FeeStatement:
     """C12–C20 for ``month``: base, bonus or deductions, on-site fees, amount due, payment due
     date, payments applied in date order, late damages at ``as_of`` (default: today in the
     contract's zone), termination right, invoice deadlines, C19/C20 exposure."""
@@ -305,7 +310,10 @@ def month_fee_statement(data, terms, month: str, as_of: dt.date | None = None, w
     tz = terms.contract.timezone
     if as_of is None:
         as_of = pd.Timestamp.now(tz=tz).date()
-    kpis = month_kpis(data, terms, month, workcal)
+    kpi_cache = {} if kpi_cache is None else kpi_cache
+    if month not in kpi_cache:
+        kpi_cache[month] = month_kpis(data, terms, month, workcal)
+    kpis = kpi_cache[month]
     fees, liability = terms.fees, terms.liability
     base = fees.monthly_base_fee
 
@@ -372,7 +380,7 @@ def month_fee_statement(data, terms, month: str, as_of: dt.date | None = None, w
         )
     )
 
-    failing = failing_months(data, terms, month, workcal, kpis)
+    failing = failing_months(data, terms, month, workcal, kpi_cache)
     contract_total = terms.total_contract_amount()
     exposure = to_fen(to_fraction(contract_total) * to_fraction(liability.breach_penalty_pct) / 100)
     triggered = len(failing) >= liability.repeated_failure_months
@@ -419,3 +427,35 @@ def month_fee_statement(data, terms, month: str, as_of: dt.date | None = None, w
         confidentiality_exposure=liability.confidentiality_penalty,
         lines=lines,
     )
+
+
+def fee_statements(data, terms, months: list[str], as_of: dt.date | None = None) -> list[FeeStatement]:
+    """The statements of several months, sharing one calendar and one KPI computation per month."""
+    workcal = WorkCalendar.from_terms(terms)
+    cache: dict = {}
+    return [month_fee_statement(data, terms, m, as_of, workcal, cache) for m in months]
+
+
+def fee_series(statements: list[FeeStatement]) -> pd.DataFrame:
+    """One row per month for trends and term-to-date sums (amounts stay Decimal)."""
+    return pd.DataFrame(
+        [
+            {
+                "month": s.month,
+                "base": s.base,
+                "bonus": s.bonus,
+                "total_deduction": s.total_deduction,
+                "onsite_fees": s.onsite_fees,
+                "amount_due": s.amount_due,
+                "payment_due": s.payment_due,
+                "paid": s.paid,
+                "balance": s.balance,
+                "late_days": s.late_days,
+                "late_damages": s.late_damages,
+                "termination_right": s.termination_right,
+                "invoices_on_time": s.invoices_on_time,
+                "failing_kpis": ", ".join(s.failing_kpis),
+            }
+            for s in statements
+        ]
+    ).set_index("month")
