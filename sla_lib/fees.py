@@ -7,15 +7,15 @@ finance reader can check it by hand: that list is the explanation trail of the r
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
+import numpy as np
 import pandas as pd
 
 from .calendar import WorkCalendar, month_days, month_of, parse_month, to_local_naive
-from .exact import decimal_text, pct_text, to_fen, to_fraction
+from .exact import FEN, decimal_text, pct_text, to_fen, to_fraction
 from .kpis import FEE_KPIS, MonthKpis, month_kpis
 
 ZERO = Decimal("0.00")
@@ -54,77 +54,136 @@ class PerformanceAdjustment:
     lines: tuple[LineItem, ...]
 
 
-def penalty_steps(shortfall_pct: Fraction, step_pct: Fraction, rounding: str) -> Fraction:
-    """C14: how many penalty steps a shortfall of ``shortfall_pct`` points is."""
-    exact = shortfall_pct / step_pct
-    if rounding == "ceil":
-        return Fraction(math.ceil(exact))
-    if rounding == "floor":
-        return Fraction(math.floor(exact))
-    if rounding == "prorata":
-        return exact
-    raise ValueError(f"unknown penalty_rounding {rounding!r}")
+def _ratio(value) -> tuple[int, int]:
+    f = to_fraction(value)
+    return f.numerator, f.denominator
+
+
+def _half_up_div(num, den):
+    """round(num / den) half-up for non-negative integer arrays."""
+    return (2 * num + den) // (2 * den)
+
+
+@dataclass(frozen=True)
+class PricedMonths:
+    """C13/C14 for many months at once, in integer fen (exact). Arrays have the shape of
+    the counts without their last axis; per-KPI arrays keep it (FEE_KPIS order)."""
+
+    missed: np.ndarray  # (..., 3) bool
+    steps_num: np.ndarray  # (..., 3) steps = steps_num / steps_den
+    steps_den: np.ndarray
+    deduction_fen: np.ndarray  # (..., 3), 0 where met
+    total_deduction_fen: np.ndarray  # (...), capped
+    capped: np.ndarray  # (...) bool
+    bonus_fen: np.ndarray  # (...)
+    cap_fen: int
+
+    @property
+    def adjustment_fen(self) -> np.ndarray:
+        """bonus − total deduction: what the performance clauses add to the base fee."""
+        return self.bonus_fen - self.total_deduction_fen
+
+
+def price_performance(met, total, terms) -> PricedMonths:
+    """C13 bonus and C14 deductions, vectorized over months: ``met`` and ``total`` are
+    integer counts of shape (..., 3) for the fee KPIs in FEE_KPIS order (total 0 = n/a).
+
+    Exact integer arithmetic: a KPI is met when 100·met·q ≥ p·total for a target p/q;
+    shortfall steps and amounts are ratios of integers rounded half-up to the fen once.
+    An n/a KPI counts as met unless ``na_counts_as: missed``; then it is priced as 0 %."""
+    fees, targets = terms.fees, terms.targets
+    met = np.asarray(met, dtype=np.int64)
+    total = np.asarray(total, dtype=np.int64)
+    tp, tq = (np.array(v, dtype=np.int64) for v in zip(*[_ratio(getattr(targets, f"{k}_pct")) for k in FEE_KPIS]))
+    sp, sq = _ratio(fees.penalty_step_pct)
+    pp, pq = _ratio(fees.penalty_per_step_pct)
+    base_fen = int(fees.monthly_base_fee * 100)
+
+    na = total == 0
+    if terms.na_counts_as == "missed":
+        met, total = np.where(na, 0, met), np.where(na, 1, total)
+    # bound the largest intermediate product; past int64, compute with Python integers
+    bound = 2 * base_fen * max(1, int(total.max(initial=1))) * int(tp.max()) * sq * max(pp, 1) * 100 * int(tq.max())
+    if bound >= 2**62:
+        met, total = met.astype(object), total.astype(object)
+    meets = 100 * tq * met >= tp * total
+    if terms.na_counts_as == "met":
+        meets = meets | na
+    missed = ~meets
+    xn = (tp * total - 100 * tq * met) * sq  # shortfall / step = xn / xd
+    xd = tq * total * sp
+    xn = np.where(missed, xn, 0)
+    xd = np.where(missed, xd, 1)
+    if fees.penalty_rounding == "ceil":
+        steps_num, steps_den = -((-xn) // xd), np.ones_like(xd)
+    elif fees.penalty_rounding == "floor":
+        steps_num, steps_den = xn // xd, np.ones_like(xd)
+    else:  # prorata
+        steps_num, steps_den = xn, xd
+    deduction = _half_up_div(base_fen * steps_num * pp, steps_den * pq * 100)
+    uncapped = deduction.sum(axis=-1)
+    cp, cq = _ratio(fees.penalty_cap_pct)
+    cap_fen = _half_up_div(base_fen * cp, cq * 100)
+    bp, bq = _ratio(fees.bonus_pct)
+    any_missed = missed.any(axis=-1)
+    return PricedMonths(
+        missed=missed,
+        steps_num=steps_num,
+        steps_den=steps_den,
+        deduction_fen=deduction,
+        total_deduction_fen=np.minimum(uncapped, cap_fen),
+        capped=uncapped > cap_fen,
+        bonus_fen=np.where(any_missed, 0, _half_up_div(base_fen * bp, bq * 100)),
+        cap_fen=int(cap_fen),
+    )
+
+
+def _fen(value) -> Decimal:
+    return (Decimal(int(value)) / 100).quantize(FEN)
 
 
 def performance_adjustment(rates: dict[str, Fraction | None], terms) -> PerformanceAdjustment:
-    """C13 bonus / C14 deductions from the fee KPIs' exact rates (None = n/a).
-
-    An n/a KPI counts as met unless ``na_counts_as: missed``; then it is priced as a rate
-    of 0 (nothing measurable was delivered)."""
-    fees, targets = terms.fees, terms.targets
+    """C13 bonus / C14 deductions for one month from the fee KPIs' exact rates (None = n/a),
+    with the explanation trail; the arithmetic is :func:`price_performance`'s."""
+    fees = terms.fees
     base = fees.monthly_base_fee
-    target_of = {
-        "consultation_resolution": targets.consultation_resolution_pct,
-        "complaint_satisfaction": targets.complaint_satisfaction_pct,
-        "followup_satisfaction": targets.followup_satisfaction_pct,
-    }
-    missed: dict[str, Fraction] = {}
-    for kpi in FEE_KPIS:
-        rate = rates.get(kpi)
-        target = to_fraction(target_of[kpi])
-        if rate is None:
-            if terms.na_counts_as == "missed":
-                missed[kpi] = Fraction(0)
-            continue
-        if rate * 100 < target:
-            missed[kpi] = rate * 100
+    counts = [(0, 0) if rates.get(k) is None else (rates[k].numerator, rates[k].denominator) for k in FEE_KPIS]
+    priced = price_performance([c[0] for c in counts], [c[1] for c in counts], terms)
+    missed = [k for i, k in enumerate(FEE_KPIS) if priced.missed[i]]
 
     if not missed:
-        bonus = to_fen(to_fraction(base) * to_fraction(fees.bonus_pct) / 100)
+        bonus = _fen(priced.bonus_fen)
         line = LineItem("C13", "bonus", bonus, f"C13 all fee KPIs met: {base} × {_fmt_pct(fees.bonus_pct)}% = {bonus}")
         return PerformanceAdjustment(bonus, {}, ZERO, False, (line,))
 
     lines = [LineItem("C13", "bonus", ZERO, f"C13 no bonus: missed {', '.join(missed)}")]
     deductions: dict[str, Decimal] = {}
-    step = to_fraction(fees.penalty_step_pct)
-    per_step = to_fraction(fees.penalty_per_step_pct)
-    for kpi, rate_pct in missed.items():
-        target = to_fraction(target_of[kpi])
-        shortfall = target - rate_pct
-        steps = penalty_steps(shortfall, step, fees.penalty_rounding)
-        amount = to_fen(to_fraction(base) * steps * per_step / 100)
-        deductions[kpi] = amount
-        how = {"ceil": "ceil", "floor": "floor", "prorata": "prorata"}[fees.penalty_rounding]
+    for i, kpi in enumerate(FEE_KPIS):
+        if not priced.missed[i]:
+            continue
+        rate_pct = Fraction(0) if rates.get(kpi) is None else rates[kpi] * 100
+        steps = Fraction(int(priced.steps_num[i]), int(priced.steps_den[i]))
+        amount = deductions[kpi] = _fen(priced.deduction_fen[i])
         lines.append(
             LineItem(
                 "C14",
                 f"deduction.{kpi}",
                 amount,
-                f"C14 {kpi}: {how}(({_fmt_pct(target_of[kpi])} - {_frac_text(rate_pct)}) / {_fmt_pct(fees.penalty_step_pct)})"
-                f" = {_frac_text(steps)} steps × {_fmt_pct(fees.penalty_per_step_pct)}% × {base} = {amount}",
+                f"C14 {kpi}: {fees.penalty_rounding}(({_fmt_pct(getattr(terms.targets, kpi + '_pct'))} - {_frac_text(rate_pct)})"
+                f" / {_fmt_pct(fees.penalty_step_pct)}) = {_frac_text(steps)} steps × {_fmt_pct(fees.penalty_per_step_pct)}%"
+                f" × {base} = {amount}",
             )
         )
     uncapped = sum(deductions.values(), ZERO)
-    cap = to_fen(to_fraction(base) * to_fraction(fees.penalty_cap_pct) / 100)
-    capped = uncapped > cap
-    total = cap if capped else uncapped
+    total = _fen(priced.total_deduction_fen)
+    capped = bool(priced.capped)
     lines.append(
         LineItem(
             "C14",
             "total_deduction",
             total,
             f"C14 total deduction: {' + '.join(str(v) for v in deductions.values())} = {uncapped}"
-            + (f", capped at {_fmt_pct(fees.penalty_cap_pct)}% × {base} = {cap}" if capped else f" (cap {cap} not reached)"),
+            + (f", capped at {_fmt_pct(fees.penalty_cap_pct)}% × {base} = {total}" if capped else f" (cap {_fen(priced.cap_fen)} not reached)"),
         )
     )
     return PerformanceAdjustment(ZERO, deductions, total, capped, tuple(lines))

@@ -10,7 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import complaints, dataset, invoices, onsite_visits, payments
-from sla_lib.fees import month_fee_statement, penalty_steps, performance_adjustment
+import math
+
+from sla_lib.exact import to_fen
+from sla_lib.fees import month_fee_statement, performance_adjustment, price_performance
+from sla_lib.kpis import FEE_KPIS
 
 D = Decimal
 MET = {"consultation_resolution": F(95, 100), "complaint_satisfaction": F(90, 100), "followup_satisfaction": F(95, 100)}
@@ -76,9 +80,31 @@ def test_na_fee_kpi(sample_terms):
     assert missed.total_deduction == D("60000.00")
 
 
-def test_penalty_steps():
-    assert [penalty_steps(F(5, 2), F(1), m) for m in ("ceil", "floor", "prorata")] == [3, 2, F(5, 2)]
-    assert penalty_steps(F(2), F(1), "ceil") == 2  # exactly 2 steps, not 3
+def oracle_adjustment(rates, terms):
+    """The spec's section 4 written directly with Fractions: (bonus, {kpi: deduction}, total)."""
+    f = terms.fees
+    base, target = F(f.monthly_base_fee), {k: F(getattr(terms.targets, k + "_pct")) for k in FEE_KPIS}
+    missed = {}
+    for k in FEE_KPIS:
+        if rates[k] is None:
+            if terms.na_counts_as == "missed":
+                missed[k] = F(0)
+        elif rates[k] * 100 < target[k]:
+            missed[k] = rates[k] * 100
+    if not missed:
+        return to_fen(base * F(f.bonus_pct) / 100), {}, D("0.00")
+    deductions = {}
+    for k, rate_pct in missed.items():
+        exact = (target[k] - rate_pct) / F(f.penalty_step_pct)
+        steps = {"ceil": F(math.ceil(exact)), "floor": F(math.floor(exact)), "prorata": exact}[f.penalty_rounding]
+        deductions[k] = to_fen(base * steps * F(f.penalty_per_step_pct) / 100)
+    cap = to_fen(base * F(f.penalty_cap_pct) / 100)
+    return D("0.00"), deductions, min(sum(deductions.values(), D("0.00")), cap)
+
+
+def test_exactly_two_steps_is_not_three(sample_terms):
+    # 83 % vs 85 %: shortfall exactly 2 steps under ceil -> 8000.00, not 12000.00
+    assert performance_adjustment(dict(MET, complaint_satisfaction=F(83, 100)), sample_terms).total_deduction == D("8000.00")
 
 
 def _month_with_satisfaction(month, satisfied, unsatisfied, day=12):
@@ -186,6 +212,36 @@ def test_adjustment_invariants(sample_terms, rates, changes):
     assert not (adj.bonus > 0 and adj.deductions)
     for amount in [adj.bonus, adj.total_deduction, *adj.deductions.values()]:
         assert amount == amount.quantize(D("0.01"))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_rates, _changes, st.sampled_from(["200000.00", "1000.25", "0.01", "98765432.10"]))
+def test_vectorized_pricing_equals_the_fraction_oracle(sample_terms, rates, changes, base):
+    terms = sample_terms.with_changes({**changes, "fees.monthly_base_fee": base})
+    adj = performance_adjustment(rates, terms)
+    assert (adj.bonus, adj.deductions, adj.total_deduction) == oracle_adjustment(rates, terms)
+
+
+def test_pricing_many_months_at_once_equals_month_by_month(sample_terms):
+    rng = __import__("numpy").random.default_rng(7)
+    total = rng.integers(0, 3000, size=(50, 12, 3))
+    met = (total * rng.uniform(0.6, 1.0, size=total.shape)).astype(int)
+    for mode in ("ceil", "floor", "prorata"):
+        terms = sample_terms.with_changes({"fees.penalty_rounding": mode, "na_counts_as": "missed"})
+        priced = price_performance(met, total, terms)
+        for y, m in [(0, 0), (3, 7), (49, 11), (20, 5)]:
+            rates = {k: (F(int(met[y, m, i]), int(total[y, m, i])) if total[y, m, i] else None) for i, k in enumerate(FEE_KPIS)}
+            bonus, deductions, total_deduction = oracle_adjustment(rates, terms)
+            assert priced.bonus_fen[y, m] == int(bonus * 100)
+            assert priced.total_deduction_fen[y, m] == int(total_deduction * 100)
+
+
+def test_huge_counts_fall_back_to_exact_python_integers(sample_terms):
+    terms = sample_terms.with_changes({"fees.penalty_rounding": "prorata", "fees.monthly_base_fee": "98765432.10", "fees.penalty_cap_pct": 100})
+    met, total = [[8_999_999_999, 8_000_000_001, 9_000_000_000]], [[10_000_000_000] * 3]
+    priced = price_performance(met, total, terms)
+    rates = {k: F(m, t) for k, m, t in zip(FEE_KPIS, met[0], total[0])}
+    assert priced.total_deduction_fen[0] == int(oracle_adjustment(rates, terms)[2] * 100)
 
 
 @settings(max_examples=300, deadline=None)
