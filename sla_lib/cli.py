@@ -219,6 +219,73 @@ def generate(out_dir, terms_path, seed, check):
         click.echo(f"wrote {path}")
 
 
+@cli.command()
+@_terms_option
+@_data_option
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Change one pricing term for a scenario named 'set' (repeatable), e.g. fees.penalty_per_step_pct=3.")
+@click.option("--scenario", "scenarios", multiple=True, metavar="NAME:KEY=VALUE,...",
+              help="A named scenario (repeatable), e.g. strict:fees.penalty_per_step_pct=3,targets.complaint_satisfaction_pct=88.")
+@click.option("--years", type=click.IntRange(1, 1_000_000), default=10_000, show_default=True, help="Simulated years.")
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--method", type=click.Choice(["bootstrap", "parametric"]), default="bootstrap", show_default=True,
+              help="bootstrap: blocks of actual months; parametric: beta-binomial per KPI fitted to the history.")
+@click.option("--block", type=click.IntRange(1, 12), default=3, show_default=True, help="Months per bootstrap block.")
+@click.option("--shift", "shifts", multiple=True, metavar="KPI=POINTS",
+              help="Parametric only: move a fee KPI's expected rate, e.g. complaint_satisfaction=-2.")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Date for the renewal key dates (default today).")
+@_format_option
+def simulate(terms_path, data_dir, sets, scenarios, years, seed, method, block, shifts, as_of, fmt):
+    """Renewal scenarios (C7): the term's months re-priced under alternate terms, and the
+    expected yearly cost to Party A over simulated years, side by side."""
+    from .renewal import Scenario, compare_scenarios, history_from_data, parse_assignments, parse_scenario, renewal_dates, simulate_years
+
+    terms, data = _load(terms_path, data_dir)
+    chosen = [parse_scenario(text) for text in scenarios]
+    if sets:
+        chosen.insert(0, Scenario("set", parse_assignments(",".join(sets), "--set")))
+    shift_pp = {}
+    for text in shifts:
+        kpi, _, points = text.partition("=")
+        try:
+            shift_pp[kpi.strip()] = float(points)
+        except ValueError:
+            raise click.BadParameter(f"expected KPI=POINTS, got {text!r}", param_hint="--shift") from None
+    history = history_from_data(data, terms)
+    try:
+        sim = simulate_years(history, years, seed, method, block, shift_pp or None)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    table = compare_scenarios(history, terms, chosen, sim)
+    dates = renewal_dates(terms, as_of.date() if as_of else None)
+    if fmt == "json":
+        rows = []
+        for name, row in table.iterrows():
+            rows.append({
+                "name": name,
+                "changes": row["changes"],
+                "replay_total": str(row["replay_total"]),
+                "replay_difference": str(row["replay_difference"]),
+                "expected_yearly_cost": str(row["expected_yearly_cost"]),
+                "p5": str(row["p5"]),
+                "p95": str(row["p95"]),
+                "p_bonus_month": round(row["p_bonus_month"], 6),
+                "p_deduction_month": round(row["p_deduction_month"], 6),
+                "expected_deduction": {k.split(".", 1)[1]: str(v) for k, v in row.items() if k.startswith("expected_deduction.")},
+            })
+        _echo_json({"renewal": dates.to_json(), "history_months": history.months, "method": method,
+                    "years": years, "seed": seed, "scenarios": rows})
+        return
+    click.echo(f"续约 Renewal: objection deadline 异议截止 {dates.objection_deadline} "
+               f"({dates.days_to_objection_deadline} days), renewed term 续约期 {dates.renewed_start} – {dates.renewed_end}"
+               + ("  ⚠ within 60 days" if dates.objection_warning else ""))
+    click.echo(f"{years} simulated years ({method}, seed {seed}) from {len(history.months)} months {history.months[0]}..{history.months[-1]}\n")
+    header = ["方案 Scenario", "变更 Changes", "回放 Replay", "差额 Diff", "期望年成本 E[cost]", "P5", "P95", "P(奖励)", "P(扣款)"]
+    rows = [[name, r["changes"], r["replay_total"], r["replay_difference"], r["expected_yearly_cost"], r["p5"], r["p95"],
+             f"{r['p_bonus_month']:.1%}", f"{r['p_deduction_month']:.1%}"] for name, r in table.iterrows()]
+    click.echo(render_table(header, rows, right={2, 3, 4, 5, 6, 7, 8}))
+
+
 def main(argv=None) -> None:
     try:
         cli.main(args=argv, standalone_mode=False)

@@ -23,7 +23,7 @@ def run(capsys, *argv):
     return code, out.out, out.err
 
 
-@pytest.mark.parametrize("command", [[], ["validate"], ["kpis"], ["fees"], ["generate"]])
+@pytest.mark.parametrize("command", [[], ["validate"], ["kpis"], ["fees"], ["generate"], ["simulate"]])
 def test_help_on_every_command(capsys, command):
     code, out, _ = run(capsys, *command, "--help")
     assert code == 0 and "Usage:" in out
@@ -92,3 +92,28 @@ def test_console_script_runs_without_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "sla_lib.cli", "kpis", "--terms", str(missing), "--data", DATA, "--month", "2026-10"],
                           capture_output=True, text=True)
     assert proc.returncode == 1 and "nope.yaml" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_simulate_json_side_by_side(capsys):
+    argv = ["simulate", "--terms", TERMS, "--data", DATA, "--set", "fees.penalty_per_step_pct=3",
+            "--scenario", "lenient:targets.complaint_satisfaction_pct=80", "--years", "300", "--seed", "5",
+            "--as-of", "2026-11-01", "--format", "json"]
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    obj = json.loads(out)
+    assert [s["name"] for s in obj["scenarios"]] == ["current", "set", "lenient"]
+    assert obj["scenarios"][0]["replay_difference"] == "0.00"
+    assert obj["scenarios"][1]["replay_difference"] == "-16000.00"  # July: 8 steps × 1 % × 200000
+    assert obj["renewal"]["objection_deadline"] == "2026-12-01" and obj["renewal"]["objection_warning"] is True
+    again = run(capsys, *argv)[1]
+    assert again == out  # same seed, same output
+
+
+def test_simulate_rejects_a_non_pricing_key(capsys):
+    code, _, err = run(capsys, "simulate", "--terms", TERMS, "--data", DATA, "--scenario", "x:fees.payment_workdays=3", "--years", "10")
+    assert code == 1 and "fees.payment_workdays" in err
+
+
+def test_simulate_shift_needs_parametric(capsys):
+    code, _, err = run(capsys, "simulate", "--terms", TERMS, "--data", DATA, "--shift", "complaint_satisfaction=-2", "--years", "10")
+    assert code == 2 and "parametric" in err
