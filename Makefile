@@ -9,7 +9,7 @@ TERMS  := data/samples/contract.yaml
 DATA   := data/samples
 LATEST := 2026-12
 
-.PHONY: setup demo test samples clean
+.PHONY: setup demo test samples bench clean
 
 setup: $(STAMP)
 
@@ -31,6 +31,10 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# Benchmarks: measured on demand, never part of `make test` (docs/benchmarks.md).
+bench: setup
+	$(BIN)/python benchmarks/bench_simulation.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
