@@ -286,6 +286,54 @@ def simulate(terms_path, data_dir, sets, scenarios, years, seed, method, block, 
     click.echo(render_table(header, rows, right={2, 3, 4, 5, 6, 7, 8}))
 
 
+@cli.group()
+def terms():
+    """The terms file (spec section 8): extract it from the signed contract."""
+
+
+@terms.command("extract")
+@click.argument("contract", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The terms file to write (YAML, spec section 8).")
+@click.option("--allow-missing", is_flag=True,
+              help="Write the file even when blanks are unfilled or not found; their keys get no value.")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="A key the contract does not hold (or overrides it), e.g. contract.id=CS-2026-001. Repeatable.")
+def terms_extract(contract, out_path, allow_missing, assignments):
+    """Read the filled-in contract CONTRACT (.docx: paragraphs and tables) and write its terms
+    file, each value with a comment quoting the clause it came from; then validate the file.
+
+    Exit 1 when a blank is unfilled or not found (nothing is written unless --allow-missing)
+    or when a value written from the contract fails validation."""
+    from .docx_terms import extract_to_file, parse_assignment
+
+    try:
+        extra = dict(parse_assignment(a) for a in assignments)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--set") from None
+    result = extract_to_file(contract, out_path, allow_missing=allow_missing, extra=extra)
+    ex = result.extraction
+    click.echo(f"{contract}: {len(ex.terms_keys_found())} value(s) found, {len(ex.missing)} blank(s) missing")
+    click.echo(render_table(["条款 Clause", "键 Key", "值 Value", "原文 Sentence"], result.found_rows()))
+    for warning in ex.warnings:
+        click.echo(f"warning: {warning}")
+    for m in ex.missing:
+        click.echo(f"missing: {m.key} ({m.clause}): {m.reason}")
+    if not result.written:
+        click.echo(f"error: {len(result.unresolved)} blank(s) missing; {out_path} not written "
+                   "(fill them in the contract, give them with --set KEY=VALUE, or pass --allow-missing)", err=True)
+        sys.exit(1)
+    click.echo(f"wrote {out_path}")
+    for e in result.to_fill:
+        click.echo(f"to fill in: {e.key}: {e.message}")
+    for e in result.invalid:
+        click.echo(f"invalid: {e.key}: {e.message}", err=True)
+    if result.invalid:
+        sys.exit(1)
+    click.echo("validation (load_terms): " + ("OK" if not result.to_fill else
+               f"{len(result.to_fill)} key(s) to fill in by hand in {out_path}, then check with `sla validate`"))
+
+
 def main(argv=None) -> None:
     try:
         cli.main(args=argv, standalone_mode=False)
