@@ -105,7 +105,7 @@ def _result(terms, kpi: str, hit: np.ndarray, ids: pd.Series) -> KpiResult:
         total=int(hit.size),
         target_pct=_target(terms, target_key),
         na_counts_as=terms.na_counts_as,
-        missed_ids=tuple(ids.to_numpy()[~hit].astype(str)),
+        missed_ids=tuple(ids[~hit].astype(str).tolist()),  # convert only the misses
     )
 
 
@@ -198,7 +198,7 @@ def followup_coverage(followups: pd.DataFrame, new_customers: pd.DataFrame, term
         total=int(len(new_customers)),
         target_pct=_target(terms, target_key),
         na_counts_as=terms.na_counts_as,
-        missed_ids=tuple(new_customers["customer_id"].to_numpy()[not_followed].astype(str)),
+        missed_ids=tuple(new_customers["customer_id"][not_followed].astype(str).tolist()),
     )
 
 
