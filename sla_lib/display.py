@@ -1,0 +1,152 @@
+"""Showing the frames of :mod:`sla_lib.views` in a notebook, in the report's language.
+
+The frames keep canonical keys and exact values; this module only turns them into text at
+the last moment: headers and known values through :mod:`sla_lib.labels`, money as
+``211,400.00`` (Decimal, never through a float), dates as ISO dates, missing values as '—'.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from . import labels as L
+
+MISSING = "—"
+_STATUS_CSS = {
+    "missed": "color: #b42318; font-weight: 600;",
+    "late": "color: #b42318; font-weight: 600;",
+    "overdue": "color: #b42318; font-weight: 600;",
+    "n/a": "color: #667085;",
+}
+
+
+def money(value) -> str:
+    """Decimal CNY -> '211,400.00' (exact; no float on the way)."""
+    return f"{Decimal(value):,.2f}"
+
+
+def cell_text(value, lang: str) -> str:
+    """One cell as the reader sees it."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return MISSING
+    if isinstance(value, (bool, np.bool_)):
+        return L.value(bool(value), lang)
+    if isinstance(value, Decimal):
+        return money(value)
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))  # counts and file rows: no separators
+    if isinstance(value, (float, np.floating)):
+        return MISSING if np.isnan(value) else f"{float(value):,.1f}"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d %H:%M" if (value.hour, value.minute, value.second) != (0, 0, 0) else "%Y-%m-%d")
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(L.value(value, lang))
+
+
+def _header(key, lang: str) -> str:
+    if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+        return str(key)
+    return L.column(key, lang)
+
+
+def show(frame: pd.DataFrame, lang: str, *, index: bool | None = None, caption: str | None = None, highlight: pd.DataFrame | None = None):
+    """A pandas Styler of ``frame`` for the notebook output: headers and values in
+    ``lang``, money with thousands separators, 'missed' / 'late' in red. ``index``: show
+    the index (default: only when it is not a plain 0..n-1 range). ``highlight``: a frame
+    of statuses of the same shape whose 'missed' / 'n/a' colour the cells of ``frame``.
+    An empty frame is shown as '(none)' (Markdown)."""
+    if frame.empty:
+        return md("no_rows", lang)
+    if index is None:
+        index = not isinstance(frame.index, pd.RangeIndex)
+    if index and frame.index.nlevels == 1 and frame.index.name is not None:
+        # a named index becomes the first column: one header row instead of two
+        frame = frame.reset_index()
+        highlight = highlight.reset_index() if highlight is not None else None
+        index = False
+    shown = frame.copy()
+    styler = shown.style.format(lambda v: cell_text(v, lang)).format_index(lambda v: _header(v, lang), axis=1)
+    styler = styler.format_index(lambda v: cell_text(v, lang), axis=0)
+    weekday_columns = [c for c in frame.columns if c == "weekday"]
+    if weekday_columns:
+        styler = styler.format(lambda v: L.weekday(v, lang) if pd.notna(v) else MISSING, subset=weekday_columns)
+    if not index:
+        styler = styler.hide(axis="index")
+    status_columns = [c for c in frame.columns if c in ("status",)]
+    if status_columns:
+        styler = styler.map(lambda v: _STATUS_CSS.get(v, ""), subset=status_columns)
+    if highlight is not None:
+        css = highlight.reindex(index=frame.index, columns=frame.columns)
+        styler = styler.apply(lambda _: css.map(lambda v: _STATUS_CSS.get(v, "") if isinstance(v, str) else ""), axis=None)
+    if caption:
+        styler = styler.set_caption(caption)
+    return styler.set_table_attributes('class="sla-table"')
+
+
+def md(key: str, lang: str, **values):
+    """The Markdown of :data:`sla_lib.labels.PROSE` ``key`` as an IPython display object."""
+    from IPython.display import Markdown
+
+    return Markdown(L.text(key, lang, **values))
+
+
+def frontend_is_interactive() -> bool:
+    """True in a notebook frontend (JupyterLab, Notebook, VS Code) that a person is using,
+    False under papermill / nbclient / nbconvert --execute, outside IPython, or when
+    unsure. The signal is the kernel's ``allow_stdin`` of the current execute request:
+    interactive frontends support input(), headless executors (nbclient) switch it off."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    kernel = getattr(shell, "kernel", None)
+    return bool(getattr(kernel, "_allow_stdin", False))
+
+
+def drilldown(frame: pd.DataFrame, filters: Sequence[str], lang: str, interactive: bool | None = None) -> None:
+    """Display ``frame`` for analysts: in an interactive frontend, drop-downs over the
+    ``filters`` columns and the filtered table below them (ipywidgets); otherwise (papermill,
+    rendered reports) the whole table, static. ``interactive`` overrides the detection."""
+    from IPython.display import display
+
+    if interactive is None:
+        interactive = frontend_is_interactive()
+    if not interactive:
+        display(show(frame, lang))
+        return
+
+    import ipywidgets as widgets
+
+    everything = L.text("all", lang)
+    dropdowns = {
+        column: widgets.Dropdown(
+            options=[(everything, None)] + [(cell_text(v, lang), v) for v in pd.unique(frame[column].dropna())],
+            value=None,
+            description=L.column(column, lang),
+        )
+        for column in filters
+    }
+    output = widgets.Output()
+
+    def refresh(*_):
+        keep = np.ones(len(frame), dtype=bool)
+        for column, dropdown in dropdowns.items():
+            if dropdown.value is not None:
+                keep &= (frame[column] == dropdown.value).to_numpy()
+        with output:
+            output.clear_output(wait=True)
+            display(show(frame[keep], lang))
+
+    for dropdown in dropdowns.values():
+        dropdown.observe(refresh, names="value")
+    refresh()
+    display(widgets.VBox([widgets.HBox(list(dropdowns.values())), output]))

@@ -1,0 +1,421 @@
+"""Chinese and English labels of the reports: data, not logic.
+
+Every entry is ``key: (zh, en)``. ``COLUMNS`` names the columns of the frames of
+:mod:`sla_lib.views`, ``VALUES`` the canonical values inside them (statuses, day types,
+channels, fee line items, ...), ``CHART`` the texts of :mod:`sla_lib.charts`, ``PROSE`` the
+Markdown of the notebooks (``str.format`` templates), ``SHEETS`` the Excel sheet names. KPI
+names are :data:`sla_lib.kpis.KPI_LABELS`, reused as they are.
+"""
+
+from __future__ import annotations
+
+from .kpis import KPI_DEFINITIONS, KPI_LABELS
+
+LANGS = ("zh", "en")
+
+COLUMNS: dict[str, tuple[str, str]] = {
+    # shared / input tables
+    "month": ("月份", "Month"),
+    "date": ("日期", "Date"),
+    "weekday": ("星期", "Weekday"),
+    "hour": ("小时", "Hour"),
+    "channel": ("渠道", "Channel"),
+    "category": ("类别", "Category"),
+    "product": ("产品", "Product"),
+    "count": ("数量", "Count"),
+    "share_pct": ("占比 %", "Share %"),
+    "complaint_id": ("投诉编号", "Complaint id"),
+    "consultation_id": ("咨询编号", "Consultation id"),
+    "followup_id": ("回访编号", "Follow-up id"),
+    "customer_id": ("客户编号", "Customer id"),
+    "customer": ("客户", "Customer"),
+    "customer_name": ("客户姓名", "Customer name"),
+    "phone": ("电话", "Phone"),
+    "email": ("邮箱", "E-mail"),
+    "source_row": ("文件行号", "Row in file"),
+    "missed": ("未达标数", "Missed"),
+    "missed_clauses": ("未达标", "Missed"),
+    "received_at": ("接收时间", "Received"),
+    "first_response_at": ("首次响应时间", "First response"),
+    "resolved": ("是否解决", "Resolved"),
+    "resolved_at": ("解决时间", "Resolved at"),
+    "agent_id": ("坐席工号", "Agent"),
+    "first_contact_at": ("首次联系时间", "First contact"),
+    "preliminary_solution_at": ("初步方案时间", "Preliminary solution"),
+    "closed_at": ("结案时间", "Closed"),
+    "satisfaction": ("满意度评分", "Satisfaction score"),
+    "visited_at": ("回访时间", "Visited"),
+    "acquired_at": ("获客时间", "Acquired"),
+    # complaints
+    "complaints": ("投诉量", "Complaints"),
+    "day_type": ("日期类型", "Day type"),
+    "holiday": ("节假日", "Holiday"),
+    "hours_to_first_contact": ("联系用时（小时）", "Hours to contact"),
+    "hours_to_preliminary_solution": ("初步方案用时（小时）", "Hours to preliminary solution"),
+    "solution_deadline": ("方案截止日", "Solution due"),
+    "workdays_to_solution": ("初步方案用时（工作日）", "Working days to solution"),
+    "contact_in_time": ("联系及时", "Contact in time"),
+    "solution_in_time": ("方案及时", "Solution in time"),
+    "step": ("环节", "Step"),
+    "median_hours": ("中位数（小时）", "Median (hours)"),
+    "p90_hours": ("90% 分位（小时）", "90th percentile (hours)"),
+    "age_days": ("未结天数", "Days open"),
+    "open_complaints": ("未结投诉", "Open complaints"),
+    "total": ("总数", "Total"),
+    # KPIs
+    "kpi": ("指标", "KPI"),
+    "label": ("指标", "KPI"),
+    "clause": ("条款", "Clause"),
+    "met": ("达标数", "Met"),
+    "rate_pct": ("比率 %", "Rate %"),
+    "target_pct": ("目标 %", "Target %"),
+    "status": ("结果", "Result"),
+    "score": ("评分", "Score"),
+    "followups": ("回访", "Follow-ups"),
+    "satisfied": ("计为满意", "Counts as satisfied"),
+    "fee_kpi": ("计费指标", "Fee KPI"),
+    "deduction": ("扣款（元）", "Deduction (CNY)"),
+    # fees
+    "item": ("项目", "Item"),
+    "value": ("数值", "Value"),
+    "amount": ("金额（元）", "Amount (CNY)"),
+    "explanation": ("计算过程", "How it is computed"),
+    "payment_id": ("付款编号", "Payment id"),
+    "paid_on": ("付款日期", "Paid on"),
+    "payment_due": ("付款截止日", "Payment due"),
+    "applied": ("冲抵应付（元）", "Applied (CNY)"),
+    "late_days": ("逾期天数", "Days late"),
+    "late_damages": ("逾期违约金（元）", "Late damages (CNY)"),
+    "invoice_due": ("发票截止日", "Invoice due"),
+    "invoice_id": ("发票编号", "Invoice id"),
+    "issued_on": ("开票日期", "Issued on"),
+    "base": ("基础服务费", "Base fee"),
+    "bonus": ("绩效奖励", "Bonus"),
+    "total_deduction": ("绩效扣款", "Deductions"),
+    "onsite_fees": ("上门服务费", "On-site fees"),
+    "amount_due": ("应付金额", "Amount due"),
+    "paid": ("已付金额", "Paid"),
+    "failing_kpis": ("未达标计费指标", "Fee KPIs missed"),
+    "cumulative_base": ("累计基础服务费", "Cumulative base fee"),
+    "cumulative_bonus": ("累计奖励", "Cumulative bonus"),
+    "cumulative_deductions": ("累计扣款", "Cumulative deductions"),
+    "cumulative_damages": ("累计违约金", "Cumulative damages"),
+    "cumulative_amount_due": ("累计应付", "Cumulative amount due"),
+    "cumulative_paid": ("累计已付", "Cumulative paid"),
+    # data accounting
+    "table": ("数据表", "Table"),
+    "file": ("文件", "File"),
+    "rows_read": ("读取行数", "Rows read"),
+    "rows_used": ("使用行数", "Rows used"),
+    "rows_set_aside": ("剔除行数", "Rows set aside"),
+    # channel mix
+    "phone_pct": ("电话占比 %", "Phone %"),
+    "email_pct": ("邮件占比 %", "E-mail %"),
+    "chat_pct": ("在线占比 %", "Chat %"),
+    "consultations": ("咨询量", "Consultations"),
+    "chat": ("在线", "Chat"),
+    "phone_count": ("电话", "Phone"),
+    "email_count": ("邮件", "E-mail"),
+    "chat_count": ("在线", "Chat"),
+}
+
+VALUES: dict[str, tuple[str, str]] = {
+    # KPI status
+    "met": ("达标", "met"),
+    "missed": ("未达标", "missed"),
+    "n/a": ("n/a（无数据）", "n/a"),
+    "measured": ("仅统计（无目标）", "measured (no target)"),
+    # day types (sla_lib.calendar.WorkCalendar + chinese-calendar)
+    "workday": ("工作日", "working day"),
+    "weekend": ("周末", "weekend"),
+    "holiday": ("法定节假日", "statutory holiday"),
+    "adjusted_workday": ("调休上班日", "adjusted working day"),
+    # chinese-calendar's festival names
+    "New Year's Day": ("元旦", "New Year's Day"),
+    "Spring Festival": ("春节", "Spring Festival"),
+    "Tomb-sweeping Day": ("清明节", "Tomb-sweeping Day"),
+    "Labour Day": ("劳动节", "Labour Day"),
+    "Dragon Boat Festival": ("端午节", "Dragon Boat Festival"),
+    "National Day": ("国庆节", "National Day"),
+    "Mid-autumn Festival": ("中秋节", "Mid-autumn Festival"),
+    "Anti-Fascist 70th Day": ("抗战胜利纪念日", "Anti-Fascist 70th Day"),
+    # channels
+    "phone": ("电话", "phone"),
+    "email": ("邮件", "e-mail"),
+    "chat": ("在线", "chat"),
+    # fee statement items (FeeStatement.lines keys, summary and exposure items)
+    "month": ("月份", "month"),
+    "as_of": ("截至日期", "as of"),
+    "base": ("基础服务费", "base fee"),
+    "bonus": ("绩效奖励", "bonus"),
+    "total_deduction": ("绩效扣款合计", "total deduction"),
+    "onsite_fees": ("上门服务费", "on-site fees"),
+    "amount_due": ("应付金额", "amount due"),
+    "payment_due": ("付款截止日", "payment due"),
+    "paid": ("已付金额", "paid"),
+    "balance": ("差额（已付 − 应付）", "balance (paid − due)"),
+    "late_days": ("最长逾期天数", "longest delay (days)"),
+    "late_part": ("逾期部分", "late part"),
+    "late_damages": ("逾期违约金", "late-payment damages"),
+    "termination_right": ("乙方解约权（C18）", "Party B's termination right (C18)"),
+    "termination_overdue_days": ("解约逾期阈值（天）", "termination threshold (days)"),
+    "invoices": ("发票", "invoices"),
+    "invoices_on_time": ("发票按时", "invoices on time"),
+    "failing_months_to_date": ("期内未达标月份", "failing months to date"),
+    "failing_months_count": ("未达标月份数", "failing months"),
+    "repeated_failure_months": ("触发阈值（月）", "threshold (months)"),
+    "breach_triggered": ("质量违约金已触发（C19）", "breach penalty triggered (C19)"),
+    "total_contract_amount": ("合同总金额", "total contract amount"),
+    "breach_penalty_pct": ("质量违约金比例 %", "breach penalty %"),
+    "breach_exposure": ("质量违约金敞口（C19）", "breach exposure (C19)"),
+    "confidentiality_exposure": ("保密违约金（C20）", "confidentiality penalty (C20)"),
+    **{f"deduction.{k}": (f"扣款：{zh}", f"deduction: {en}") for k, (zh, en) in KPI_LABELS.items()},
+    # payments / invoices
+    "unpaid": ("未付部分", "unpaid"),
+    "on_time": ("按时", "on time"),
+    "late": ("逾期", "late"),
+    "pending": ("待开（未到期）", "pending (not yet due)"),
+    "overdue": ("未开（已逾期）", "not issued (overdue)"),
+    "no_payment": ("无对应付款", "no payment"),
+    # C4 status at month end, handling steps
+    "received_this_month": ("本月接收", "received this month"),
+    "closed_by_month_end": ("月末前结案", "closed by month end"),
+    "open_at_month_end_from_this_month": ("月末未结（本月接收）", "open at month end (received this month)"),
+    "open_at_month_end_from_earlier": ("月末未结（以前月份接收）", "open at month end (received earlier)"),
+    "first_contact": ("首次联系", "first contact"),
+    "preliminary_solution": ("初步方案", "preliminary solution"),
+    # data tables
+    "consultations": ("咨询", "consultations"),
+    "complaints": ("投诉", "complaints"),
+    "followups": ("回访", "follow-ups"),
+    "new_customers": ("新增客户", "new customers"),
+    "payments": ("付款", "payments"),
+    "onsite_visits": ("上门服务", "on-site visits"),
+    "unrated": ("未评分", "unrated"),
+    "total": ("合计", "total"),
+}
+BOOLS: dict[bool, tuple[str, str]] = {True: ("是", "yes"), False: ("否", "no")}
+VALUES.update({k: v for k, v in KPI_LABELS.items()})
+
+WEEKDAYS = (
+    ("周一", "Mon"),
+    ("周二", "Tue"),
+    ("周三", "Wed"),
+    ("周四", "Thu"),
+    ("周五", "Fri"),
+    ("周六", "Sat"),
+    ("周日", "Sun"),
+)
+MONTHS = tuple((f"{m}月", name) for m, name in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), start=1))
+
+SHEETS: dict[str, tuple[str, str]] = {
+    "summary": ("汇总", "Summary"),
+    "lines": ("费用明细", "Fee statement"),
+    "kpis": ("考核指标", "KPIs"),
+    "payments": ("付款", "Payments"),
+    "invoices": ("发票", "Invoices"),
+    "term_to_date": ("期内累计", "Term to date"),
+    "exposure": ("违约风险", "Exposure"),
+}
+
+CHART: dict[str, tuple[str, str]] = {
+    "target": ("目标 {value}", "Target {value}"),
+    "na": ("n/a", "n/a"),
+    "rate_axis": ("比率 %", "Rate %"),
+    "share_axis": ("占比 %", "Share %"),
+    "count_axis": ("数量", "Count"),
+    "complaints_axis": ("投诉量", "Complaints"),
+    "day_of_month": ("日期（{month}）", "Day ({month})"),
+    "daily_volume_title": ("每日投诉量 {month}", "Complaints per day, {month}"),
+    "adjusted_mark": ("班", "W"),
+    "contact_hours_axis": ("首次联系用时（小时）", "Hours to first contact"),
+    "contact_hours_axis_service": ("首次联系用时（服务时间，小时）", "Hours to first contact (service time)"),
+    "solution_days_axis": ("初步方案用时（工作日）", "Working days to preliminary solution"),
+    "contact_title": ("C2 首次联系用时分布", "C2 time to first contact"),
+    "solution_title": ("C3 初步方案用时分布", "C3 time to preliminary solution"),
+    "target_hours": ("目标 {value} 小时", "Target {value} h"),
+    "target_workdays": ("目标 {value} 个工作日", "Target {value} working days"),
+    "beyond": ("≥{value}", "≥{value}"),
+    "weekday_axis": ("星期", "Weekday"),
+    "hour_axis": ("小时", "Hour of day"),
+    "heatmap_title": ("{what}到达时段分布 {period}", "Arrivals of {what} by weekday and hour, {period}"),
+    "channel_mix_title": ("{what}渠道构成", "Channel mix of {what}"),
+    "trend_title": ("月度趋势", "Month by month"),
+    "score_axis": ("满意度评分", "Satisfaction score"),
+    "score_title": ("满意度评分分布 {month}", "Satisfaction scores, {month}"),
+    "satisfied_band": ("计为满意（≥{value} 分）", "Counts as satisfied (≥{value})"),
+    "ageing_title": ("月末未结投诉的未结天数", "Complaints open at month end, by days open"),
+    "breakdown_title": ("{kpi}：按{by}", "{kpi} by {by}"),
+    "fees_title": ("应付与已付（元）", "Amount due and paid (CNY)"),
+    "amount_axis": ("金额（元）", "Amount (CNY)"),
+    "due_with_deduction": ("应付金额（当月有扣款）", "Amount due (month with a deduction)"),
+    "category_title": ("投诉类别与渠道 {month}", "Complaints by category and channel, {month}"),
+}
+
+PROSE: dict[str, tuple[str, str]] = {
+    # shared
+    "as_of": ("数据截至 {as_of}。", "Data as of {as_of}."),
+    "contract": (
+        "合同 {contract}：甲方 {party_a}，乙方 {party_b}。",
+        "Contract {contract}: Party A {party_a}, Party B {party_b}.",
+    ),
+    "data_heading": ("## 数据说明", "## Input data"),
+    "data_note": (
+        "每个数字都可追溯到输入文件的行（C21）。剔除的行不参与计算，原因见 `sla validate`。客户个人信息（姓名、电话、邮箱）均已脱敏（C20）。",
+        "Every figure traces back to rows of the input files (C21). Rows set aside are not counted; `sla validate` lists them with the reason. "
+        "Customer personal data (names, phones, e-mails) are masked (C20).",
+    ),
+    "na_note": (
+        "n/a：当月没有可计算的记录（分母为 0）。",
+        "n/a: nothing to measure that month (zero denominator).",
+    ),
+    "no_rows": ("（无记录）", "(none)"),
+    # complaint_statistics
+    "cs_title": ("# 投诉统计报告 {month}", "# Complaint statistics {month}"),
+    "cs_intro": (
+        "本报告对应合同第一条“投诉处理”：{hours:g} 小时内联系客户（C2），{days} 个工作日内给出初步解决方案（C3），"
+        "并定期向甲方提供投诉统计（C4）。本月共收到投诉 **{count}** 件。",
+        "This report covers article 1, complaint handling: contact the customer within {hours:g} hours (C2), a preliminary "
+        "solution within {days} working days (C3), and periodic complaint statistics for Party A (C4). "
+        "Complaints received this month: **{count}**.",
+    ),
+    "cs_kpis": ("## 时限达标与满意度（C2、C3、C10）", "## Deadlines met and satisfaction (C2, C3, C10)"),
+    "cs_daily": ("## 每日投诉量", "## Complaints per day"),
+    "cs_daily_note": (
+        "阴影为法定节假日，标“班”的为调休上班日；初步方案期限按工作日计算（C3），节假日不计入。",
+        "Shaded days are statutory holidays, days marked “W” adjusted working days (weekend days worked); "
+        "the C3 deadline counts working days only.",
+    ),
+    "cs_holidays": ("本月节假日与调休：", "Holidays and adjusted working days this month:"),
+    "cs_breakdown": ("## 投诉分类", "## Complaints by category, product and channel"),
+    "by_category": ("### 按类别", "### By category"),
+    "by_product": ("### 按产品", "### By product"),
+    "by_channel": ("### 按渠道", "### By channel"),
+    "cs_handling": ("## 处理时效", "## Handling times against the standards"),
+    "cs_handling_note": (
+        "虚线为合同标准。首次联系：{hours:g} 小时（{clock}）；初步方案：{days} 个工作日（受理当日不计，截止日 24:00 前）。",
+        "Dashed lines are the contract standards. First contact: {hours:g} hours ({clock}); preliminary solution: {days} working "
+        "days (the day of receipt is not counted; due by 24:00 of the deadline day).",
+    ),
+    "clock_calendar": ("自然时间", "calendar time"),
+    "clock_service": ("服务时间", "service time"),
+    "cs_open": ("## 月末未结投诉", "## Complaints open at month end"),
+    "cs_repeat": ("### 重复投诉客户（客户编号已脱敏）", "### Repeat complainers (customer ids masked)"),
+    "cs_misses": ("## 未达标投诉明细", "## Complaints that missed a standard"),
+    "cs_misses_note": (
+        "共 {count} 件。投诉编号与源文件行号保留以便核对；客户姓名、电话、邮箱已脱敏。",
+        "{count} complaints. Complaint ids and file rows are kept for checking; customer names, phones and e-mails are masked.",
+    ),
+    # satisfaction_trends
+    "st_title": ("# 服务质量与满意度趋势（截至 {month}）", "# Service quality and satisfaction trends (to {month})"),
+    "st_intro": (
+        "合同第三条服务质量：咨询解决率 ≥ {c9}%（C9）、投诉处理满意度 ≥ {c10}%（C10）、回访满意度 ≥ {c11}%（C11），"
+        "以及第一条回访数量 ≥ 当月新增客户的 {c6}%（C6）。评分 ≥ {score} 分计为满意。",
+        "Article 3, service quality: consultation resolution ≥ {c9}% (C9), complaint satisfaction ≥ {c10}% (C10), "
+        "follow-up satisfaction ≥ {c11}% (C11); and article 1, follow-ups ≥ {c6}% of the month's new customers (C6). "
+        "A score of {score} or more counts as satisfied.",
+    ),
+    "st_trend": ("## 月度趋势", "## Month by month"),
+    "st_trend_note": (
+        "虚线为目标；红点为未达标月份；n/a 表示当月无可计算记录。",
+        "Dashed lines are the targets; red points are months that missed; n/a means nothing to measure that month.",
+    ),
+    "st_scores": ("## 满意度评分分布", "## Satisfaction scores"),
+    "st_breakdown": ("## 按渠道与产品", "## By channel and product"),
+    "st_failed": ("## 未达标月份", "## Months that missed a target"),
+    "st_failed_none": ("本合同期内至今没有未达标月份。", "No month of the term so far missed a target."),
+    "st_failed_note": (
+        "计费指标（C9–C11）未达标的月份按第四条扣款（C14），并计入第六条“多次出现服务质量问题”（C19）：已 {count} 个月，阈值 {limit} 个月。",
+        "A month that misses a fee KPI (C9–C11) carries a deduction (C14) and counts towards repeated quality failures "
+        "(C19): {count} month(s) so far, threshold {limit}.",
+    ),
+    # fee_reconciliation
+    "fr_title": ("# 服务费对账单 {month}", "# Fee reconciliation {month}"),
+    "fr_headline": (
+        "**应付金额 {amount_due} 元**，付款截止日 {payment_due}；已付 {paid} 元（差额 {balance} 元）；"
+        "最长逾期 {late_days} 天，逾期违约金 {late_damages} 元。",
+        "**Amount due CNY {amount_due}**, payment due {payment_due}; paid CNY {paid} (balance {balance}); "
+        "longest delay {late_days} days, late-payment damages CNY {late_damages}.",
+    ),
+    "fr_kpis": ("## 计费考核指标（C9–C11）", "## Fee KPIs (C9–C11)"),
+    "fr_lines": ("## 费用计算明细", "## The fee statement, line by line"),
+    "fr_lines_note": (
+        "每一行注明合同条款与代入数字的计算式，可手工复核。",
+        "Each line names its clause and shows its formula with the numbers filled in, so it can be checked by hand.",
+    ),
+    "fr_payments": ("## 付款与逾期（C15、C17、C18）", "## Payments against the due date (C15, C17, C18)"),
+    "fr_invoices": ("## 发票（C16）", "## Invoices (C16)"),
+    "fr_term": ("## 合同期内累计", "## Term to date"),
+    "fr_exposure": ("## 违约风险（C18–C20）", "## Exposure (C18–C20)"),
+    "fr_excel": ("Excel 对账表已保存：`{path}`", "Excel workbook written: `{path}`"),
+    # quarterly_trends
+    "qt_title": ("# 季度趋势 {quarter}", "# Quarterly trends {quarter}"),
+    "qt_intro": (
+        "{quarter}（{months}）各项指标逐月与上一季度 {previous}（{previous_months}）对比。",
+        "Every KPI for each month of {quarter} ({months}) next to the previous quarter {previous} ({previous_months}).",
+    ),
+    "qt_kpis": ("## 指标逐月对比", "## KPIs month by month"),
+    "qt_heatmap": ("## 到达时段分布", "## When contacts arrive"),
+    "qt_channels": ("## 渠道构成", "## Channel mix"),
+    "qt_drilldown": ("## 投诉明细（按月份、渠道、类别）", "## Complaint drill-down (month, channel, category)"),
+    "qt_drilldown_note": (
+        "在 JupyterLab 中打开时可用下拉框筛选；生成的报告显示完整表格。",
+        "Opened in JupyterLab, the table can be filtered with the drop-downs; the rendered report shows the whole table.",
+    ),
+    "all": ("全部", "All"),
+    "h_consultations": ("### 咨询", "### Consultations"),
+    "h_complaints": ("### 投诉", "### Complaints"),
+}
+
+COLUMNS.update({k: v for k, v in KPI_LABELS.items()})
+COLUMNS.update({f"{k}_total": (f"{zh}（样本数）", f"{en} (n)") for k, (zh, en) in KPI_LABELS.items()})
+CLAUSES: dict[str, str] = {k: d[0] for k, d in KPI_DEFINITIONS.items()}
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)}, got {lang!r}")
+    return pair[0] if lang == "zh" else pair[1]
+
+
+def column(key, lang: str) -> str:
+    """A column header; unknown keys are shown as they are."""
+    return _pick(COLUMNS[key], lang) if key in COLUMNS else str(key)
+
+
+def value(key, lang: str):
+    """A canonical value (a text of VALUES, or a bool) in the report's language; anything
+    else is returned unchanged (numbers are never looked up: 1 is not True here)."""
+    if isinstance(key, bool):
+        return _pick(BOOLS[key], lang)
+    if isinstance(key, str) and key in VALUES:
+        return _pick(VALUES[key], lang)
+    return key
+
+
+def kpi(key: str, lang: str, clause: bool = False) -> str:
+    """A KPI's name ('投诉处理满意度'); with ``clause``: 'C10 投诉处理满意度'."""
+    name = _pick(KPI_LABELS[key], lang)
+    return f"{CLAUSES[key]} {name}" if clause else name
+
+
+def chart(key: str, lang: str, **values) -> str:
+    return _pick(CHART[key], lang).format(**values)
+
+
+def text(key: str, lang: str, **values) -> str:
+    """A notebook's Markdown in the report's language, with ``values`` filled in."""
+    return _pick(PROSE[key], lang).format(**values)
+
+
+def weekday(number: int, lang: str) -> str:
+    return _pick(WEEKDAYS[int(number)], lang)
+
+
+def month_tick(month: str, lang: str) -> str:
+    """'2026-07' -> '7月' / 'Jul'."""
+    return _pick(MONTHS[int(month[5:7]) - 1], lang)
+
+
+def sheet(key: str, lang: str) -> str:
+    return _pick(SHEETS[key], lang) if key in SHEETS else str(key)[:31]

@@ -1,0 +1,760 @@
+"""Report tables for the notebooks: reshaped results of kpis.py, fees.py and calendar.py.
+
+Nothing here is a contract formula. Every KPI comes from a ``sla_lib.kpis`` function
+(applied to the month's rows, or to a subset of them for a breakdown), every amount and
+date from ``sla_lib.fees``, every working day from ``sla_lib.calendar``. What this module
+adds is shape (one row per day, per group, per payment...), labels' keys, and masking:
+a frame returned here never carries unmasked personal data (C20): record ids are kept for
+traceability (C21), together with ``source_row`` (the row in the input file); customer ids
+go through :func:`sla_lib.masking.mask_id`, names / phones / e-mails through
+:func:`sla_lib.masking.mask_frame`.
+
+Frames use canonical column keys (English snake_case) and canonical values ('met',
+'holiday', 'phone', ...); :mod:`sla_lib.display` and :mod:`sla_lib.excel` translate them
+with the labels of :mod:`sla_lib.labels`. Rates are the exact texts of ``KpiResult.rate_pct``
+(half-up to 4 places, 'n/a' for a zero denominator); float columns (``rate``, ``hours``)
+exist for plotting only. All computations are vectorized; the only loops run over groups,
+months or KPIs, never over data rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import chinese_calendar
+import numpy as np
+import pandas as pd
+
+from . import kpis as K
+from .calendar import (
+    ServiceCalendar,
+    WorkCalendar,
+    day_numbers,
+    elapsed_wall_clock,
+    month_days,
+    month_of,
+    months_between,
+    parse_month,
+    to_local_naive,
+)
+from .exact import decimal_text
+from .fees import FeeStatement, fee_series, fee_statements
+from .masking import mask_frame
+
+CHANNEL_ORDER = ("phone", "email", "chat")
+NA = "n/a"
+MISSING_GROUP = "—"
+
+# the timestamp that puts a row of each table into a month (spec section 2)
+MONTH_COLUMN = {
+    "consultations": "received_at",
+    "complaints": "received_at",
+    "followups": "visited_at",
+    "new_customers": "acquired_at",
+    "onsite_visits": "visited_at",
+}
+# KPIs computed from one table (so they can be computed per group of its rows)
+TABLE_KPIS = {
+    "consultations": ("consultation_response", "consultation_resolution"),
+    "complaints": ("complaint_contact", "complaint_solution", "complaint_satisfaction"),
+    "followups": ("followup_satisfaction",),
+}
+# the term-to-date table of fee_statement_tables, in two readable halves
+TERM_MONTHLY = ("month", "base", "bonus", "total_deduction", "onsite_fees", "amount_due", "paid", "late_damages", "failing_kpis")
+TERM_CUMULATIVE = ("month", "cumulative_base", "cumulative_bonus", "cumulative_deductions", "cumulative_damages", "cumulative_amount_due", "cumulative_paid")
+# the columns of the complaint misses that fit a page
+COMPLAINT_MISS_COLUMNS = (
+    "complaint_id", "source_row", "missed_clauses", "customer_id", "phone", "received_at",
+    "hours_to_first_contact", "solution_deadline", "preliminary_solution_at", "satisfaction", "category",
+)
+QUALITY_KPIS = ("consultation_resolution", "complaint_satisfaction", "followup_satisfaction", "followup_coverage")
+
+
+# -- inputs and periods --------------------------------------------------------------------
+
+
+def load_inputs(terms_path, data_dir):
+    """(terms, dataset) from a terms file and a data folder; errors are SlaErrors."""
+    from .data import load_dataset
+    from .terms import load_terms
+
+    terms = load_terms(Path(terms_path))
+    return terms, load_dataset(Path(data_dir), terms)
+
+
+def resolve_as_of(as_of, terms) -> dt.date:
+    """The as-of date of a report: None = today in the contract's zone; 'YYYY-MM-DD' or a date."""
+    if as_of is None:
+        return pd.Timestamp.now(tz=terms.contract.timezone).date()
+    if isinstance(as_of, dt.datetime):
+        return as_of.date()
+    if isinstance(as_of, dt.date):
+        return as_of
+    try:
+        return dt.date.fromisoformat(str(as_of))
+    except ValueError:
+        raise ValueError(f"as_of must be a date in YYYY-MM-DD form or None, got {as_of!r}") from None
+
+
+_QUARTER = re.compile(r"^(\d{4})-?[Qq]([1-4])$")
+
+
+def _parse_quarter(quarter: str) -> tuple[int, int]:
+    match = _QUARTER.match(str(quarter).strip())
+    if not match:
+        raise ValueError(f"not a quarter in YYYYQn form (e.g. 2026Q3): {quarter!r}")
+    return int(match[1]), int(match[2])
+
+
+def quarter_months(quarter: str) -> list[str]:
+    """'2026Q3' -> ['2026-07', '2026-08', '2026-09']."""
+    year, q = _parse_quarter(quarter)
+    return [f"{year:04d}-{m:02d}" for m in range(3 * q - 2, 3 * q + 1)]
+
+
+def previous_quarter(quarter: str) -> str:
+    """'2026Q3' -> '2026Q2'; '2026Q1' -> '2025Q4'."""
+    year, q = _parse_quarter(quarter)
+    return f"{year - 1}Q4" if q == 1 else f"{year}Q{q - 1}"
+
+
+def quarter_of(month: str) -> str:
+    """'2026-08' -> '2026Q3'."""
+    parse_month(month)
+    year, m = int(month[:4]), int(month[5:])
+    return f"{year}Q{(m - 1) // 3 + 1}"
+
+
+def term_months_to(terms, month: str) -> list[str]:
+    """The months of the term from its start up to and including ``month`` (past the term
+    end the months keep counting, so a renewed term still gets a trend)."""
+    first = terms.term_months[0]
+    start = first if parse_month(first) <= parse_month(month) else month
+    return months_between(start, month)
+
+
+def rows_in_months(data, terms, table: str, months) -> pd.DataFrame:
+    """The rows of ``table`` that belong to ``months`` (a 'YYYY-MM' or a list of them)."""
+    months = [months] if isinstance(months, str) else list(months)
+    frame = data[table]
+    wanted = np.array([parse_month(m) for m in months], dtype="datetime64[M]")
+    return frame[np.isin(month_of(frame[MONTH_COLUMN[table]], terms.contract.timezone), wanted)]
+
+
+def _local(series: pd.Series, terms) -> pd.Series:
+    return to_local_naive(series, terms.contract.timezone)
+
+
+def _group_labels(series: pd.Series) -> pd.Series:
+    return series.astype("string").fillna(MISSING_GROUP)
+
+
+def _rate_text(result: K.KpiResult) -> str:
+    return result.rate_pct if result.rate_pct is not None else NA
+
+
+def _target_float(result: K.KpiResult) -> float:
+    return float(result.target_pct) if result.target_pct is not None else np.nan
+
+
+# -- KPIs per group ------------------------------------------------------------------------
+
+
+def _kpi_functions(terms):
+    """kpi -> function(rows) -> KpiResult, for the KPIs computed from one table."""
+    workcal = WorkCalendar.from_terms(terms)
+    service = ServiceCalendar.from_terms(terms, workcal)
+    return {
+        "consultation_response": lambda rows: K.consultation_response(rows, terms, service),
+        "consultation_resolution": lambda rows: K.consultation_resolution(rows, terms),
+        "complaint_contact": lambda rows: K.complaint_contact(rows, terms, service),
+        "complaint_solution": lambda rows: K.complaint_solution(rows, terms, workcal),
+        "complaint_satisfaction": lambda rows: K.complaint_satisfaction(rows, terms),
+        "followup_satisfaction": lambda rows: K.followup_satisfaction(rows, terms),
+    }
+
+
+def _table_of(kpi: str) -> str:
+    for table, names in TABLE_KPIS.items():
+        if kpi in names:
+            return table
+    raise ValueError(f"{kpi} is not computed from one table, so it has no breakdown by group")
+
+
+def _groups(rows: pd.DataFrame, by: Sequence[str]):
+    missing = [c for c in by if c not in rows.columns]
+    if missing:
+        raise ValueError(f"no column {', '.join(missing)} in this table (columns: {', '.join(map(str, rows.columns))})")
+    keys = pd.DataFrame({c: _group_labels(rows[c]) for c in by}, index=rows.index)
+    return rows.groupby([keys[c] for c in by], sort=True, observed=True)
+
+
+def group_kpis(data, terms, months, table: str, by: str | Sequence[str]) -> pd.DataFrame:
+    """Every one-table KPI of ``table`` per group of its rows in ``months``: one row per
+    group (``by`` columns), ``count`` = rows, and per KPI its exact rate text ('n/a' when
+    the group has nothing to measure). Groups are sorted by ``by``."""
+    return _group_kpis_of_rows(rows_in_months(data, terms, table, months), terms, table, by)
+
+
+def _group_kpis_of_rows(rows: pd.DataFrame, terms, table: str, by: str | Sequence[str]) -> pd.DataFrame:
+    by = [by] if isinstance(by, str) else list(by)
+    functions = _kpi_functions(terms)
+    names = TABLE_KPIS[table]
+    records = []
+    for key, part in _groups(rows, by):
+        key = key if isinstance(key, tuple) else (key,)
+        record = dict(zip(by, key))
+        record["count"] = len(part)
+        record.update({kpi: _rate_text(functions[kpi](part)) for kpi in names})
+        records.append(record)
+    return pd.DataFrame(records, columns=[*by, "count", *names])
+
+
+def kpi_breakdown(data, terms, months, kpi: str, by: str) -> pd.DataFrame:
+    """One KPI per group of ``by``: met, total, exact rate text, float rate (plots),
+    float target, status. ``kpi`` must be computed from one table (not C6)."""
+    rows = rows_in_months(data, terms, _table_of(kpi), months)
+    function = _kpi_functions(terms)[kpi]
+    records = []
+    for (group,), part in _groups(rows, [by]):
+        r = function(part)
+        records.append(
+            {
+                by: group,
+                "met": r.met,
+                "total": r.total,
+                "rate_pct": _rate_text(r),
+                "rate": float(r.rate * 100) if r.rate is not None else np.nan,
+                "target": _target_float(r),
+                "status": r.status,
+            }
+        )
+    return pd.DataFrame(records, columns=[by, "met", "total", "rate_pct", "rate", "target", "status"])
+
+
+# -- complaints (C2, C3, C4) ----------------------------------------------------------------
+
+
+def daily_complaint_volume(data, terms, month: str) -> pd.DataFrame:
+    """One row per day of ``month``: ``date``, ``weekday`` (0 = Monday), ``complaints``
+    received that day, ``day_type`` ('workday', 'weekend', 'holiday' = statutory holiday,
+    'adjusted_workday' = 调休上班, a weekend day worked) from the contract's working-day
+    calendar (chinese-calendar + the terms' overrides), and ``holiday``: the festival's
+    English name (chinese-calendar) on holidays and on the adjusted working days made up
+    for it, else missing (NaN)."""
+    first, last = month_days(month)
+    days = pd.date_range(first, last, freq="D")
+    received = _local(rows_in_months(data, terms, "complaints", month)["received_at"], terms)
+    counts = received.dt.normalize().value_counts().reindex(days, fill_value=0)
+
+    workday = WorkCalendar.from_terms(terms).is_workday_days(day_numbers(days.to_numpy()))
+    weekend = days.day_of_week.to_numpy() >= 5
+    dates = pd.Series(days.date, index=days)
+    festival = dates.map(chinese_calendar.holidays)
+    makeup = dates.map(chinese_calendar.workdays)
+    day_type = np.select(
+        [workday & weekend, workday, ~weekend | festival.notna().to_numpy()],
+        ["adjusted_workday", "workday", "holiday"],
+        "weekend",
+    )
+    holiday = festival.where(day_type == "holiday", makeup.where(day_type == "adjusted_workday"))
+    return pd.DataFrame(
+        {
+            "date": days.date,
+            "weekday": days.day_of_week,
+            "complaints": counts.to_numpy(dtype="int64"),
+            "day_type": day_type,
+            "holiday": holiday.to_numpy(),
+        }
+    )
+
+
+def complaint_breakdowns(data, terms, month: str) -> dict[str, pd.DataFrame]:
+    """The month's complaints by ``category``, ``product`` and ``channel``: count, share of
+    the month (percent, 1 decimal, for reading only) and the complaint KPIs of each group
+    (C2 contact in time, C3 solution in time, C10 satisfaction), most complaints first."""
+    out = {}
+    for by in ("category", "product", "channel"):
+        table = group_kpis(data, terms, month, "complaints", by)
+        total = table["count"].sum()
+        table.insert(2, "share_pct", (table["count"] / total * 100).round(1) if total else np.nan)
+        out[by] = table.sort_values(["count", by], ascending=[False, True], kind="stable").reset_index(drop=True)
+    return out
+
+
+def _contact_elapsed(complaints: pd.DataFrame, terms) -> pd.Series:
+    """Time to first contact on the clock the contract measures C2 with."""
+    if terms.standards.complaint_contact_clock == "service":
+        return ServiceCalendar.from_terms(terms).elapsed(complaints["received_at"], complaints["first_contact_at"])
+    return elapsed_wall_clock(complaints["received_at"], complaints["first_contact_at"], terms.contract.timezone)
+
+
+def _workdays_taken(received_day: np.ndarray, solved_day: np.ndarray, workcal: WorkCalendar, cap: int = 250) -> np.ndarray:
+    """The least k with the k-th working day after the day of receipt on or after the day
+    of the solution (0 = solved the day it came in); -1 where there is no solution. Loops
+    over k (a few working days), each step vectorized over all complaints."""
+    valid = solved_day != np.iinfo(np.int64).min
+    taken = np.where(valid, 0, -1).astype(np.int64)
+    pending = valid & (solved_day > received_day)
+    k = 0
+    while pending.any() and k < cap:
+        k += 1
+        taken[pending] = k
+        deadline = workcal.nth_workday_after_days(received_day[pending], k)
+        still = np.zeros_like(pending)
+        still[pending] = solved_day[pending] > deadline
+        pending = still
+    return taken
+
+
+def handling_time_distribution(data, terms, month: str, month_kpis: K.MonthKpis | None = None) -> pd.DataFrame:
+    """One row per complaint of ``month`` (masked-safe: ids and groups only):
+    ``hours_to_first_contact`` (float hours on the C2 clock of the terms),
+    ``hours_to_preliminary_solution`` (wall-clock hours), ``solution_deadline`` (C3,
+    :func:`sla_lib.kpis.complaint_solution_deadline`), ``workdays_to_solution`` (working
+    days used: the C3 target is met when it is ≤ ``complaint_solution_workdays``; <NA> when
+    there is no solution), and ``contact_in_time`` / ``solution_in_time`` as decided by the
+    month's KPIs (not recomputed: a complaint is in time unless it is among the KPI's misses)."""
+    month_kpis = month_kpis or K.month_kpis(data, terms, month)
+    rows = rows_in_months(data, terms, "complaints", month)
+    workcal = WorkCalendar.from_terms(terms)
+    received = _local(rows["received_at"], terms)
+    solved = _local(rows["preliminary_solution_at"], terms)
+    taken = _workdays_taken(day_numbers(received.to_numpy()), day_numbers(solved.to_numpy()), workcal)
+    deadline = K.complaint_solution_deadline(rows["received_at"], terms, workcal)
+    ids = rows["complaint_id"]
+    frame = pd.DataFrame(
+        {
+            "complaint_id": ids.to_numpy(),
+            "channel": _group_labels(rows["channel"]).to_numpy() if "channel" in rows else MISSING_GROUP,
+            "category": _group_labels(rows["category"]).to_numpy() if "category" in rows else MISSING_GROUP,
+            "received_at": received.to_numpy(),
+            "hours_to_first_contact": (_contact_elapsed(rows, terms).dt.total_seconds() / 3600).to_numpy(),
+            "hours_to_preliminary_solution": (
+                elapsed_wall_clock(rows["received_at"], rows["preliminary_solution_at"], terms.contract.timezone).dt.total_seconds() / 3600
+            ).to_numpy(),
+            "solution_deadline": deadline.dt.date.to_numpy(),
+            "workdays_to_solution": pd.array(np.where(taken < 0, None, taken), dtype="Int64"),
+            "contact_in_time": ~ids.isin(month_kpis["complaint_contact"].missed_ids).to_numpy(),
+            "solution_in_time": ~ids.isin(month_kpis["complaint_solution"].missed_ids).to_numpy(),
+        }
+    )
+    return frame.sort_values(["received_at", "complaint_id"], kind="stable").reset_index(drop=True)
+
+
+def handling_targets(terms) -> dict:
+    """The C2 / C3 standards for the target lines of the charts."""
+    s = terms.standards
+    return {
+        "contact_hours": float(s.complaint_contact_hours),
+        "contact_clock": s.complaint_contact_clock,
+        "solution_workdays": int(s.complaint_solution_workdays),
+    }
+
+
+def month_kpi_table(month_kpis: K.MonthKpis, kpis: Sequence[str] | None = None) -> pd.DataFrame:
+    """The month's KPIs (all, or ``kpis`` in that order), one row each: clause, met, total,
+    exact rate ('n/a' when nothing to measure), target, status, number missed."""
+    table = month_kpis.to_frame()
+    if kpis is not None:
+        table = table.loc[list(kpis)]
+    table = table[["clause", "met", "total", "rate_pct", "target_pct", "status", "missed"]].copy()
+    table["rate_pct"] = table["rate_pct"].astype(object).where(table["rate_pct"].notna(), NA)
+    table["target_pct"] = table["target_pct"].astype(object).where(table["target_pct"].notna(), None)
+    return table
+
+
+def special_days(daily: pd.DataFrame) -> pd.DataFrame:
+    """The statutory holidays and adjusted working days of a :func:`daily_complaint_volume` frame."""
+    keep = daily["day_type"].isin(["holiday", "adjusted_workday"])
+    return daily.loc[keep, ["date", "weekday", "day_type", "holiday", "complaints"]].reset_index(drop=True)
+
+
+def category_by_channel(stats: K.ComplaintStatistics) -> pd.DataFrame:
+    """C4 complaints per category (rows, most first) and channel (columns, phone / email /
+    chat order) without the totals row and column: the frame of a stacked bar chart."""
+    table = stats.by_category_channel.drop(index="total", columns="total", errors="ignore")
+    channels = [c for c in CHANNEL_ORDER if c in table.columns] + [c for c in table.columns if c not in CHANNEL_ORDER]
+    table = table[channels]
+    order = table.sum(axis=1).sort_values(ascending=False, kind="stable").index
+    out = table.loc[order]
+    out.index.name, out.columns.name = "category", None
+    return out
+
+
+def complaint_status(stats: K.ComplaintStatistics) -> pd.DataFrame:
+    """C4 status at month end as item/value rows (from kpis.complaint_statistics)."""
+    row = stats.status_at_month_end.iloc[0]
+    return pd.DataFrame({"item": row.index, "value": row.to_numpy(dtype="int64")})
+
+
+# -- KPI trends (C6, C9, C10, C11, and every KPI for the quarter) ---------------------------
+
+
+def kpi_trend(data, terms, up_to_month: str, months: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per (month, KPI) from :func:`sla_lib.kpis.kpi_series` over the term up to
+    ``up_to_month`` (or over ``months``): exact counts, rate text ('n/a' when nothing was
+    measured), float ``rate`` and ``target`` for plots, status ('met', 'missed', 'n/a',
+    'measured' for KPIs without a target)."""
+    months = list(months) if months is not None else term_months_to(terms, up_to_month)
+    frame = K.kpi_series(data, terms, months)
+    frame["rate_pct"] = frame["rate_pct"].astype(object).where(frame["rate_pct"].notna(), NA)
+    frame["rate"] = pd.to_numeric(frame["rate"], errors="coerce").astype("float64")
+    frame["target"] = pd.to_numeric(frame["target_pct"], errors="coerce").astype("float64")
+    columns = ["month", "kpi", "clause", "met", "total", "rate_pct", "target_pct", "status", "missed", "rate", "target"]
+    return frame[columns]
+
+
+def kpi_trend_table(trend: pd.DataFrame, kpis: Sequence[str] | None = None, values: str = "rate_pct", by_kpi: bool = False) -> pd.DataFrame:
+    """The trend as a wide table of ``values`` ('rate_pct' or 'status'): one row per month
+    and one column per KPI, or (``by_kpi``) one row per KPI with its clause and target and
+    one column per month."""
+    kpis = list(kpis) if kpis is not None else list(dict.fromkeys(trend["kpi"]))
+    part = trend[trend["kpi"].isin(kpis)]
+    wide = part.pivot(index="month", columns="kpi", values=values).reindex(columns=kpis)
+    wide.columns.name = None
+    if not by_kpi:
+        return wide
+    out = wide.T
+    first = part.drop_duplicates("kpi").set_index("kpi").reindex(kpis)
+    out.insert(0, "clause", first["clause"])
+    out.insert(1, "target_pct", first["target_pct"].astype(object).where(first["target_pct"].notna(), None))
+    out.index.name = "kpi"
+    out.columns.name = None
+    return out
+
+
+def quality_by(data, terms, months, by: str) -> pd.DataFrame:
+    """The quality KPIs C9, C10, C11 per group of ``by`` ('channel', 'product', ...), one
+    column of exact rate text per KPI whose table has that column ('n/a' for a group with
+    nothing to measure, missing where the group does not occur in that table), and the
+    number of records behind each rate (``<kpi>_total``)."""
+    out = None
+    for kpi in ("consultation_resolution", "complaint_satisfaction", "followup_satisfaction"):
+        if by not in data[_table_of(kpi)].columns:
+            continue
+        part = kpi_breakdown(data, terms, months, kpi, by)[[by, "rate_pct", "total"]]
+        part = part.rename(columns={"rate_pct": kpi, "total": f"{kpi}_total"})
+        out = part if out is None else out.merge(part, on=by, how="outer")
+    if out is None:
+        raise ValueError(f"no quality KPI table has a column {by!r}")
+    return out.sort_values(by, kind="stable").reset_index(drop=True)
+
+
+def failed_months(trend: pd.DataFrame, statements: Sequence[FeeStatement] = ()) -> pd.DataFrame:
+    """Every (month, KPI) whose status is 'missed' (KPIs with a target: C6, C9–C11), with
+    the C14 deduction of that KPI that month when the month's fee statement is given."""
+    missed = trend[trend["status"] == "missed"][["month", "kpi", "clause", "met", "total", "rate_pct", "target_pct"]]
+    deductions = pd.DataFrame(
+        [(s.month, kpi, amount) for s in statements for kpi, amount in s.deductions.items()],
+        columns=["month", "kpi", "deduction"],
+    )
+    out = missed.merge(deductions, on=["month", "kpi"], how="left")
+    out["deduction"] = out["deduction"].astype(object).where(out["deduction"].notna(), None)
+    return out.reset_index(drop=True)
+
+
+def score_distribution(data, terms, month: str) -> pd.DataFrame:
+    """Satisfaction scores of the month's complaints and follow-ups: count per score 1–5
+    and unrated; ``satisfied`` marks the scores that count as satisfied (C10, C11)."""
+    index = ["1", "2", "3", "4", "5", "unrated"]
+    out = pd.DataFrame(index=pd.Index(index, name="score"))
+    for table, column in (("complaints", "complaints"), ("followups", "followups")):
+        scores = rows_in_months(data, terms, table, month)["satisfaction"]
+        labels = scores.astype("string").fillna("unrated")
+        out[column] = labels.value_counts().reindex(index, fill_value=0).astype("int64")
+    minimum = terms.standards.satisfied_min_score
+    out["satisfied"] = [i != "unrated" and int(i) >= minimum for i in index]  # 6 labels, not data rows
+    return out
+
+
+# -- misses (C21, masked for C20) ----------------------------------------------------------
+
+
+def misses_table(month_kpis: K.MonthKpis, data, kpi: str | Sequence[str], terms=None, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """The records that missed ``kpi`` (or any of several KPIs of the same table) in the
+    month of ``month_kpis``: record id and ``source_row`` kept, ``missed_clauses`` = the clause ids
+    missed, then the table's columns with timestamps in local time, personal data masked
+    (names, phones, e-mails, addresses; customer ids through mask_id). With ``terms``,
+    complaints also get the C2/C3 handling columns of :func:`handling_time_distribution`.
+    ``columns``: keep only these (those present, in this order)."""
+    names = [kpi] if isinstance(kpi, str) else list(kpi)
+    tables = {K.KPI_DEFINITIONS[k][1] for k in names}
+    if len(tables) != 1:
+        raise ValueError(f"KPIs {names} come from different tables {sorted(tables)}; list their misses separately")
+    table = tables.pop()
+    id_column = K.KPI_DEFINITIONS[names[0]][2]
+    frame = data[table]
+    flags = pd.DataFrame({k: frame[id_column].isin(month_kpis[k].missed_ids).to_numpy() for k in names}, index=frame.index)
+    rows = frame[flags.any(axis=1)].copy()
+    flags = flags.loc[rows.index]
+    missed = pd.Series("", index=rows.index, dtype=object)
+    for k in names:  # a handful of KPIs
+        missed = missed + np.where(flags[k], K.KPI_DEFINITIONS[k][0] + ", ", "")
+    rows.insert(0, "missed_clauses", missed.str.rstrip(", ").to_numpy())
+    for column in rows.columns:
+        if isinstance(rows[column].dtype, pd.DatetimeTZDtype):
+            rows[column] = rows[column].dt.tz_convert(terms.contract.timezone if terms else rows[column].dt.tz).dt.tz_localize(None)
+    if table == "complaints" and terms is not None:
+        handling = handling_time_distribution(data, terms, month_kpis.month, month_kpis)
+        rows = rows.merge(
+            handling[["complaint_id", "hours_to_first_contact", "solution_deadline", "workdays_to_solution"]],
+            on="complaint_id",
+            how="left",
+        )
+    order = [id_column, "source_row", "missed_clauses"]
+    rows = rows[order + [c for c in rows.columns if c not in order]]
+    time_column = MONTH_COLUMN.get(table)
+    rows = rows.sort_values([time_column, id_column] if time_column else [id_column], kind="stable")
+    masked = mask_frame(rows, id_columns=[c for c in ("customer_id",) if c in rows.columns])
+    if columns is not None:
+        masked = masked[[c for c in columns if c in masked.columns]]
+    return masked.reset_index(drop=True)
+
+
+def personal_names(data) -> list[str]:
+    """Every customer name present in the loaded tables (for scanning rendered reports with
+    :func:`sla_lib.masking.find_personal_data`; never for display)."""
+    names: set[str] = set()
+    for frame in data.tables.values() if hasattr(data, "tables") else data.values():
+        for column in ("customer_name", "name", "姓名", "客户姓名"):
+            if column in frame.columns:
+                names.update(frame[column].dropna().astype(str))
+    return sorted(names)
+
+
+# -- arrivals, channels, drill-down (quarterly) --------------------------------------------
+
+
+def arrivals_heatmap(data, terms, months, table: str = "consultations") -> pd.DataFrame:
+    """Arrivals of ``table`` in ``months`` by weekday (rows 0 = Monday .. 6) and hour of
+    the day (columns 0..23), local time."""
+    received = _local(rows_in_months(data, terms, table, months)[MONTH_COLUMN[table]], terms)
+    grid = pd.crosstab(received.dt.day_of_week, received.dt.hour)
+    grid = grid.reindex(index=range(7), columns=range(24), fill_value=0).astype("int64")
+    grid.index.name, grid.columns.name = "weekday", "hour"
+    return grid
+
+
+def channel_mix(data, terms, months, table: str = "consultations") -> pd.DataFrame:
+    """Rows of ``table`` per month and channel: counts per channel (``<channel>_count``),
+    ``total``, and each channel's share of the month (percent, 1 decimal, ``<channel>_pct``)."""
+    months = [months] if isinstance(months, str) else list(months)
+    rows = rows_in_months(data, terms, table, months)
+    month = pd.Series(month_of(rows[MONTH_COLUMN[table]], terms.contract.timezone).astype(str), index=rows.index)
+    counts = pd.crosstab(month, rows["channel"].astype("string").fillna(MISSING_GROUP))
+    channels = list(CHANNEL_ORDER) + [c for c in counts.columns if c not in CHANNEL_ORDER]
+    counts = counts.reindex(index=months, columns=channels, fill_value=0).astype("int64")
+    counts = counts.loc[:, (counts.sum() > 0) | counts.columns.isin(CHANNEL_ORDER)]
+    total = counts.sum(axis=1)
+    shares = (counts.div(total.where(total > 0), axis=0) * 100).round(1).add_suffix("_pct")
+    out = pd.concat([counts.add_suffix("_count"), total.rename("total"), shares], axis=1)
+    out.index.name = "month"
+    out.columns.name = None
+    return out
+
+
+def quarter_kpis(data, terms, quarter: str) -> pd.DataFrame:
+    """Every KPI per month of the previous quarter and of ``quarter`` (a kpi_trend frame)."""
+    months = quarter_months(previous_quarter(quarter)) + quarter_months(quarter)
+    return kpi_trend(data, terms, months[-1], months=months)
+
+
+def complaint_drilldown(data, terms, months) -> pd.DataFrame:
+    """Complaints of ``months`` per (month, channel, category) with their C2, C3 and C10
+    rates: the table analysts filter."""
+    months = [months] if isinstance(months, str) else list(months)
+    rows = rows_in_months(data, terms, "complaints", months)
+    rows = rows.assign(month=month_of(rows["received_at"], terms.contract.timezone).astype(str))
+    return _group_kpis_of_rows(rows, terms, "complaints", ["month", "channel", "category"])
+
+
+def data_accounting(data) -> pd.DataFrame:
+    """Per input table: the file, rows read, used and set aside (C21)."""
+    return pd.DataFrame(
+        [(a.table, Path(a.file).name if a.file else None, a.rows_read, a.rows_used, len(a.set_aside)) for a in data.accounting.values()],
+        columns=["table", "file", "rows_read", "rows_used", "rows_set_aside"],
+    )
+
+
+# -- the fee statement (C12–C20) -----------------------------------------------------------
+
+
+def statements_to(data, terms, month: str, as_of=None) -> list[FeeStatement]:
+    """The fee statements of the term's months up to ``month`` (one KPI computation per
+    month, :func:`sla_lib.fees.fee_statements`); the last one is ``month``'s."""
+    return fee_statements(data, terms, term_months_to(terms, month), resolve_as_of(as_of, terms))
+
+
+def _item_value_frame(items: list[tuple[str, object]]) -> pd.DataFrame:
+    return pd.DataFrame({"item": [k for k, _ in items], "value": pd.Series([v for _, v in items], dtype=object)})
+
+
+def fee_statement_tables(statements: FeeStatement | Sequence[FeeStatement], terms=None) -> dict[str, pd.DataFrame]:
+    """The tables of the fee reconciliation for the last of ``statements`` (a statement, or
+    the statements of the term up to the month, as :func:`statements_to` gives them):
+
+    ``summary`` (item/value), ``lines`` (the explanation trail), ``kpis``, ``payments``
+    (each payment against the due date, the part of the amount due it settled, its late
+    days and its C17 damages; the part still unpaid at the as-of date), ``invoices`` (each
+    payment's C16 invoice due date and the invoice matched to it in date order),
+    ``term_to_date`` (one row per month with cumulative base, bonus, deductions, damages,
+    amount due, paid) and ``exposure`` (C18–C20; with ``terms`` also the thresholds the
+    statement was measured against). Amounts stay ``Decimal``."""
+    if isinstance(statements, FeeStatement):
+        statements = [statements]
+    statements = list(statements)
+    s = statements[-1]
+
+    summary = _item_value_frame(
+        [
+            ("month", s.month),
+            ("as_of", s.as_of),
+            ("base", s.base),
+            ("bonus", s.bonus),
+            ("total_deduction", s.total_deduction),
+            ("onsite_fees", s.onsite_fees),
+            ("amount_due", s.amount_due),
+            ("payment_due", s.payment_due),
+            ("paid", s.paid),
+            ("balance", s.balance),
+            ("late_days", s.late_days),
+            ("late_damages", s.late_damages),
+            ("termination_right", s.termination_right),
+            ("invoices_on_time", s.invoices_on_time),
+        ]
+    )
+
+    lines = s.to_frame()
+    lines["amount"] = lines["amount"].astype(object).where(lines["amount"].notna(), None)
+
+    kpi_frame = s.kpis.to_frame().reset_index()
+    kpi_frame["fee_kpi"] = kpi_frame["kpi"].isin(K.FEE_KPIS)
+    kpi_frame["rate_pct"] = kpi_frame["rate_pct"].astype(object).where(kpi_frame["rate_pct"].notna(), NA)
+    kpi_frame["deduction"] = pd.Series([s.deductions.get(k) for k in kpi_frame["kpi"]], dtype=object)  # 7 KPIs
+    kpi_frame = kpi_frame[["kpi", "clause", "fee_kpi", "met", "total", "rate_pct", "target_pct", "status", "deduction"]]
+
+    # payments: the month's payments (payment order) against the parts fees.apply_payments made
+    late_lines = [line.amount for line in s.lines if line.key == "late_part"]
+    parts = pd.DataFrame(
+        {
+            "payment_id": [p.payment_id for p in s.parts],
+            "applied": pd.Series([p.amount for p in s.parts], dtype=object),
+            "late_days": pd.Series([p.late_days for p in s.parts], dtype="int64"),
+            "late_damages": pd.Series(late_lines, dtype=object),
+            "part_date": [p.date for p in s.parts],
+        }
+    )
+    paid = pd.DataFrame(
+        {
+            "payment_id": s.payments["payment_id"].astype(object).to_numpy(),
+            "paid_on": s.payments["paid_on"].to_numpy(),
+            "amount": pd.Series(list(s.payments["amount"]), dtype=object),
+        }
+    )
+    payments = paid.merge(parts[parts["payment_id"].notna()], on="payment_id", how="left")
+    unpaid = parts[parts["payment_id"].isna()]
+    if len(unpaid):
+        payments = pd.concat(
+            [
+                payments,
+                pd.DataFrame(
+                    {
+                        "payment_id": ["unpaid"],
+                        "paid_on": [None],
+                        "amount": pd.Series([None], dtype=object),
+                        "applied": unpaid["applied"].to_numpy(),
+                        "late_days": unpaid["late_days"].to_numpy(),
+                        "late_damages": unpaid["late_damages"].to_numpy(),
+                        "part_date": unpaid["part_date"].to_numpy(),
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
+    payments.insert(2, "payment_due", s.payment_due)
+    payments["late_days"] = payments["late_days"].astype("Int64")
+    for column in ("applied", "late_damages", "amount"):
+        payments[column] = payments[column].astype(object).where(payments[column].notna(), None)
+    payments = payments.drop(columns="part_date")[
+        ["payment_id", "paid_on", "payment_due", "amount", "applied", "late_days", "late_damages"]
+    ]
+
+    # invoices: matched to payments in date order (the order fees.invoice_status uses)
+    n = max(len(s.payments), len(s.invoices))
+    pay_ids = list(s.payments["payment_id"].astype(object)) + [None] * (n - len(s.payments))
+    pay_dates = list(s.payments["paid_on"]) + [None] * (n - len(s.payments))
+    due = list(s.invoice_due) + [None] * (n - len(s.invoice_due))
+    inv_ids = list(s.invoices["invoice_id"].astype(object)) + [None] * (n - len(s.invoices))
+    issued = list(s.invoices["issued_on"]) + [None] * (n - len(s.invoices))
+    amounts = list(s.invoices["amount"]) + [None] * (n - len(s.invoices))
+    invoices = pd.DataFrame(
+        {
+            "payment_id": pay_ids,
+            "paid_on": pay_dates,
+            "invoice_due": due,
+            "invoice_id": inv_ids,
+            "issued_on": issued,
+            "amount": pd.Series(amounts, dtype=object),
+        }
+    )
+    has_due = invoices["invoice_due"].notna()
+    has_issue = invoices["issued_on"].notna()
+    due_s = invoices["invoice_due"].where(has_due, dt.date.max)
+    issued_s = invoices["issued_on"].where(has_issue, dt.date.max)
+    invoices["status"] = np.select(
+        [
+            ~has_due,
+            has_issue & (issued_s <= due_s),
+            has_issue,
+            due_s >= s.as_of,
+        ],
+        ["no_payment", "on_time", "late", "pending"],
+        "overdue",
+    )
+
+    series = fee_series(statements).reset_index()
+    term = series[["month", "base", "bonus", "total_deduction", "onsite_fees", "amount_due", "paid", "late_damages"]].copy()
+    term.insert(
+        len(term.columns),
+        "failing_kpis",
+        [", ".join(K.KPI_DEFINITIONS[k][0] for k in st.failing_kpis) for st in statements],  # one per month
+    )
+    for column, name in (
+        ("base", "cumulative_base"),
+        ("bonus", "cumulative_bonus"),
+        ("total_deduction", "cumulative_deductions"),
+        ("late_damages", "cumulative_damages"),
+        ("amount_due", "cumulative_amount_due"),
+        ("paid", "cumulative_paid"),
+    ):
+        term[name] = term[column].astype(object).cumsum()
+
+    limits = terms.liability if terms is not None else None
+    exposure = _item_value_frame(
+        [
+            ("late_days", s.late_days),
+            *([("termination_overdue_days", limits.termination_overdue_days)] if limits else []),
+            ("termination_right", s.termination_right),
+            ("failing_months_to_date", ", ".join(s.failing_months_to_date) or MISSING_GROUP),
+            ("failing_months_count", len(s.failing_months_to_date)),
+            *([("repeated_failure_months", limits.repeated_failure_months)] if limits else []),
+            ("breach_triggered", s.breach_triggered),
+            *([("total_contract_amount", terms.total_contract_amount())] if limits else []),
+            *([("breach_penalty_pct", decimal_text(limits.breach_penalty_pct))] if limits else []),
+            ("breach_exposure", s.breach_exposure),
+            ("confidentiality_exposure", s.confidentiality_exposure),
+        ]
+    )
+    return {
+        "summary": summary,
+        "lines": lines,
+        "kpis": kpi_frame,
+        "payments": payments,
+        "invoices": invoices,
+        "term_to_date": term,
+        "exposure": exposure,
+    }
