@@ -132,6 +132,17 @@ class WorkCalendar:
                 return pos + self._first
             self._ensure_years(self._years[0], self._years[-1] + 1)
 
+    def workdays_to_reach(self, start_days: np.ndarray, end_days: np.ndarray) -> np.ndarray:
+        """Vectorized inverse of :meth:`nth_workday_after_days`: the least N whose N-th working
+        day after each start day is on or after its end day (0 when end <= start)."""
+        start = np.asarray(start_days, dtype=np.int64)
+        end = np.asarray(end_days, dtype=np.int64)
+        if start.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        self._ensure_days(min(start.min(), end.min() - 1), max(start.max(), end.max()))
+        before_end = self._count[np.maximum(end - 1, start) - self._first]  # working days up to end − 1
+        return np.where(end > start, before_end - self._count[start - self._first] + 1, 0)
+
     def nth_workday_after(self, date: dt.date, n: int) -> dt.date:
         day = self.nth_workday_after_days(np.array([(date - _EPOCH).days]), n)[0]
         return _EPOCH + dt.timedelta(int(day))

@@ -228,10 +228,27 @@ def apply_payments(amount_due: Decimal, payments: pd.DataFrame, due: dt.date, as
     return parts
 
 
+def part_damages(part: PaymentPart, daily_pct: Decimal) -> Fraction:
+    """C17 for one part: amount × daily % × late days, exact (not yet rounded)."""
+    return to_fraction(part.amount) * to_fraction(daily_pct) / 100 * part.late_days
+
+
 def late_payment_damages(parts: list[PaymentPart], daily_pct: Decimal) -> Decimal:
     """C17: Σ part × daily % × late days, rounded to the fen once, at the end."""
-    total = sum((to_fraction(p.amount) * to_fraction(daily_pct) / 100 * p.late_days for p in parts), Fraction(0))
-    return to_fen(total)
+    return to_fen(sum((part_damages(p, daily_pct) for p in parts), Fraction(0)))
+
+
+@dataclass(frozen=True)
+class InvoiceCheck:
+    """C16 for one payment (or one invoice with no payment to match): matched in date order."""
+
+    payment_id: str | None
+    paid_on: dt.date | None
+    invoice_due: dt.date | None
+    invoice_id: str | None
+    issued_on: dt.date | None
+    amount: Decimal | None
+    status: str  # on_time | late | pending (not yet due) | overdue (due passed, none issued) | no_payment
 
 
 @dataclass
@@ -256,15 +273,42 @@ class FeeStatement:
     late_days: int
     late_damages: Decimal
     termination_right: bool
-    invoice_due: list[dt.date]
+    invoice_checks: list[InvoiceCheck]
     invoices: pd.DataFrame
-    invoices_on_time: bool
     failing_kpis: list[str]
     failing_months_to_date: list[str]
     breach_triggered: bool
     breach_exposure: Decimal
     confidentiality_exposure: Decimal
+    daily_pct: Decimal = Decimal(0)
     lines: list[LineItem] = field(default_factory=list)
+
+    @property
+    def invoice_due(self) -> list[dt.date]:
+        """C16: one invoice due date per payment, in payment order."""
+        return invoice_due_dates(self.invoice_checks)
+
+    @property
+    def invoices_on_time(self) -> bool:
+        return invoices_on_time(self.invoice_checks)
+
+    def parts_frame(self) -> pd.DataFrame:
+        """C17 by part: what each payment settled (and the part still unpaid), its late days
+        and damages (each part rounded for reading; the total is rounded once)."""
+        return pd.DataFrame(
+            {
+                "payment_id": [p.payment_id for p in self.parts],
+                "date": [p.date for p in self.parts],
+                "applied": pd.Series([p.amount for p in self.parts], dtype=object),
+                "late_days": pd.Series([p.late_days for p in self.parts], dtype="int64"),
+                "late_damages": pd.Series([to_fen(part_damages(p, self.daily_pct)) for p in self.parts], dtype=object),
+            }
+        )
+
+    def invoices_frame(self) -> pd.DataFrame:
+        """C16 by payment: due date, matched invoice, status."""
+        columns = ["payment_id", "paid_on", "invoice_due", "invoice_id", "issued_on", "amount", "status"]
+        return pd.DataFrame([[getattr(c, k) for k in columns] for c in self.invoice_checks], columns=columns)
 
     @property
     def balance(self) -> Decimal:
@@ -329,19 +373,34 @@ def month_invoices(data, month: str, terms, as_of: dt.date) -> pd.DataFrame:
     return rows.sort_values(["issued_on", "invoice_id"], kind="stable")
 
 
-def invoice_status(payments: pd.DataFrame, invoices: pd.DataFrame, terms, workcal: WorkCalendar, as_of: dt.date):
-    """C16: invoice due date per payment (payment order) and whether every payment has its
-    invoice on time. Invoices are matched to payments in date order; a payment still waiting
-    for its invoice is late only once its due date has passed at ``as_of``."""
-    due = [invoice_due_date(d, terms, workcal) for d in payments["paid_on"]]
-    issued = list(invoices["issued_on"])
-    on_time = True
-    for i, d in enumerate(due):
-        if i < len(issued):
-            on_time &= issued[i] <= d
+def invoice_status(payments: pd.DataFrame, invoices: pd.DataFrame, terms, workcal: WorkCalendar, as_of: dt.date) -> list[InvoiceCheck]:
+    """C16: each payment (date order) with its invoice due date and the invoice matched to it
+    in date order. A payment still waiting for its invoice is late (``overdue``) only once
+    its due date has passed at ``as_of``; invoices beyond the payments are ``no_payment``."""
+    pays = list(zip(payments["payment_id"].astype(str), payments["paid_on"]))
+    invs = list(zip(invoices["invoice_id"].astype(str), invoices["issued_on"], invoices["amount"]))
+    checks = []
+    for i in range(max(len(pays), len(invs))):
+        pid, paid_on = pays[i] if i < len(pays) else (None, None)
+        iid, issued, amount = invs[i] if i < len(invs) else (None, None, None)
+        due = invoice_due_date(paid_on, terms, workcal) if paid_on else None
+        if due is None:
+            status = "no_payment"
+        elif issued is not None:
+            status = "on_time" if issued <= due else "late"
         else:
-            on_time &= as_of <= d
-    return due, on_time
+            status = "pending" if as_of <= due else "overdue"
+        checks.append(InvoiceCheck(pid, paid_on, due, iid, issued, amount, status))
+    return checks
+
+
+def invoice_due_dates(checks: list[InvoiceCheck]) -> list[dt.date]:
+    return [c.invoice_due for c in checks if c.invoice_due is not None]
+
+
+def invoices_on_time(checks: list[InvoiceCheck]) -> bool:
+    """C16: every payment has its invoice issued by its due date (or it is not yet due)."""
+    return all(c.status in ("on_time", "pending") for c in checks if c.payment_id is not None)
 
 
 def failing_months(data, terms, up_to: str, workcal: WorkCalendar, kpi_cache: dict | None = None) -> list[str]:
@@ -411,7 +470,7 @@ def month_fee_statement(
             LineItem(
                 "C17",
                 "late_part",
-                to_fen(to_fraction(p.amount) * to_fraction(liability.late_payment_daily_pct) / 100 * p.late_days),
+                to_fen(part_damages(p, liability.late_payment_daily_pct)),
                 f"C17 {who}: {p.amount} × {_fmt_pct(liability.late_payment_daily_pct)}% × {p.late_days} days late",
             )
         )
@@ -428,14 +487,15 @@ def month_fee_statement(
     )
 
     invoices = month_invoices(data, month, terms, as_of)
-    invoice_due, invoices_on_time = invoice_status(payments, invoices, terms, workcal, as_of)
+    checks = invoice_status(payments, invoices, terms, workcal, as_of)
+    on_time = invoices_on_time(checks)
     lines.append(
         LineItem(
             "C16",
             "invoices",
             None,
-            f"C16 invoices due {', '.join(map(str, invoice_due)) or '(no payment yet)'}; issued "
-            f"{', '.join(map(str, invoices['issued_on'])) or 'none'}: " + ("on time" if invoices_on_time else "LATE"),
+            f"C16 invoices due {', '.join(map(str, invoice_due_dates(checks))) or '(no payment yet)'}; issued "
+            f"{', '.join(map(str, invoices['issued_on'])) or 'none'}: " + ("on time" if on_time else "LATE"),
         )
     )
 
@@ -476,14 +536,14 @@ def month_fee_statement(
         late_days=late_days,
         late_damages=damages,
         termination_right=termination,
-        invoice_due=invoice_due,
+        invoice_checks=checks,
         invoices=invoices,
-        invoices_on_time=invoices_on_time,
         failing_kpis=kpis.failing_fee_kpis,
         failing_months_to_date=failing,
         breach_triggered=triggered,
         breach_exposure=exposure,
         confidentiality_exposure=liability.confidentiality_penalty,
+        daily_pct=liability.late_payment_daily_pct,
         lines=lines,
     )
 

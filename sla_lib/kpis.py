@@ -137,13 +137,17 @@ def consultation_resolution(consultations: pd.DataFrame, terms) -> KpiResult:
     return _result(terms, "consultation_resolution", hit, consultations["consultation_id"])
 
 
-def complaint_contact(complaints: pd.DataFrame, terms, service: ServiceCalendar) -> KpiResult:
-    """C2: complaints whose customer was contacted within ``complaint_contact_hours``
-    (wall-clock hours, or service time when ``complaint_contact_clock: service``)."""
+def complaint_contact_elapsed(complaints: pd.DataFrame, terms, service: ServiceCalendar) -> pd.Series:
+    """C2's clock: time to first contact in wall-clock time, or in service time when
+    ``complaint_contact_clock: service`` (timedelta64; NaT where never contacted)."""
     if terms.standards.complaint_contact_clock == "service":
-        elapsed = service.elapsed(complaints["received_at"], complaints["first_contact_at"])
-    else:
-        elapsed = elapsed_wall_clock(complaints["received_at"], complaints["first_contact_at"], terms.contract.timezone)
+        return service.elapsed(complaints["received_at"], complaints["first_contact_at"])
+    return elapsed_wall_clock(complaints["received_at"], complaints["first_contact_at"], terms.contract.timezone)
+
+
+def complaint_contact(complaints: pd.DataFrame, terms, service: ServiceCalendar) -> KpiResult:
+    """C2: complaints whose customer was contacted within ``complaint_contact_hours``."""
+    elapsed = complaint_contact_elapsed(complaints, terms, service)
     limit = int(terms.standards.complaint_contact_hours * 3600 * 10**9)
     hit = elapsed.notna().to_numpy() & (elapsed.to_numpy().view(np.int64) <= limit)
     return _result(terms, "complaint_contact", hit, complaints["complaint_id"])

@@ -285,31 +285,6 @@ def complaint_breakdowns(data, terms, month: str) -> dict[str, pd.DataFrame]:
     return out
 
 
-def _contact_elapsed(complaints: pd.DataFrame, terms) -> pd.Series:
-    """Time to first contact on the clock the contract measures C2 with."""
-    if terms.standards.complaint_contact_clock == "service":
-        return ServiceCalendar.from_terms(terms).elapsed(complaints["received_at"], complaints["first_contact_at"])
-    return elapsed_wall_clock(complaints["received_at"], complaints["first_contact_at"], terms.contract.timezone)
-
-
-def _workdays_taken(received_day: np.ndarray, solved_day: np.ndarray, workcal: WorkCalendar, cap: int = 250) -> np.ndarray:
-    """The least k with the k-th working day after the day of receipt on or after the day
-    of the solution (0 = solved the day it came in); -1 where there is no solution. Loops
-    over k (a few working days), each step vectorized over all complaints."""
-    valid = solved_day != np.iinfo(np.int64).min
-    taken = np.where(valid, 0, -1).astype(np.int64)
-    pending = valid & (solved_day > received_day)
-    k = 0
-    while pending.any() and k < cap:
-        k += 1
-        taken[pending] = k
-        deadline = workcal.nth_workday_after_days(received_day[pending], k)
-        still = np.zeros_like(pending)
-        still[pending] = solved_day[pending] > deadline
-        pending = still
-    return taken
-
-
 def handling_time_distribution(data, terms, month: str, month_kpis: K.MonthKpis | None = None) -> pd.DataFrame:
     """One row per complaint of ``month`` (masked-safe: ids and groups only):
     ``hours_to_first_contact`` (float hours on the C2 clock of the terms),
@@ -323,7 +298,9 @@ def handling_time_distribution(data, terms, month: str, month_kpis: K.MonthKpis 
     workcal = WorkCalendar.from_terms(terms)
     received = _local(rows["received_at"], terms)
     solved = _local(rows["preliminary_solution_at"], terms)
-    taken = _workdays_taken(day_numbers(received.to_numpy()), day_numbers(solved.to_numpy()), workcal)
+    solved_days = day_numbers(solved.to_numpy())
+    has_solution = solved.notna().to_numpy()
+    taken = np.where(has_solution, workcal.workdays_to_reach(day_numbers(received.to_numpy()), np.where(has_solution, solved_days, 0)), -1)
     deadline = K.complaint_solution_deadline(rows["received_at"], terms, workcal)
     ids = rows["complaint_id"]
     frame = pd.DataFrame(
@@ -332,7 +309,7 @@ def handling_time_distribution(data, terms, month: str, month_kpis: K.MonthKpis 
             "channel": _group_labels(rows["channel"]).to_numpy() if "channel" in rows else MISSING_GROUP,
             "category": _group_labels(rows["category"]).to_numpy() if "category" in rows else MISSING_GROUP,
             "received_at": received.to_numpy(),
-            "hours_to_first_contact": (_contact_elapsed(rows, terms).dt.total_seconds() / 3600).to_numpy(),
+            "hours_to_first_contact": (K.complaint_contact_elapsed(rows, terms, ServiceCalendar.from_terms(terms, workcal)).dt.total_seconds() / 3600).to_numpy(),
             "hours_to_preliminary_solution": (
                 elapsed_wall_clock(rows["received_at"], rows["preliminary_solution_at"], terms.contract.timezone).dt.total_seconds() / 3600
             ).to_numpy(),
@@ -637,17 +614,8 @@ def fee_statement_tables(statements: FeeStatement | Sequence[FeeStatement], term
     kpi_frame["deduction"] = pd.Series([s.deductions.get(k) for k in kpi_frame["kpi"]], dtype=object)  # 7 KPIs
     kpi_frame = kpi_frame[["kpi", "clause", "fee_kpi", "met", "total", "rate_pct", "target_pct", "status", "deduction"]]
 
-    # payments: the month's payments (payment order) against the parts fees.apply_payments made
-    late_lines = [line.amount for line in s.lines if line.key == "late_part"]
-    parts = pd.DataFrame(
-        {
-            "payment_id": [p.payment_id for p in s.parts],
-            "applied": pd.Series([p.amount for p in s.parts], dtype=object),
-            "late_days": pd.Series([p.late_days for p in s.parts], dtype="int64"),
-            "late_damages": pd.Series(late_lines, dtype=object),
-            "part_date": [p.date for p in s.parts],
-        }
-    )
+    # payments: the month's payments against the parts fees.apply_payments settled (C17)
+    parts = s.parts_frame().rename(columns={"date": "part_date"})
     paid = pd.DataFrame(
         {
             "payment_id": s.payments["payment_id"].astype(object).to_numpy(),
@@ -656,65 +624,17 @@ def fee_statement_tables(statements: FeeStatement | Sequence[FeeStatement], term
         }
     )
     payments = paid.merge(parts[parts["payment_id"].notna()], on="payment_id", how="left")
-    unpaid = parts[parts["payment_id"].isna()]
+    unpaid = parts[parts["payment_id"].isna()].assign(payment_id="unpaid", paid_on=None, amount=None)
     if len(unpaid):
-        payments = pd.concat(
-            [
-                payments,
-                pd.DataFrame(
-                    {
-                        "payment_id": ["unpaid"],
-                        "paid_on": [None],
-                        "amount": pd.Series([None], dtype=object),
-                        "applied": unpaid["applied"].to_numpy(),
-                        "late_days": unpaid["late_days"].to_numpy(),
-                        "late_damages": unpaid["late_damages"].to_numpy(),
-                        "part_date": unpaid["part_date"].to_numpy(),
-                    }
-                ),
-            ],
-            ignore_index=True,
-        )
+        payments = pd.concat([payments, unpaid], ignore_index=True)
     payments.insert(2, "payment_due", s.payment_due)
     payments["late_days"] = payments["late_days"].astype("Int64")
     for column in ("applied", "late_damages", "amount"):
         payments[column] = payments[column].astype(object).where(payments[column].notna(), None)
-    payments = payments.drop(columns="part_date")[
-        ["payment_id", "paid_on", "payment_due", "amount", "applied", "late_days", "late_damages"]
-    ]
+    payments = payments[["payment_id", "paid_on", "payment_due", "amount", "applied", "late_days", "late_damages"]]
 
-    # invoices: matched to payments in date order (the order fees.invoice_status uses)
-    n = max(len(s.payments), len(s.invoices))
-    pay_ids = list(s.payments["payment_id"].astype(object)) + [None] * (n - len(s.payments))
-    pay_dates = list(s.payments["paid_on"]) + [None] * (n - len(s.payments))
-    due = list(s.invoice_due) + [None] * (n - len(s.invoice_due))
-    inv_ids = list(s.invoices["invoice_id"].astype(object)) + [None] * (n - len(s.invoices))
-    issued = list(s.invoices["issued_on"]) + [None] * (n - len(s.invoices))
-    amounts = list(s.invoices["amount"]) + [None] * (n - len(s.invoices))
-    invoices = pd.DataFrame(
-        {
-            "payment_id": pay_ids,
-            "paid_on": pay_dates,
-            "invoice_due": due,
-            "invoice_id": inv_ids,
-            "issued_on": issued,
-            "amount": pd.Series(amounts, dtype=object),
-        }
-    )
-    has_due = invoices["invoice_due"].notna()
-    has_issue = invoices["issued_on"].notna()
-    due_s = invoices["invoice_due"].where(has_due, dt.date.max)
-    issued_s = invoices["issued_on"].where(has_issue, dt.date.max)
-    invoices["status"] = np.select(
-        [
-            ~has_due,
-            has_issue & (issued_s <= due_s),
-            has_issue,
-            due_s >= s.as_of,
-        ],
-        ["no_payment", "on_time", "late", "pending"],
-        "overdue",
-    )
+    # invoices: C16 as fees.invoice_status matched them
+    invoices = s.invoices_frame()
 
     series = fee_series(statements).reset_index()
     term = series[["month", "base", "bonus", "total_deduction", "onsite_fees", "amount_due", "paid", "late_damages"]].copy()

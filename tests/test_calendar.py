@@ -170,3 +170,15 @@ def test_vectorized_deadlines_match_scalar_ones():
     got = cal.nth_workday_after_days(starts, 3)
     expected = [(_oracle_nth_workday_after(D(1970, 1, 1) + dt.timedelta(int(s)), 3) - D(1970, 1, 1)).days for s in starts]
     assert got.tolist() == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(min_value=D(2004, 1, 1), max_value=D(2026, 11, 30)), st.integers(-3, 20))
+def test_workdays_to_reach_is_the_least_n(start, offset):
+    end = start + dt.timedelta(days=offset)
+    epoch = D(1970, 1, 1)
+    got = WorkCalendar().workdays_to_reach(np.array([(start - epoch).days]), np.array([(end - epoch).days]))[0]
+    least = 0
+    while _oracle_nth_workday_after(start, least) < end:
+        least += 1
+    assert got == least
