@@ -139,7 +139,7 @@ class WorkCalendar:
         end = np.asarray(end_days, dtype=np.int64)
         if start.size == 0:
             return np.zeros(0, dtype=np.int64)
-        self._ensure_days(min(start.min(), end.min() - 1), max(start.max(), end.max()))
+        self._ensure_days(start.min(), max(start.max(), end.max()))
         before_end = self._count[np.maximum(end - 1, start) - self._first]  # working days up to end − 1
         return np.where(end > start, before_end - self._count[start - self._first] + 1, 0)
 
