@@ -400,3 +400,33 @@ def amounts_chart(term: pd.DataFrame, lang: str) -> Figure:
     ax.grid(axis="x", visible=False)
     ax.set_title(L.chart("fees_title", lang), loc="left")
     return fig
+
+
+def cost_distribution_chart(costs: pd.DataFrame, lang: str) -> Figure:
+    """Histograms of the simulated yearly cost per scenario (one column per scenario, in fen)."""
+    fig, axes = _figure()
+    ax = axes[0, 0]
+    scaled = costs.astype(float) / 1_000_000  # fen -> CNY 10k
+    bins = np.linspace(scaled.min().min(), scaled.max().max(), 40)
+    for i, name in enumerate(scaled.columns):
+        label = L.value(name, lang)
+        ax.hist(scaled[name], bins=bins, alpha=0.45, color=SERIES[i % len(SERIES)], label=label)
+        ax.axvline(scaled[name].mean(), color=SERIES[i % len(SERIES)], linestyle="--", linewidth=1)
+    ax.set_xlabel(L.chart("cost_axis", lang))
+    ax.set_ylabel(L.chart("years_axis", lang))
+    ax.legend()
+    ax.set_title(L.chart("cost_distribution", lang), loc="left")
+    return fig
+
+
+def grid_heatmap_chart(grid: pd.DataFrame, lang: str) -> Figure:
+    """Expected yearly cost over two terms (:func:`sla_lib.renewal.cost_grid`), in CNY 10k."""
+    import seaborn as sns
+
+    fig, axes = _figure(size=(FIGSIZE[0], 3.4))
+    ax = axes[0, 0]
+    sns.heatmap(grid.astype(float) / 10_000, ax=ax, cmap="RdYlGn_r", annot=True, fmt=".1f", linewidths=0.3, linecolor="white", cbar=False)
+    ax.set_xlabel(grid.columns.name)
+    ax.set_ylabel(grid.index.name)
+    ax.set_title(L.chart("grid_title", lang, a=grid.index.name, b=grid.columns.name), loc="left")
+    return fig

@@ -150,3 +150,49 @@ def drilldown(frame: pd.DataFrame, filters: Sequence[str], lang: str, interactiv
         dropdown.observe(refresh, names="value")
     refresh()
     display(widgets.VBox([widgets.HBox(list(dropdowns.values())), output]))
+
+
+def scenario_explorer(sim, terms, lang: str, interactive: bool | None = None):
+    """Sliders for the pricing terms (penalty per step, step, bonus, cap, rounding, the three
+    targets) that re-price the simulated years on every change (sla_lib.renewal.project:
+    well under a second for 10,000 years). Only in an interactive frontend; None otherwise."""
+    if not (frontend_is_interactive() if interactive is None else interactive):
+        return None
+    import ipywidgets as W
+    from IPython.display import display
+
+    from .renewal import Scenario, project
+
+    f, t = terms.fees, terms.targets
+
+    def slider(key, value, lo, hi, step):
+        return W.FloatSlider(value=float(value), min=lo, max=hi, step=step, description=key.split(".")[-1], continuous_update=False,
+                             style={"description_width": "initial"}, layout=W.Layout(width="60%"))
+
+    controls = {
+        "fees.penalty_per_step_pct": slider("fees.penalty_per_step_pct", f.penalty_per_step_pct, 0, 10, 0.5),
+        "fees.penalty_step_pct": slider("fees.penalty_step_pct", f.penalty_step_pct, 0.5, 5, 0.5),
+        "fees.bonus_pct": slider("fees.bonus_pct", f.bonus_pct, 0, 10, 0.5),
+        "fees.penalty_cap_pct": slider("fees.penalty_cap_pct", f.penalty_cap_pct, 0, 100, 5),
+        "targets.consultation_resolution_pct": slider("targets.consultation_resolution_pct", t.consultation_resolution_pct, 70, 100, 0.5),
+        "targets.complaint_satisfaction_pct": slider("targets.complaint_satisfaction_pct", t.complaint_satisfaction_pct, 70, 100, 0.5),
+        "targets.followup_satisfaction_pct": slider("targets.followup_satisfaction_pct", t.followup_satisfaction_pct, 70, 100, 0.5),
+        "fees.penalty_rounding": W.ToggleButtons(options=["ceil", "floor", "prorata"], value=f.penalty_rounding),
+    }
+    out = W.Output()
+    baseline = project(sim, terms)
+
+    def update(_=None):
+        changes = {k: (str(c.value) if isinstance(c.value, float) else c.value) for k, c in controls.items()}
+        proj = project(sim, Scenario("explore", changes).apply(terms))
+        lo, hi = proj.band()
+        out.clear_output(wait=True)
+        with out:
+            display(md("rn_summary_line", lang, scenario="explore", changes="…", cost=f"{proj.expected_yearly_cost:,.2f}",
+                       delta=proj.expected_yearly_cost - baseline.expected_yearly_cost, p5=f"{lo:,.2f}", p95=f"{hi:,.2f}",
+                       p_ded=proj.p_deduction_month))
+
+    for control in controls.values():
+        control.observe(update, names="value")
+    update()
+    return W.VBox([*controls.values(), out])

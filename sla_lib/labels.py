@@ -419,3 +419,89 @@ def month_tick(month: str, lang: str) -> str:
 
 def sheet(key: str, lang: str) -> str:
     return _pick(SHEETS[key], lang) if key in SHEETS else str(key)[:31]
+
+
+# -- renewal scenarios (C7, notebooks/renewal_scenarios.ipynb) ---------------------------------
+COLUMNS.update(
+    {
+        "scenario": ("方案", "Scenario"),
+        "changes": ("变更条款", "Changed terms"),
+        "replay_total": ("回放年度金额", "Replayed year"),
+        "replay_difference": ("与现行合同差额", "Difference to current"),
+        "expected_yearly_cost": ("期望年成本（甲方）", "Expected yearly cost (Party A)"),
+        "p5": ("5% 分位", "5th percentile"),
+        "p95": ("95% 分位", "95th percentile"),
+        "p_bonus_month": ("月度奖励概率", "P(bonus month)"),
+        "p_deduction_month": ("月度扣款概率", "P(deduction month)"),
+        "actual": ("实际应付", "Actual amount due"),
+        "difference": ("差额", "Difference"),
+        "key_date": ("关键日期", "Key date"),
+        "expected_deduction.consultation_resolution": ("期望扣款：咨询解决率", "E[deduction]: resolution"),
+        "expected_deduction.complaint_satisfaction": ("期望扣款：投诉满意度", "E[deduction]: complaint sat."),
+        "expected_deduction.followup_satisfaction": ("期望扣款：回访满意度", "E[deduction]: follow-up sat."),
+    }
+)
+VALUES.update(
+    {
+        "term_end": ("合同截止日", "Term ends"),
+        "objection_deadline": ("书面异议截止日", "Written objection deadline"),
+        "auto_renewal_check": ("自动续约确认日", "Auto-renewal check date"),
+        "renewed_start": ("续约期开始", "Renewed term starts"),
+        "renewed_end": ("续约期结束", "Renewed term ends"),
+        "days_to_objection_deadline": ("距异议截止（天）", "Days to the objection deadline"),
+        "current": ("现行合同", "Current contract"),
+    }
+)
+CHART.update(
+    {
+        "cost_distribution": ("模拟年度成本分布（甲方）", "Simulated yearly cost to Party A"),
+        "cost_axis": ("年度成本（万元）", "Yearly cost (CNY 10k)"),
+        "years_axis": ("模拟年数", "Simulated years"),
+        "grid_title": ("期望年成本（万元）：{a} × {b}", "Expected yearly cost (CNY 10k): {a} × {b}"),
+        "replay_title": ("按月回放：方案与现行合同的差额（元）", "Replay by month: scenario minus current (CNY)"),
+    }
+)
+PROSE.update(
+    {
+        "rn_title": ("# 续约方案评估", "# Renewal scenario evaluation"),
+        "rn_intro": (
+            "以本合同期 {first}–{last} 的实际月度 KPI 计数为基础，对备选条款进行回放和模拟（{years} 个模拟年，方法：{method}，随机种子 {seed}）。"
+            "所有方案使用同一组模拟数据，差异不是抽样噪声。金额为人民币元，按合同条款 C12–C14 精确计算到分。",
+            "The term's actual monthly KPI counts {first}–{last} are re-priced (replay) and simulated ({years} simulated years, "
+            "method: {method}, seed {seed}) under each alternative. Every scenario is priced on the same draws, so differences are "
+            "not sampling noise. Amounts in CNY, exact to the fen under clauses C12–C14.",
+        ),
+        "rn_dates": ("## 关键日期（C7）", "## Key dates (C7)"),
+        "rn_warning": (
+            "**⚠ 书面异议截止日 {deadline} 距今仅 {days} 天。** 如不在此日前书面提出异议，合同将自动续约至 {renewed_end}。",
+            "**⚠ The written objection deadline {deadline} is {days} days away.** Without a written objection by then, the contract renews to {renewed_end}.",
+        ),
+        "rn_compare": ("## 方案对比", "## Scenarios side by side"),
+        "rn_replay": ("## 回放：若本合同期采用各方案", "## Replay: this term under each scenario"),
+        "rn_distribution": ("## 模拟：下一合同期的年度成本", "## Projection: the next term's yearly cost"),
+        "rn_grid": ("## 条款网格", "## Grid of two terms"),
+        "rn_break_even": ("## 盈亏平衡", "## Break-even"),
+        "rn_break_even_value": (
+            "方案 **{scenario}** 下，每档扣款比例为 **{value}%** 时，乙方的期望年收入与现行合同相同（现行为 {current}%）。",
+            "Under scenario **{scenario}**, a penalty of **{value}%** per step gives Party B the same expected yearly income as the current contract (today {current}%).",
+        ),
+        "rn_break_even_none": (
+            "方案 **{scenario}** 下，0–100% 之间没有任何每档扣款比例能使乙方期望年收入与现行合同相同。",
+            "Under scenario **{scenario}**, no penalty per step between 0 and 100 % gives Party B the same expected yearly income as today.",
+        ),
+        "rn_summary": ("## 给谈判者的摘要", "## Summary for the negotiator"),
+        "rn_summary_line": (
+            "- **{scenario}**（{changes}）：期望年成本 {cost} 元，较现行 {delta:+,.2f} 元；90% 区间 {p5} – {p95}；每月扣款概率 {p_ded:.1%}。",
+            "- **{scenario}** ({changes}): expected yearly cost {cost}, {delta:+,.2f} against the current contract; 90 % band {p5} – {p95}; chance of a deduction in a month {p_ded:.1%}.",
+        ),
+        "rn_explore": ("## 交互式调整", "## Try other terms"),
+        "rn_explore_note": (
+            "在 JupyterLab 中打开本笔记本时，可拖动滑块即时重新计算；生成的报告只显示上方的固定方案。",
+            "Opened in JupyterLab, the sliders below re-price the simulated years at once; the rendered report shows the fixed scenarios above.",
+        ),
+    }
+)
+# the scenario table is shown one column per scenario: its row labels are these column names
+VALUES.update({k: COLUMNS[k] for k in ("changes", "replay_total", "replay_difference", "expected_yearly_cost", "p5", "p95",
+                                       "p_bonus_month", "p_deduction_month", "expected_deduction.consultation_resolution",
+                                       "expected_deduction.complaint_satisfaction", "expected_deduction.followup_satisfaction")})

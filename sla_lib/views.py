@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 
 from . import kpis as K
+from . import labels as L
+from . import renewal as R
 from .calendar import (
     ServiceCalendar,
     WorkCalendar,
@@ -678,3 +680,53 @@ def fee_statement_tables(statements: FeeStatement | Sequence[FeeStatement], term
         "term_to_date": term,
         "exposure": exposure,
     }
+
+
+# -- renewal scenarios (C7) -------------------------------------------------------------------
+
+def renewal_key_dates(dates) -> pd.DataFrame:
+    """C7 key dates (:func:`sla_lib.renewal.renewal_dates`) as an item/value table."""
+    keys = ("term_end", "objection_deadline", "auto_renewal_check", "renewed_start", "renewed_end", "days_to_objection_deadline")
+    return pd.DataFrame({"key_date": list(keys), "value": [getattr(dates, k) for k in keys]})
+
+
+def scenario_table(comparison: pd.DataFrame) -> pd.DataFrame:
+    """:func:`sla_lib.renewal.compare_scenarios` for display, one column per scenario (so
+    many scenarios still fit a page); probabilities as percent text."""
+    table = comparison.copy().astype(object)
+    for column in ("p_bonus_month", "p_deduction_month"):
+        table[column] = [f"{v:.1%}" for v in comparison[column]]
+    shown = table.T
+    shown.index.name = "scenario"
+    return shown
+
+
+def replay_table(history, terms, scenarios) -> pd.DataFrame:
+    """The actual months re-priced under each scenario: actual amount due, then one
+    difference column per scenario (scenario − actual)."""
+    frame = None
+    for scenario in scenarios:
+        rep = R.replay(history, terms, scenario.apply(terms))
+        if frame is None:
+            frame = rep[["actual"]].copy()
+        frame[scenario.name] = rep["difference"]
+    return frame.reset_index() if frame is not None else pd.DataFrame()
+
+
+def simulated_costs(sim, terms, scenarios) -> pd.DataFrame:
+    """Yearly cost to Party A in fen per simulated year, one column per scenario (current first)."""
+    return pd.DataFrame({s.name: R.project(sim, s.apply(terms)).yearly_cost_fen for s in [R.Scenario("current"), *scenarios]})
+
+
+def negotiator_summary(comparison: pd.DataFrame, lang: str) -> str:
+    """One Markdown line per alternative: its expected cost against the current contract."""
+    current = comparison.loc["current", "expected_yearly_cost"]
+    lines = []
+    for name, row in comparison.drop(index="current").iterrows():
+        lines.append(
+            L.text(
+                "rn_summary_line", lang, scenario=name, changes=row["changes"], cost=f"{row['expected_yearly_cost']:,.2f}",
+                delta=row["expected_yearly_cost"] - current, p5=f"{row['p5']:,.2f}", p95=f"{row['p95']:,.2f}", p_ded=row["p_deduction_month"],
+            )
+        )
+    return "\n".join(lines)

@@ -199,3 +199,41 @@ def test_drilldown_is_interactive_only_in_a_frontend():
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+# -- renewal scenarios (issue #5) -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def renewal_book(tmp_path_factory):
+    out = tmp_path_factory.mktemp("renewal") / "renewal_scenarios.ipynb"
+    return _execute(
+        "renewal_scenarios", out, terms_path=str(SAMPLES / "contract.yaml"), data_dir=str(SAMPLES), as_of="2026-11-01",
+        lang="zh", years=400, seed=3,
+    )
+
+
+def test_renewal_notebook_runs_clean_and_renders_its_plots(renewal_book):
+    from nbconvert import HTMLExporter
+
+    outputs = _outputs(renewal_book)
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+    text = _text(renewal_book)
+    for noise in ("Glyph", "missing from font", "Warning", "Traceback"):
+        assert noise not in text
+    # the July replay under 3 % per step: 8 steps × 1 % × 200,000.00 more deducted
+    assert "-16,000.00" in text
+    assert "2026-12-01" in text and "⚠" in text  # objection deadline 30 days ahead: warned
+    assert "generous" in text and "3." in text  # the break-even sentence
+    html, _ = HTMLExporter(exclude_input=True).from_notebook_node(renewal_book)
+    assert html.count("data:image/png;base64") >= 2  # distribution and grid, embedded
+
+
+def test_renewal_notebook_committed_clean():
+    book = nbformat.read(NOTEBOOKS / "renewal_scenarios.ipynb", as_version=4)
+    code = [c for c in book.cells if c.cell_type == "code"]
+    assert all(c.outputs == [] and c.execution_count is None for c in code)
+    assert "parameters" in code[0].metadata.get("tags", [])
+    source = "\n".join(c.source for c in code)
+    assert not re.search(r"^\s*(import|from)\s+(pandas|numpy|decimal|fractions)\b", source, re.M)
