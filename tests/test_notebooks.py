@@ -230,6 +230,11 @@ def test_renewal_notebook_runs_clean_and_renders_its_plots(renewal_book):
     assert html.count("data:image/png;base64") >= 2  # distribution and grid, embedded
 
 
+def test_monthly_fee_report_warns_of_the_objection_deadline(executed, renewal_book):
+    # as of 2026-12-31 the deadline (2026-12-01) has passed: no warning in the month's report
+    assert "⚠" not in _text(executed["fee_reconciliation"])
+
+
 def test_renewal_notebook_committed_clean():
     book = nbformat.read(NOTEBOOKS / "renewal_scenarios.ipynb", as_version=4)
     code = [c for c in book.cells if c.cell_type == "code"]
@@ -237,3 +242,9 @@ def test_renewal_notebook_committed_clean():
     assert "parameters" in code[0].metadata.get("tags", [])
     source = "\n".join(c.source for c in code)
     assert not re.search(r"^\s*(import|from)\s+(pandas|numpy|decimal|fractions)\b", source, re.M)
+
+
+def test_monthly_fee_report_within_60_days_shows_the_warning(tmp_path):
+    book = _execute("fee_reconciliation", tmp_path / "fr.ipynb", terms_path=str(SAMPLES / "contract.yaml"), data_dir=str(SAMPLES),
+                    month="2026-10", as_of="2026-11-15", lang="en")
+    assert "The written objection deadline 2026-12-01 is 16 days away" in _text(book)
