@@ -158,8 +158,9 @@ def scenario_explorer(sim, terms, lang: str, interactive: bool | None = None):
     well under a second for 10,000 years). Only in an interactive frontend; None otherwise."""
     if not (frontend_is_interactive() if interactive is None else interactive):
         return None
+    import html
+
     import ipywidgets as W
-    from IPython.display import display
 
     from .renewal import Scenario, project
 
@@ -179,18 +180,17 @@ def scenario_explorer(sim, terms, lang: str, interactive: bool | None = None):
         "targets.followup_satisfaction_pct": slider("targets.followup_satisfaction_pct", t.followup_satisfaction_pct, 70, 100, 0.5),
         "fees.penalty_rounding": W.ToggleButtons(options=["ceil", "floor", "prorata"], value=f.penalty_rounding),
     }
-    out = W.Output()
+    out = W.HTML()
     baseline = project(sim, terms)
 
     def update(_=None):
         changes = {k: (str(c.value) if isinstance(c.value, float) else c.value) for k, c in controls.items()}
         proj = project(sim, Scenario("explore", changes).apply(terms))
         lo, hi = proj.band()
-        out.clear_output(wait=True)
-        with out:
-            display(md("rn_summary_line", lang, scenario="explore", changes="…", cost=f"{proj.expected_yearly_cost:,.2f}",
-                       delta=proj.expected_yearly_cost - baseline.expected_yearly_cost, p5=f"{lo:,.2f}", p95=f"{hi:,.2f}",
-                       p_ded=proj.p_deduction_month))
+        line = L.text("rn_summary_line", lang, scenario="explore", changes="…", cost=f"{proj.expected_yearly_cost:,.2f}",
+                      delta=proj.expected_yearly_cost - baseline.expected_yearly_cost, p5=f"{lo:,.2f}", p95=f"{hi:,.2f}",
+                      p_ded=proj.p_deduction_month)
+        out.value = "<p>" + html.escape(line.lstrip("- ")).replace("**", "") + "</p>"
 
     for control in controls.values():
         control.observe(update, names="value")

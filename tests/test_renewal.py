@@ -167,3 +167,23 @@ def test_scenario_errors_name_the_key(sample_terms):
         parse_scenario("fees.bonus_pct=3")
     with pytest.raises(TermsError, match="key=value"):
         parse_scenario("a:fees.bonus_pct")
+
+
+def test_sliders_reprice_the_simulated_years(sample):
+    import time
+
+    from sla_lib.display import scenario_explorer
+
+    terms, _, history = sample
+    sim = simulate_years(history, 10_000, 1, "parametric")
+    assert scenario_explorer(sim, terms, "en", interactive=False) is None  # headless: no widgets
+    box = scenario_explorer(sim, terms, "en", interactive=True)
+    penalty = box.children[0]
+    assert penalty.description == "penalty_per_step_pct"
+    start = time.perf_counter()
+    penalty.value = 4.0  # the observer re-prices and redraws the summary
+    elapsed = time.perf_counter() - start
+    shown = box.children[-1].value
+    expected = project(sim, terms.with_changes({"fees.penalty_per_step_pct": "4.0"})).expected_yearly_cost
+    assert f"{expected:,.2f}" in shown
+    print(f"slider re-pricing took {elapsed:.3f} s")  # measured, not asserted (benchmarks hold timings)
