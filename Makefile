@@ -28,6 +28,8 @@ demo: setup
 	$(BIN)/sla generate --out $(DATA) --seed 20260101 --check
 	$(BIN)/sla validate --terms $(TERMS) --data $(DATA)
 	$(BIN)/sla fees --terms $(TERMS) --data $(DATA) --month $(LATEST) --as-of 2027-02-28 --format table
+	@echo "Rendering the monthly report for $(LATEST) (notebooks -> HTML, PDF, Excel) ..."
+	$(BIN)/sla report --terms $(TERMS) --data $(DATA) --month $(LATEST) --quarter 2026Q4 --as-of 2027-02-28 --out reports
 
 test: setup
 	$(BIN)/python -m pytest

@@ -334,6 +334,49 @@ def terms_extract(contract, out_path, allow_missing, assignments):
                f"{len(result.to_fill)} key(s) to fill in by hand in {out_path}, then check with `sla validate`"))
 
 
+@cli.command()
+@_terms_option
+@_data_option
+@click.option("--month", required=True, help="YYYY-MM, or 'previous': the last complete month, as of today in the contract's time zone.")
+@click.option("--quarter", default=None, help="Also run quarterly_trends for this quarter: YYYYQn (e.g. 2026Q3) or 'previous'.")
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True,
+    help="Reports folder; the month's report is published as <out>/<month>/.",
+)
+@click.option("--formats", default="html,pdf,xlsx", show_default=True, help="Comma-separated, among html, pdf, xlsx.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of the report.")
+@click.option("--jobs", type=click.IntRange(min=1), default=2, show_default=True, help="Notebooks executed at the same time.")
+@click.option(
+    "--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+    help="Date at which payments and lateness are measured. Default: today in the contract's zone.",
+)
+@click.option("--verbose", is_flag=True, help="Show papermill's progress over cells and the kernels' logs.")
+@click.option("--mail-to", default=None, help="Send the report to these addresses (comma-separated).")
+@click.option("--smtp-host", default="localhost", show_default=True, help="SMTP server for --mail-to.")
+@click.option("--smtp-port", type=click.IntRange(1, 65535), default=25, show_default=True)
+@click.option("--smtp-user", default=None, help="Log in to the SMTP server as this user; the password is read from $SLA_SMTP_PASSWORD.")
+@click.option("--starttls", is_flag=True, help="Encrypt the SMTP connection with STARTTLS before logging in.")
+def report(terms_path, data_dir, month, quarter, out_dir, formats, lang, jobs, as_of, verbose, mail_to, smtp_host, smtp_port, smtp_user, starttls):
+    """Execute the report notebooks for a month, render each to HTML and PDF (code hidden),
+    write index.html with the headline figures, publish <out>/<month>/ only when every
+    notebook succeeded, optionally e-mail it, and print the path of index.html.
+
+    A failing notebook exits 1 naming the notebook, the cell and the exception; the
+    previous report stays in place and the failed run is kept in <out>/<month>.failed/."""
+    from .report import build_report
+
+    result = build_report(
+        terms_path, data_dir, month, out_dir=out_dir, formats=tuple(formats.split(",")), lang=lang, jobs=jobs,
+        quarter=quarter, as_of=as_of.date() if as_of else None, verbose=verbose,
+    )
+    click.echo(result.index)
+    if mail_to:
+        from .delivery import send_report
+
+        send_report(result, mail_to, smtp_host, smtp_port, smtp_user=smtp_user, starttls=starttls)
+        click.echo(f"sent to {mail_to}", err=True)
+
+
 def main(argv=None) -> None:
     try:
         cli.main(args=argv, standalone_mode=False)

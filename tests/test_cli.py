@@ -23,7 +23,7 @@ def run(capsys, *argv):
     return code, out.out, out.err
 
 
-@pytest.mark.parametrize("command", [[], ["validate"], ["kpis"], ["fees"], ["generate"], ["simulate"], ["terms", "extract"]])
+@pytest.mark.parametrize("command", [[], ["validate"], ["kpis"], ["fees"], ["generate"], ["simulate"], ["terms", "extract"], ["report"]])
 def test_help_on_every_command(capsys, command):
     code, out, _ = run(capsys, *command, "--help")
     assert code == 0 and "Usage:" in out

@@ -1,0 +1,1068 @@
+"""``sla report``: execute the parameterized notebooks, render them, publish the month's folder.
+
+One call of :func:`build_report` produces ``<out>/<month>/``::
+
+    index.html                     headline figures (from sla_lib) and links to everything
+    <notebook>.html / .pdf         each notebook rendered without code, warnings or stderr
+    fee_reconciliation_<month>.xlsx   written by the fee notebook into its ``output_dir``
+    executed/<notebook>.ipynb      the executed notebooks, for analysts and diagnosis
+    manifest.json                  input hashes, versions, parameters, creation time
+
+Publication is all-or-nothing. Everything is written into a temporary folder beside the
+destination (``<out>/.<month>.tmp-<pid>-<random>``) and renamed into place only when every
+notebook succeeded; an existing report of that month stays in place until then. A failing
+notebook raises :class:`~sla_lib.errors.ReportError` (notebook, cell, exception) and the
+temporary folder is kept as ``<out>/<month>.failed/`` for diagnosis. SIGTERM (systemd stop,
+``kill``) and Ctrl-C remove the temporary folder and raise :class:`ReportInterrupted`;
+a temporary folder left by a process that died harder (SIGKILL, power loss) is removed by
+the next run.
+
+Notebooks run in kernels (``python3``) driven by papermill in this Python process when
+``jobs == 1``, and in up to ``jobs`` worker processes otherwise (each worker executes one
+notebook with papermill and renders its HTML and PDF, so the CPU-bound WeasyPrint step runs
+in parallel too, and a worker can be terminated on SIGTERM, which a thread cannot).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import hashlib
+import html
+import json
+import logging
+import multiprocessing
+import os
+import re
+import secrets
+import shutil
+import signal
+import sys
+import threading
+import time
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from .calendar import parse_month
+from .errors import ReportError, SlaError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
+MONTHLY_NOTEBOOKS = ("complaint_statistics", "satisfaction_trends", "fee_reconciliation")
+QUARTERLY_NOTEBOOK = "quarterly_trends"
+FORMATS = ("html", "pdf", "xlsx")
+LANGS = ("zh", "en")
+KERNEL_NAME = "python3"
+NOTEBOOK_TITLES = {
+    "complaint_statistics": ("投诉统计", "Complaint statistics"),
+    "satisfaction_trends": ("满意度趋势", "Satisfaction trends"),
+    "fee_reconciliation": ("费用对账", "Fee reconciliation"),
+    "quarterly_trends": ("季度趋势", "Quarterly trends"),
+}
+# cells an author can keep out of the rendered report
+REMOVE_CELL_TAGS = frozenset({"remove-cell", "remove_cell", "hide-cell"})
+REMOVE_OUTPUT_TAGS = frozenset({"remove-output", "remove_output", "hide-output"})
+_WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+# text-only reprs a notebook leaks when a plotting call is the last line of a cell
+_NOISE_REPR = re.compile(r"^\s*\[?\s*(<matplotlib\.|<Figure size |Text\(|<seaborn\.|<Axes)")
+_PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
+_STALE_RE = re.compile(r"^\.(?P<month>\d{4}-\d{2})\.(?:tmp|old)-(?P<pid>\d+)-")
+
+
+class ReportInterrupted(SlaError):
+    """SIGTERM or Ctrl-C arrived while a report was being built; nothing half-done was left."""
+
+
+class _Terminated(BaseException):
+    """Raised by the SIGTERM handler; a BaseException (like KeyboardInterrupt) so that no
+    ``except Exception`` in papermill, nbclient or here swallows it."""
+
+
+# -- result --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Document:
+    """One rendered notebook; file names are relative to the report folder."""
+
+    name: str
+    title: str
+    html: str | None
+    pdf: str | None
+    executed: str
+    period: str | None = None  # the quarter of the quarterly notebook; None: the report's month
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """A published report: its folder and, through the properties, every file in it."""
+
+    month: str
+    quarter: str | None
+    lang: str
+    folder: Path
+    documents: tuple[Document, ...]
+    workbooks: tuple[str, ...]
+    headline: dict
+    created_at: str
+
+    @property
+    def index(self) -> Path:
+        return self.folder / "index.html"
+
+    @property
+    def manifest(self) -> Path:
+        return self.folder / "manifest.json"
+
+    @property
+    def html(self) -> list[Path]:
+        return [self.folder / d.html for d in self.documents if d.html]
+
+    @property
+    def pdf(self) -> list[Path]:
+        return [self.folder / d.pdf for d in self.documents if d.pdf]
+
+    @property
+    def xlsx(self) -> list[Path]:
+        return [self.folder / w for w in self.workbooks]
+
+    @property
+    def executed(self) -> list[Path]:
+        return [self.folder / d.executed for d in self.documents]
+
+    @property
+    def files(self) -> list[Path]:
+        """Every file of the report folder."""
+        return sorted(p for p in self.folder.rglob("*") if p.is_file())
+
+    @property
+    def contract_id(self) -> str:
+        return self.headline["contract_id"]
+
+
+# -- months and quarters -------------------------------------------------------------------
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def contract_today(terms) -> dt.date:
+    """Today's date in the contract's time zone (terms.contract.timezone)."""
+    return _utcnow().astimezone(ZoneInfo(terms.contract.timezone)).date()
+
+
+def resolve_month(text: str, terms, today: dt.date | None = None) -> str:
+    """'YYYY-MM' as given, or 'previous': the last complete month as of ``today``
+    (default: today in the contract's time zone)."""
+    text = str(text).strip()
+    if text.lower() == "previous":
+        today = today or contract_today(terms)
+        return (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    try:
+        parse_month(text)
+    except ValueError as exc:
+        raise SlaError(f"month: {exc}; expected YYYY-MM or 'previous'") from None
+    return text
+
+
+def resolve_quarter(text: str, terms, today: dt.date | None = None) -> str:
+    """'2026Q3' (any case) as 'YYYYQn', or 'previous': the last complete quarter."""
+    text = str(text).strip().upper()
+    if text == "PREVIOUS":
+        today = today or contract_today(terms)
+        q = (today.month - 1) // 3  # 0-based quarter of today; the previous one is q - 1
+        return f"{today.year - 1}Q4" if q == 0 else f"{today.year}Q{q}"
+    if not re.fullmatch(r"\d{4}Q[1-4]", text):
+        raise SlaError(f"quarter: not a quarter in YYYYQn form (e.g. 2026Q3): {text!r}")
+    return text
+
+
+def _as_of_date(as_of, terms) -> dt.date:
+    if as_of is None:
+        return contract_today(terms)
+    if isinstance(as_of, dt.datetime):
+        return as_of.date()
+    if isinstance(as_of, dt.date):
+        return as_of
+    try:
+        return dt.date.fromisoformat(str(as_of))
+    except ValueError:
+        raise SlaError(f"as_of: not a date in YYYY-MM-DD form: {as_of!r}") from None
+
+
+# -- plan ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Job:
+    """What a worker needs to execute and render one notebook (picklable)."""
+
+    name: str
+    source: str
+    folder: str  # the temporary report folder
+    parameters: dict
+    title: str
+    page_title: str  # <title> of the HTML, the PDF's metadata title and page footer
+    lang: str
+    formats: tuple[str, ...]
+    cwd: str
+    font: str | None
+    verbose: bool
+    cell_timeout: float | None
+
+    @property
+    def executed(self) -> Path:
+        return Path(self.folder) / "executed" / f"{self.name}.ipynb"
+
+
+@dataclass
+class _Outcome:
+    name: str
+    seconds: float
+    error: tuple[int | None, str] | None = None  # (cell, message)
+
+
+def _check_options(formats, lang, jobs) -> tuple[str, ...]:
+    formats = tuple(dict.fromkeys(f.strip().lower() for f in formats if f.strip()))
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise SlaError(f"formats: {', '.join(unknown) or '(none)'}: choose among {', '.join(FORMATS)}")
+    if lang not in LANGS:
+        raise SlaError(f"lang: {lang!r}: choose zh or en")
+    if int(jobs) < 1:
+        raise SlaError(f"jobs: {jobs}: at least 1")
+    return formats
+
+
+def notebook_sources(notebooks_dir, names, quarter: str | None) -> list[tuple[str, Path]]:
+    """(name, path) of every notebook to run: ``names`` (default: the monthly ones), plus
+    the quarterly one when a quarter is asked for. A missing file is an SlaError."""
+    notebooks_dir = Path(notebooks_dir)
+    names = [Path(n).stem for n in (MONTHLY_NOTEBOOKS if names is None else names)]
+    if quarter and QUARTERLY_NOTEBOOK not in names:
+        names.append(QUARTERLY_NOTEBOOK)
+    found = [(n, (notebooks_dir / f"{n}.ipynb").resolve()) for n in dict.fromkeys(names)]
+    missing = [str(p) for _, p in found if not p.is_file()]
+    if missing:
+        raise SlaError(f"notebook(s) not found: {', '.join(missing)}")
+    return found
+
+
+def notebook_title(name: str, source: Path, lang: str) -> str:
+    """The known title of a report notebook, else its first Markdown heading, else its name."""
+    if name in NOTEBOOK_TITLES:
+        return NOTEBOOK_TITLES[name][0 if lang == "zh" else 1]
+    import nbformat
+
+    for cell in nbformat.read(source, as_version=4).cells:
+        if cell.cell_type == "markdown":
+            match = re.search(r"^#+\s+(.+?)\s*$", cell.source, re.M)
+            if match:
+                return match.group(1)
+    return name
+
+
+def notebook_parameters(name, terms_path, data_dir, month, quarter, as_of: dt.date, lang, output_dir) -> dict:
+    """The values papermill injects (the notebooks' ``parameters`` cell contract)."""
+    params = {"terms_path": str(Path(terms_path).resolve()), "data_dir": str(Path(data_dir).resolve())}
+    if name == QUARTERLY_NOTEBOOK:
+        params["quarter"] = quarter
+    else:
+        params["month"] = month
+    params.update(as_of=as_of.isoformat(), lang=lang, output_dir=str(output_dir))
+    return params
+
+
+# -- execute (in a worker process or in this one) ------------------------------------------
+
+def execute_notebook(job: _Job) -> None:
+    """Run one notebook with papermill into ``executed/<name>.ipynb``. Raises
+    ReportError naming the notebook, the cell and the exception."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    job.executed.parent.mkdir(parents=True, exist_ok=True)
+    # without --verbose, no kernel log lines (the TCP-without-encryption notice, "KeyboardInterrupt
+    # caught in kernel" when papermill shuts an idle kernel down); cell errors still come through
+    quiet = [] if job.verbose else ["--IPKernelApp.log_level=CRITICAL"]
+    try:
+        pm.execute_notebook(
+            job.source,
+            str(job.executed),
+            parameters=job.parameters,
+            kernel_name=KERNEL_NAME,
+            progress_bar=job.verbose,
+            cwd=job.cwd,
+            execution_timeout=job.cell_timeout,
+            extra_arguments=quiet,
+        )
+    except PapermillExecutionError as exc:
+        cell = _source_cell_number(job.executed, exc.cell_index)
+        evalue = str(exc.evalue).strip().splitlines()
+        message = f"{exc.ename}: {evalue[0] if evalue else ''}".rstrip(": ")
+        raise ReportError(f"{job.name}.ipynb", cell, f"{message} (In [{exc.exec_count}] of the executed notebook)") from None
+    except SlaError:
+        raise
+    except Exception as exc:  # kernel died, timeout, missing kernel, unreadable notebook
+        raise ReportError(f"{job.name}.ipynb", None, f"{type(exc).__name__}: {exc}".strip()) from None
+
+
+def _source_cell_number(executed: Path, cell_index: int) -> int | None:
+    """1-based position, in the source notebook, of the cell papermill reports by its index
+    in the executed notebook (which has the injected-parameters cell and error markers)."""
+    import nbformat
+
+    try:
+        cells = nbformat.read(executed, as_version=4).cells
+    except Exception:  # noqa: BLE001 - only a nicer number is lost
+        return None
+    cells = [c for c in cells if _PAPERMILL_ERROR_TAG not in c.metadata.get("tags", [])]
+    injected = sum(1 for c in cells[:cell_index] if "injected-parameters" in c.metadata.get("tags", []))
+    return cell_index - injected + 1
+
+
+# -- render --------------------------------------------------------------------------------
+
+_HTML_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{% block jupyter_widgets %}{% endblock jupyter_widgets %}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block html_head_css -%}<style type="text/css">{{ resources.sla_css }}</style>{%- endblock html_head_css -%}
+"""
+
+_SCREEN_CSS = """
+body.jp-Notebook { font-family: system-ui, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC",
+  "WenQuanYi Micro Hei", sans-serif; max-width: 1100px; margin: 0 auto; padding: 16px; }
+.jp-RenderedHTMLCommon table { font-size: 12px; }
+.jp-OutputArea-output img { max-width: 100%; height: auto; }
+"""
+
+
+def _print_css(font: str | None, title: str) -> str:
+    """A4 page, margins, page numbers; tables and images not cut; the CJK font."""
+    face = f'@font-face {{ font-family: "SLA CJK"; src: url("{Path(font).as_uri()}"); }}' if font else ""
+    family = '"SLA CJK", sans-serif' if font else "sans-serif"
+    footer = title.replace("\\", "\\\\").replace('"', '\\"')
+    return f"""
+{face}
+@page {{ size: A4; margin: 16mm 14mm 18mm 14mm;
+  @bottom-left {{ content: "{footer}"; font-family: {family}; font-size: 8pt; color: #666; }}
+  @bottom-right {{ content: counter(page) " / " counter(pages); font-family: {family}; font-size: 8pt; color: #666; }} }}
+:root {{ --jp-content-font-family: {family}; --jp-ui-font-family: {family};
+  --jp-code-font-family: {family}; --jp-content-font-size1: 10pt; }}
+html, body, body.jp-Notebook {{ font-size: 10pt; max-width: none; margin: 0; padding: 0; background: #fff; }}
+* {{ font-family: {family} !important; }}  /* one font to embed: its Latin is fine, and each subset costs seconds */
+pre, code, pre *, code * {{ font-family: "DejaVu Sans Mono", {family} !important; }}
+.jp-Cell {{ padding: 0; margin: 0 0 3mm 0; }}
+/* JupyterLab lays cells out as grid / flex / table boxes and keeps each output on one page
+   (break-inside: avoid-page): a long table then jumps to the next page leaving a blank one,
+   or is cut. Plain blocks let tables run over pages, repeating their header row. */
+.jp-Cell, .jp-CodeCell, .jp-Cell-outputWrapper, .jp-Cell-inputWrapper, .jp-OutputArea,
+.jp-OutputArea-child, .jp-OutputArea-output {{ display: block !important; break-inside: auto !important;
+  overflow: visible !important; width: auto !important; height: auto !important; }}
+.jp-RenderedHTMLCommon, .jp-RenderedText {{ overflow: visible !important; }}
+img, svg {{ max-width: 100% !important; height: auto !important; break-inside: avoid; }}
+table {{ max-width: 100%; font-size: 8pt; break-inside: auto; }}
+thead {{ display: table-header-group; }}
+tr, img {{ break-inside: avoid; }}
+td, th {{ overflow-wrap: break-word; }}  /* long texts wrap; numbers and codes stay whole */
+.sla-nowrap {{ white-space: nowrap; }}
+@page wide {{ size: A4 landscape; }}
+.sla-wide {{ page: wide; }}
+.sla-wide table {{ font-size: 7.5pt; }}
+h1, h2, h3, h4 {{ break-after: avoid; }}
+pre {{ white-space: pre-wrap; overflow-wrap: anywhere; }}
+"""
+
+
+def _keep_output(output) -> bool:
+    kind = output.get("output_type")
+    if kind == "stream":
+        return output.get("name") != "stderr"  # warnings, logging, progress bars
+    if kind == "error":
+        return False
+    data = output.get("data", {})
+    if _WIDGET_VIEW in data:  # needs a live kernel; its text/plain is a repr
+        return False
+    if set(data) == {"text/plain"}:
+        text = data["text/plain"]
+        return not _NOISE_REPR.match(text if isinstance(text, str) else "".join(text))
+    return True
+
+
+def _report_preprocessor():
+    from nbconvert.preprocessors import Preprocessor
+
+    class ReportView(Preprocessor):
+        """The reader's view of an executed notebook: drops stderr streams (warnings,
+        logging), error outputs, widget views, stray matplotlib reprs, cells tagged
+        remove-cell / remove-output, papermill's error markers, and code cells left
+        without output."""
+
+        def preprocess(self, nb, resources):
+            kept = []
+            for cell in nb.cells:
+                tags = set(cell.metadata.get("tags", []))
+                if tags & REMOVE_CELL_TAGS or _PAPERMILL_ERROR_TAG in tags:
+                    continue
+                if cell.cell_type == "code":
+                    cell.outputs = [] if tags & REMOVE_OUTPUT_TAGS else [o for o in cell.outputs if _keep_output(o)]
+                    if not cell.outputs:
+                        continue
+                kept.append(cell)
+            nb.cells = kept
+            return nb, resources
+
+    return ReportView()
+
+
+def render_html(notebook, title: str, lang: str) -> str:
+    """Self-contained HTML of an executed notebook (path or NotebookNode): no code, no
+    prompts, no stderr, images as data URIs, no external scripts, <title> and lang."""
+    import nbformat
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(notebook, as_version=4) if isinstance(notebook, (str, Path)) else notebook
+    exporter = HTMLExporter(
+        template_name="lab",
+        extra_loaders=[DictLoader({"sla_report.html.j2": _HTML_TEMPLATE})],
+        template_file="sla_report.html.j2",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+        language_code=lang,  # ISO 639-1 only ("zh-CN" is refused)
+    )
+    exporter.register_preprocessor(_report_preprocessor(), enabled=True)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}, "sla_css": _SCREEN_CSS})
+    return body
+
+
+# a table cell with a short text (a Chinese label, a channel, a masked name)
+_SHORT_CELL = re.compile(r"(<td\b[^>]*>)([^<]{1,6})(</td>)")
+_TABLE = re.compile(r"<table\b.*?</table>", re.S)
+_FIRST_ROW = re.compile(r"<tr\b[^>]*>(.*?)</tr>", re.S)
+WIDE_TABLE_COLUMNS = 10  # from this many columns a table gets a landscape page
+
+
+def prepare_for_print(html_text: str) -> str:
+    """Two fixes WeasyPrint needs for notebook tables. Chinese may break between any two
+    characters, so a wide table squeezes narrow columns to one character per line
+    ('产/品/质/量'): short cells are kept on one line (WeasyPrint ignores word-break:
+    keep-all). A table of WIDE_TABLE_COLUMNS columns or more does not fit a portrait A4
+    page: it is put on landscape pages (CSS named page) instead of being cut."""
+
+    def table(match: re.Match) -> str:
+        text = _SHORT_CELL.sub(r'\1<span class="sla-nowrap">\2</span>\3', match.group(0))
+        row = _FIRST_ROW.search(text)
+        columns = len(re.findall(r"<t[hd]\b", row.group(1))) if row else 0
+        return f'<div class="sla-wide">{text}</div>' if columns >= WIDE_TABLE_COLUMNS else text
+
+    return _TABLE.sub(table, html_text)
+
+
+def render_pdf(html_text: str, pdf_path: Path, font: str | None, title: str) -> None:
+    """PDF of the rendered HTML with WeasyPrint; Chinese stays text (embedded CJK font)."""
+    import weasyprint
+
+    noisy = [logging.getLogger(n) for n in ("weasyprint", "fontTools")]
+    levels = [lg.level for lg in noisy]
+    for lg in noisy:
+        lg.setLevel(logging.ERROR)
+    try:
+        from weasyprint.text.fonts import FontConfiguration
+
+        fonts = FontConfiguration()  # an @font-face in a user stylesheet needs one, shared
+        css = weasyprint.CSS(string=_print_css(font, title), font_config=fonts)
+        doc = weasyprint.HTML(string=prepare_for_print(html_text), base_url=str(pdf_path.parent))
+        doc.write_pdf(pdf_path, stylesheets=[css], font_config=fonts)
+    finally:
+        for lg, level in zip(noisy, levels):
+            lg.setLevel(level)
+
+
+def produce_notebook(job: _Job) -> _Outcome:
+    """Execute one notebook, then write its HTML and PDF. Never raises ReportError: the
+    outcome carries (cell, message) so it crosses a process boundary."""
+    start = time.monotonic()
+    try:
+        execute_notebook(job)
+        if "html" in job.formats or "pdf" in job.formats:
+            page = render_html(job.executed, job.page_title, job.lang)
+            if "html" in job.formats:
+                (Path(job.folder) / f"{job.name}.html").write_text(page, encoding="utf-8")
+            if "pdf" in job.formats:
+                try:
+                    render_pdf(page, Path(job.folder) / f"{job.name}.pdf", job.font, job.page_title)
+                except Exception as exc:  # noqa: BLE001 - reported with the notebook's name
+                    raise ReportError(f"{job.name}.ipynb", None, f"rendering the PDF failed: {type(exc).__name__}: {exc}") from None
+    except ReportError as exc:
+        return _Outcome(job.name, time.monotonic() - start, (exc.cell, _message_of(exc)))
+    except Exception as exc:  # noqa: BLE001
+        return _Outcome(job.name, time.monotonic() - start, (None, f"{type(exc).__name__}: {exc}"))
+    return _Outcome(job.name, time.monotonic() - start)
+
+
+# -- running several notebooks -------------------------------------------------------------
+
+def _progress(total: int, enabled: bool):
+    from tqdm import tqdm
+
+    # disable=None: off when stderr is not a terminal (cron, systemd)
+    return tqdm(total=total, desc="notebooks", unit="nb", disable=None if enabled else True)
+
+
+def _worker_init(parent_pid: int) -> None:
+    """Worker processes die at once on SIGTERM/SIGINT (the parent decides what to clean)
+    and on their own when the parent is gone (SIGKILL of the parent)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+    def watch():
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _descendants(pid: int) -> list[int]:
+    """Process ids below ``pid`` (Linux /proc; empty elsewhere): the workers' kernels."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _kill_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop the workers and the kernels they started, now."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    doomed = [p for w in workers if w.pid for p in _descendants(w.pid)]
+    for w in workers:
+        with contextlib.suppress(Exception):
+            w.terminate()
+    for p in doomed:
+        with contextlib.suppress(OSError):
+            os.kill(p, signal.SIGKILL)
+    for w in workers:
+        with contextlib.suppress(Exception):
+            w.join(5)
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def run_notebooks(jobs: list[_Job], workers: int, progress: bool) -> list[_Outcome]:
+    """Run every job; stop starting new ones after the first failure (the ones running
+    finish, so nothing writes into the folder after it is moved)."""
+    outcomes: list[_Outcome] = []
+    if workers <= 1 or len(jobs) == 1:
+        with _progress(len(jobs), progress) as bar:
+            for job in jobs:
+                bar.set_postfix_str(job.name)
+                outcomes.append(produce_notebook(job))
+                bar.update()
+                if outcomes[-1].error:
+                    break
+        return outcomes
+
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    if fork:  # import once here; forked workers inherit the modules instead of importing each
+        import nbconvert  # noqa: F401
+        import papermill  # noqa: F401
+        import weasyprint  # noqa: F401
+    context = multiprocessing.get_context("fork" if fork else "spawn")
+    pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context, initializer=_worker_init, initargs=(os.getpid(),))
+    try:
+        futures: dict[Future, _Job] = {pool.submit(produce_notebook, job): job for job in jobs}
+        with _progress(len(jobs), progress) as bar:
+            for future in as_completed(futures):
+                try:
+                    outcome = future.result()
+                except CancelledError:
+                    continue
+                except BrokenProcessPool as exc:
+                    outcome = _Outcome(futures[future].name, 0.0, (None, f"the worker process died ({exc})"))
+                outcomes.append(outcome)
+                bar.set_postfix_str(outcome.name)
+                bar.update()
+                if outcome.error:
+                    for other in futures:
+                        other.cancel()
+    except BaseException:
+        _kill_pool(pool)
+        raise
+    pool.shutdown(wait=True)
+    return outcomes
+
+
+# -- headline, index, manifest -------------------------------------------------------------
+
+def headline_figures(terms, data, month: str, as_of: dt.date) -> dict:
+    """The index's figures, from sla_lib only: the fee statement's amounts and dates
+    (FeeStatement.to_json, the strings `sla fees --format json` prints) and its KPIs."""
+    from .fees import month_fee_statement
+    from .kpis import KPI_LABELS
+
+    statement = month_fee_statement(data, terms, month, as_of)
+    fees = statement.to_json()
+    kpis = {}
+    for key, result in statement.kpis.results.items():
+        zh, en = KPI_LABELS[key]
+        kpis[key] = {"clause": result.clause, "label_zh": zh, "label_en": en, **result.to_json(), "status": result.status}
+    statuses = [k["status"] for k in kpis.values()]
+    return {
+        "contract_id": terms.contract.id,
+        "party_a": terms.contract.party_a,
+        "party_b": terms.contract.party_b,
+        "month": month,
+        "as_of": as_of.isoformat(),
+        **{k: fees[k] for k in ("base", "bonus", "total_deduction", "onsite_fees", "amount_due", "payment_due",
+                                "paid", "balance", "late_days", "late_damages", "failing_kpis")},
+        "kpis_met": statuses.count("met"),
+        "kpis_missed": statuses.count("missed"),
+        "kpis_na": statuses.count("n/a"),
+        "kpis": kpis,
+    }
+
+
+_TEXT = {
+    "zh": {
+        "title": "{contract} {month} 月度报告",
+        "parties": "甲方 {a} · 乙方 {b}",
+        "figures": "本月要点",
+        "amount_due": "应付金额 (元)",
+        "payment_due": "付款截止日",
+        "paid": "已付 (元)",
+        "balance": "差额 (已付 − 应付)",
+        "bonus": "奖励 (元)",
+        "total_deduction": "扣减 (元)",
+        "late_damages": "逾期违约金 (元)",
+        "kpis": "考核指标",
+        "kpis_line": "达标 {met} 项，未达标 {missed} 项，无数据 {na} 项",
+        "kpi": "指标", "clause": "条款", "rate": "比率 %", "target": "目标 %", "status": "结果",
+        "documents": "报告",
+        "report": "报告", "workbook": "费用对账工作簿 (Excel)", "attached": "附件",
+        "executed": "已执行的 notebook (供分析人员在 JupyterLab 中打开)",
+        "as_of": "计算基准日 {as_of}；生成于 {created}；sla_lib {version}",
+        "status_names": {"met": "达标", "missed": "未达标", "n/a": "无数据", "measured": "已测量 (无目标)"},
+    },
+    "en": {
+        "title": "{contract} monthly report {month}",
+        "parties": "Party A {a} · Party B {b}",
+        "figures": "Headline figures",
+        "amount_due": "Amount due (CNY)",
+        "payment_due": "Payment due",
+        "paid": "Paid (CNY)",
+        "balance": "Balance (paid − due)",
+        "bonus": "Bonus (CNY)",
+        "total_deduction": "Deductions (CNY)",
+        "late_damages": "Late-payment damages (CNY)",
+        "kpis": "KPIs",
+        "kpis_line": "{met} met, {missed} missed, {na} n/a",
+        "kpi": "KPI", "clause": "Clause", "rate": "Rate %", "target": "Target %", "status": "Status",
+        "documents": "Reports",
+        "report": "Report", "workbook": "Fee reconciliation workbook (Excel)", "attached": "attached",
+        "executed": "Executed notebooks (open in JupyterLab to filter the tables)",
+        "as_of": "As of {as_of}; generated {created}; sla_lib {version}",
+        "status_names": {"met": "met", "missed": "missed", "n/a": "n/a", "measured": "measured (no target)"},
+    },
+}
+
+_INDEX_CSS = """
+body { font-family: system-ui, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif;
+  max-width: 860px; margin: 24px auto; padding: 0 16px; color: #222; }
+h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 24px; }
+table { border-collapse: collapse; margin: 8px 0; } td, th { border-bottom: 1px solid #ddd; padding: 4px 10px; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.missed { color: #b00020; font-weight: bold; } .met { color: #1b5e20; } .muted { color: #666; font-size: 12px; }
+"""
+
+
+def attachment_name(doc: Document, month: str, suffix: str) -> str:
+    """The file name a reader sees for an e-mailed PDF: the title and the month (or quarter)."""
+    safe = re.sub(r'[\\/:*?"<>|]+', "-", doc.title).strip()
+    return f"{safe}_{doc.period or month}{suffix}"
+
+
+def render_index(result: ReportResult, for_mail: bool = False) -> str:
+    """index.html of the month: headline figures and links; ``for_mail`` names the
+    attachments instead of linking files (the e-mail's HTML body)."""
+    t, h, e = _TEXT[result.lang], result.headline, html.escape
+    title = t["title"].format(contract=h["contract_id"], month=result.month)
+    figures = [(t[k], h[k]) for k in ("amount_due", "payment_due", "paid", "balance", "bonus", "total_deduction", "late_damages")]
+    rows = "".join(f"<tr><th>{e(label)}</th><td class=\"num\">{e(str(value))}</td></tr>" for label, value in figures)
+    kpi_line = t["kpis_line"].format(met=h["kpis_met"], missed=h["kpis_missed"], na=h["kpis_na"])
+    rows += f"<tr><th>{e(t['kpis'])}</th><td class=\"num\">{e(kpi_line)}</td></tr>"
+    kpi_rows = "".join(
+        f"<tr><td>{e(k['clause'])}</td><td>{e(k['label_zh'] if result.lang == 'zh' else k['label_en'])}</td>"
+        f"<td class=\"num\">{e(k['rate_pct'] or 'n/a')}</td><td class=\"num\">{e(k['target_pct'] or '—')}</td>"
+        f"<td class=\"{e(k['status'].replace('/', ''))}\">{e(t['status_names'][k['status']])}</td></tr>"
+        for k in h["kpis"].values()
+    )
+    docs = []
+    for d in result.documents:
+        if for_mail:
+            links = f"{e(t['attached'])}: {e(attachment_name(d, result.month, '.pdf'))}" if d.pdf else ""
+        else:
+            links = " · ".join(f'<a href="{e(f)}">{label}</a>' for f, label in ((d.html, "HTML"), (d.pdf, "PDF")) if f)
+        label = f"{d.title} {d.period}" if d.period else d.title
+        docs.append(f"<tr><td>{e(label)}</td><td>{links}</td></tr>")
+    for w in result.workbooks:
+        link = f"{e(t['attached'])}: {e(w)}" if for_mail else f'<a href="{e(w)}">{e(w)}</a>'
+        docs.append(f"<tr><td>{e(t['workbook'])}</td><td>{link}</td></tr>")
+    executed = "" if for_mail else (
+        f"<p class=\"muted\">{e(t['executed'])}: "
+        + " · ".join(f'<a href="{e(d.executed)}">{e(d.name)}.ipynb</a>' for d in result.documents)
+        + "</p>"
+    )
+    from . import __version__
+
+    footer = t["as_of"].format(as_of=h["as_of"], created=result.created_at, version=__version__)
+    return (
+        f'<!DOCTYPE html>\n<html lang="{"zh-CN" if result.lang == "zh" else "en"}">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{e(title)}</title>\n'
+        f"<style>{_INDEX_CSS}</style>\n</head>\n<body>\n<h1>{e(title)}</h1>\n"
+        f"<p class=\"muted\">{e(t['parties'].format(a=h['party_a'], b=h['party_b']))}</p>\n"
+        f"<h2>{e(t['figures'])}</h2>\n<table>{rows}</table>\n"
+        f"<table><tr><th>{e(t['clause'])}</th><th>{e(t['kpi'])}</th><th>{e(t['rate'])}</th><th>{e(t['target'])}</th>"
+        f"<th>{e(t['status'])}</th></tr>{kpi_rows}</table>\n"
+        f"<h2>{e(t['documents'])}</h2>\n<table>{''.join(docs)}</table>\n{executed}\n"
+        f"<p class=\"muted\">{e(footer)}</p>\n</body>\n</html>\n"
+    )
+
+
+def render_index_text(result: ReportResult) -> str:
+    """Plain-text version of the index (the e-mail's text/plain alternative)."""
+    t, h = _TEXT[result.lang], result.headline
+    lines = [t["title"].format(contract=h["contract_id"], month=result.month),
+             t["parties"].format(a=h["party_a"], b=h["party_b"]), ""]
+    for key in ("amount_due", "payment_due", "paid", "balance", "bonus", "total_deduction", "late_damages"):
+        lines.append(f"{t[key]}: {h[key]}")
+    lines.append(f"{t['kpis']}: " + t["kpis_line"].format(met=h["kpis_met"], missed=h["kpis_missed"], na=h["kpis_na"]))
+    for k in h["kpis"].values():
+        label = k["label_zh"] if result.lang == "zh" else k["label_en"]
+        lines.append(f"  {k['clause']} {label}: {k['rate_pct'] or 'n/a'} / {k['target_pct'] or '—'} {t['status_names'][k['status']]}")
+    lines += ["", t["documents"] + ":"]
+    lines += [f"  {d.title}{' ' + d.period if d.period else ''}: {attachment_name(d, result.month, '.pdf')}" for d in result.documents if d.pdf]
+    lines += [f"  {t['workbook']}: {w}" for w in result.workbooks]
+    from . import __version__
+
+    lines += ["", t["as_of"].format(as_of=h["as_of"], created=result.created_at, version=__version__)]
+    return "\n".join(lines) + "\n"
+
+
+def sha256_file(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def build_manifest(result: ReportResult, terms_path, input_files: dict, parameters: dict, sources: dict, outcomes) -> dict:
+    """What produced the report: hashes of the terms, the input tables and the notebooks,
+    versions, parameters, timings, creation time."""
+    import chinese_calendar
+    import papermill
+
+    from . import __version__
+
+    seconds = {o.name: round(o.seconds, 2) for o in outcomes}
+    return {
+        "contract_id": result.contract_id,
+        "month": result.month,
+        "quarter": result.quarter,
+        "created_at": result.created_at,
+        "sla_lib_version": __version__,
+        "chinese_calendar_version": chinese_calendar.__version__,
+        "papermill_version": papermill.__version__,
+        "python_version": sys.version.split()[0],
+        "terms": {"path": str(Path(terms_path).resolve()), "sha256": sha256_file(terms_path)},
+        "inputs": {table: {"path": str(Path(p).resolve()), "sha256": sha256_file(p)} for table, p in sorted(input_files.items())},
+        "parameters": parameters,
+        "notebooks": [
+            {"name": d.name, "source": str(sources[d.name]), "source_sha256": sha256_file(sources[d.name]),
+             "executed": d.executed, "seconds": seconds.get(d.name)}
+            for d in result.documents
+        ],
+        "headline": result.headline,
+    }
+
+
+# -- folders: staging, publication, failure, interruption ----------------------------------
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale(out_dir: Path) -> list[Path]:
+    """Remove temporary and backup folders (``.<month>.tmp-<pid>-…``, ``.<month>.old-<pid>-…``)
+    left by runs whose process no longer exists."""
+    removed = []
+    for entry in Path(out_dir).iterdir():
+        match = _STALE_RE.match(entry.name)
+        if match and entry.is_dir() and int(match["pid"]) != os.getpid() and not _pid_alive(int(match["pid"])):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
+
+
+def make_staging(out_dir: Path, month: str) -> Path:
+    """The temporary report folder beside the destination."""
+    staging = Path(out_dir) / f".{month}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    (staging / "executed").mkdir(parents=True)
+    return staging
+
+
+@contextlib.contextmanager
+def _signals_deferred():
+    """Hold SIGTERM/SIGINT during a few renames (delivered right after)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def publish(staging: Path, final: Path) -> None:
+    """Move the finished folder into place. An existing report is renamed to a backup first,
+    restored if the second rename fails, and deleted after; readers never see a mixture."""
+    backup = None
+    with _signals_deferred():
+        if final.exists():
+            backup = final.with_name(f".{final.name}.old-{os.getpid()}-{secrets.token_hex(4)}")
+            final.rename(backup)
+        try:
+            staging.rename(final)
+        except BaseException:
+            if backup is not None:
+                backup.rename(final)
+            raise
+    if backup is not None:
+        shutil.rmtree(backup, ignore_errors=True)
+
+
+def keep_failed(staging: Path, out_dir: Path, month: str) -> Path:
+    """Move the temporary folder of a failed run to ``<out>/<month>.failed`` (replacing the
+    one of an earlier failure)."""
+    failed = Path(out_dir) / f"{month}.failed"
+    with _signals_deferred():
+        if failed.exists():
+            shutil.rmtree(failed)
+        staging.rename(failed)
+    return failed
+
+
+@contextlib.contextmanager
+def _month_lock(out_dir: Path, month: str):
+    """One run per month and output folder at a time (a cron run meeting a manual one)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        yield
+        return
+    path = Path(out_dir) / f".{month}.lock"
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            raise SlaError(f"another `sla report` for {month} is writing into {out_dir} (pid {fh.read().strip() or '?'}); try again when it is done") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _terminate_raises():
+    """Turn SIGTERM into an exception in the main thread, so cleanup code runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise _Terminated(signal.Signals(signum).name)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+# -- the command ---------------------------------------------------------------------------
+
+def build_report(
+    terms_path,
+    data_dir,
+    month: str,
+    out_dir="reports",
+    formats=FORMATS,
+    lang: str = "zh",
+    jobs: int = 2,
+    quarter: str | None = None,
+    as_of=None,
+    notebooks_dir=None,
+    verbose: bool = False,
+    progress: bool = True,
+    notebooks=None,
+    cell_timeout: float | None = 900,
+) -> ReportResult:
+    """Execute and render the month's notebooks and publish ``<out_dir>/<month>/``.
+
+    ``month``: 'YYYY-MM' or 'previous'; ``quarter``: 'YYYYQn' or 'previous' adds the
+    quarterly notebook; ``as_of`` (date or 'YYYY-MM-DD', default today in the contract's
+    zone) is resolved once and given to every notebook and to the headline figures;
+    ``notebooks``: names in ``notebooks_dir`` (default: the three monthly notebooks in
+    the repository's ``notebooks/``, NOTEBOOKS_DIR);
+    ``jobs``: notebooks run at the same time; ``verbose``: papermill's per-cell progress
+    bar and the kernels' own log; ``progress``: a bar over the notebooks (off when stderr
+    is not a terminal); ``cell_timeout``: seconds a cell may run (None: no limit).
+
+    Raises ReportError for a failing notebook (the executed notebook is kept under
+    ``<out_dir>/<month>.failed/executed/``), ReportInterrupted on SIGTERM/Ctrl-C, SlaError
+    for bad options or inputs; in every case the previous report stays in place."""
+    from .data import load_dataset
+    from .terms import load_terms
+
+    started = time.monotonic()
+    formats = _check_options(formats, lang, jobs)
+    terms = load_terms(terms_path)
+    month = resolve_month(month, terms)
+    quarter = resolve_quarter(quarter, terms) if quarter else None
+    as_of = _as_of_date(as_of, terms)
+    sources = notebook_sources(NOTEBOOKS_DIR if notebooks_dir is None else notebooks_dir, notebooks, quarter)
+    font = None
+    if "pdf" in formats:
+        from .fonts import cjk_font_path
+
+        font = str(cjk_font_path())
+    data = load_dataset(data_dir, terms)  # bad inputs stop here, before any kernel starts
+    headline = headline_figures(terms, data, month, as_of)
+
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    final = out_dir / month
+    staging = None
+    with _month_lock(out_dir, month), _terminate_raises():
+        try:
+            clean_stale(out_dir)
+            staging = make_staging(out_dir, month)
+            titles = {name: notebook_title(name, path, lang) for name, path in sources}
+            jobs_ = [
+                _Job(
+                    name=name,
+                    source=str(path.resolve()),
+                    folder=str(staging.resolve()),
+                    parameters=notebook_parameters(name, terms_path, data_dir, month, quarter, as_of, lang, staging.resolve()),
+                    title=titles[name],
+                    page_title=f"{titles[name]} · {quarter if name == QUARTERLY_NOTEBOOK else month} · {terms.contract.id}",
+                    lang=lang,
+                    formats=formats,
+                    cwd=str(path.resolve().parent),
+                    font=font,
+                    verbose=verbose,
+                    cell_timeout=cell_timeout,
+                )
+                for name, path in sources
+            ]
+            outcomes = run_notebooks(jobs_, int(jobs), progress and not verbose)
+            failures = [o for o in outcomes if o.error]
+            if failures:
+                raise _failure_error(failures)
+            result = _assemble(staging, jobs_, formats, month, quarter, lang, headline, terms)
+            (staging / "index.html").write_text(render_index(result), encoding="utf-8")
+            common = {k: v for k, v in jobs_[0].parameters.items() if k not in ("month", "quarter", "output_dir")}
+            parameters = {**common, "month": month, "quarter": quarter, "formats": list(formats), "out_dir": str(final.resolve())}
+            manifest = build_manifest(result, terms_path, data.files, parameters, dict(sources), outcomes)
+            manifest["seconds"] = round(time.monotonic() - started, 2)
+            (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            publish(staging, final)
+        except ReportError as exc:
+            raise _located(exc, keep_failed(staging, out_dir, month)) from None
+        except BaseException as exc:
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+            if isinstance(exc, (KeyboardInterrupt, _Terminated)):
+                how = "Ctrl-C" if isinstance(exc, KeyboardInterrupt) else str(exc)
+                raise ReportInterrupted(f"interrupted by {how}; temporary folder removed, the report for {month} was not replaced") from None
+            raise
+    stale_failure = out_dir / f"{month}.failed"
+    if stale_failure.exists():  # an earlier failure of this month is now history
+        shutil.rmtree(stale_failure, ignore_errors=True)
+    return dataclasses.replace(result, folder=final)
+
+
+def _message_of(exc: ReportError) -> str:
+    """The exception part of a ReportError's text (without the notebook, cell and path)."""
+    text = str(exc)
+    where = exc.notebook if exc.cell is None else f"{exc.notebook}, cell {exc.cell}"
+    tail = f" (executed notebook kept at {exc.executed_path})" if exc.executed_path else ""
+    return text[len(where) + 2 : len(text) - len(tail)]
+
+
+def _failure_error(failures: list[_Outcome]) -> ReportError:
+    first = failures[0]
+    cell, message = first.error
+    others = [o.name for o in failures[1:]]
+    if others:
+        message += f"; also failed: {', '.join(others)}"
+    return ReportError(f"{first.name}.ipynb", cell, message)
+
+
+def _located(exc: ReportError, failed: Path) -> ReportError:
+    """The error again, pointing at the kept executed notebook; says the report stayed."""
+    month = failed.name.removesuffix(".failed")
+    executed = failed / "executed" / exc.notebook
+    where = executed if executed.exists() else failed
+    return ReportError(exc.notebook, exc.cell, f"{_message_of(exc)}; the report for {month} was not replaced", where)
+
+
+def _assemble(staging: Path, jobs: list[_Job], formats, month, quarter, lang, headline, terms) -> ReportResult:
+    documents = tuple(
+        Document(
+            name=j.name,
+            title=j.title,
+            html=f"{j.name}.html" if "html" in formats else None,
+            pdf=f"{j.name}.pdf" if "pdf" in formats else None,
+            executed=f"executed/{j.name}.ipynb",
+            period=quarter if j.name == QUARTERLY_NOTEBOOK else None,
+        )
+        for j in jobs
+    )
+    workbooks = sorted(p.name for p in staging.glob("*.xlsx"))
+    if "xlsx" not in formats:
+        for name in workbooks:
+            (staging / name).unlink()
+        workbooks = []
+    elif any(j.name == "fee_reconciliation" for j in jobs) and f"fee_reconciliation_{month}.xlsx" not in workbooks:
+        raise ReportError("fee_reconciliation.ipynb", None, f"wrote no fee_reconciliation_{month}.xlsx into output_dir")
+    created = _utcnow().astimezone(ZoneInfo(terms.contract.timezone)).isoformat(timespec="seconds")
+    return ReportResult(month, quarter, lang, staging, documents, tuple(workbooks), headline, created)
