@@ -7,6 +7,7 @@ One call of :func:`build_report` produces ``<out>/<month>/``::
     fee_reconciliation_<month>.xlsx   written by the fee notebook into its ``output_dir``
     executed/<notebook>.ipynb      the executed notebooks, for analysts and diagnosis
     manifest.json                  input hashes, versions, parameters, creation time
+    accounting.json                per table: rows read, used, set aside (with row, id, reason)
 
 Publication is all-or-nothing. Everything is written into a temporary folder beside the
 destination (``<out>/.<month>.tmp-<pid>-<random>``) and renamed into place only when every
@@ -772,6 +773,21 @@ def sha256_file(path) -> str:
     return digest.hexdigest()
 
 
+def row_accounting(data) -> dict:
+    """Per table: the file, rows read, used and set aside, and each row set aside with its
+    row number, id, column and reason (C21: every figure traceable to its input rows)."""
+    out = {}
+    for name, account in data.accounting.items():
+        out[name] = {
+            "file": account.file,
+            "rows_read": account.rows_read,
+            "rows_used": account.rows_used,
+            "rows_set_aside": len(account.set_aside),
+            "set_aside": [{"row": s.row, "id": s.record_id, "column": s.column, "reason": s.reason} for s in account.set_aside],
+        }
+    return out
+
+
 def build_manifest(result: ReportResult, terms_path, input_files: dict, parameters: dict, sources: dict, outcomes) -> dict:
     """What produced the report: hashes of the terms, the input tables and the notebooks,
     versions, parameters, timings, creation time."""
@@ -1004,6 +1020,7 @@ def build_report(
             manifest = build_manifest(result, terms_path, data.files, parameters, dict(sources), outcomes)
             manifest["seconds"] = round(time.monotonic() - started, 2)
             (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            (staging / "accounting.json").write_text(json.dumps(row_accounting(data), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
             publish(staging, final)
         except ReportError as exc:
             raise _located(exc, keep_failed(staging, out_dir, month)) from None

@@ -203,6 +203,14 @@ def test_manifest(built):
     assert [n["name"] for n in manifest["notebooks"]] == ["ok", "quarterly_trends"]
 
 
+def test_row_accounting_beside_the_report(built):
+    accounting = json.loads((built.folder / "accounting.json").read_text(encoding="utf-8"))
+    assert set(accounting) >= {"consultations", "complaints", "followups", "new_customers", "payments", "invoices"}
+    for table in accounting.values():
+        assert table["rows_read"] == table["rows_used"] + table["rows_set_aside"] == table["rows_used"] + len(table["set_aside"])
+    assert accounting["consultations"]["rows_read"] == sum(1 for _ in open(SAMPLES / "consultations.csv", encoding="utf-8")) - 1
+
+
 def test_print_preparation_keeps_labels_whole_and_turns_wide_tables_landscape():
     narrow = "<table><tr><th>类别</th><th>说明</th></tr><tr><td>产品质量</td><td>这一格的文字比较长，可以换行。</td></tr></table>"
     wide = "<table><tr>" + "".join(f"<th>列{i}</th>" for i in range(12)) + "</tr></table>"
