@@ -32,6 +32,29 @@ def _package_covers(year: int) -> bool:
         return False
 
 
+def today_in(tz: str, now: dt.datetime | None = None) -> dt.date:
+    """Today's date in the contract's zone: the default as-of date of every statement."""
+    from zoneinfo import ZoneInfo
+
+    return (now or dt.datetime.now(dt.timezone.utc)).astimezone(ZoneInfo(tz)).date()
+
+
+def resolve_as_of(as_of, tz: str) -> dt.date:
+    """An as-of date given as None (today in ``tz``), a date, a datetime or 'YYYY-MM-DD'."""
+    if as_of is None:
+        return today_in(tz)
+    if isinstance(as_of, dt.datetime):
+        return as_of.date()
+    if isinstance(as_of, dt.date):
+        return as_of
+    try:
+        return dt.date.fromisoformat(str(as_of))
+    except ValueError:
+        from .errors import SlaError
+
+        raise SlaError(f"as_of: not a date in YYYY-MM-DD form: {as_of!r}") from None
+
+
 def to_local_naive(values, tz: str | None = None) -> pd.Series:
     """Timestamps as naive wall-clock time of the contract zone (``datetime64[ns]``)."""
     s = pd.Series(values) if not isinstance(values, pd.Series) else values

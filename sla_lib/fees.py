@@ -14,7 +14,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from .calendar import WorkCalendar, month_days, month_of, parse_month, to_local_naive
+from .calendar import WorkCalendar, month_days, month_of, parse_month, to_local_naive, today_in
 from .exact import FEN, decimal_text, pct_text, to_fen, to_fraction
 from .kpis import FEE_KPIS, MonthKpis, month_kpis
 
@@ -356,21 +356,22 @@ def _dated(frame: pd.DataFrame, column: str, tz: str) -> pd.Series:
     return pd.Series(to_local_naive(frame[column], tz).dt.date, index=frame.index)
 
 
+def _known_rows(table: pd.DataFrame, month: str, stamp: str, day: str, id_column: str, tz: str, as_of: dt.date) -> pd.DataFrame:
+    """A money table's rows for ``month`` dated on or before ``as_of``, in date order, with
+    their local date in ``day``."""
+    rows = table[table["service_month"] == month].copy()
+    rows[day] = _dated(rows, stamp, tz)
+    return rows[rows[day] <= as_of].sort_values([day, id_column], kind="stable")
+
+
 def month_payments(data, month: str, terms, as_of: dt.date) -> pd.DataFrame:
     """The month's payments known at ``as_of``, in date order, with ``paid_on`` dates."""
-    payments = data["payments"]
-    rows = payments[payments["service_month"] == month].copy()
-    rows["paid_on"] = _dated(rows, "paid_at", terms.contract.timezone)
-    rows = rows[rows["paid_on"] <= as_of]
-    return rows.sort_values(["paid_on", "payment_id"], kind="stable")
+    return _known_rows(data["payments"], month, "paid_at", "paid_on", "payment_id", terms.contract.timezone, as_of)
 
 
 def month_invoices(data, month: str, terms, as_of: dt.date) -> pd.DataFrame:
-    invoices = data["invoices"]
-    rows = invoices[invoices["service_month"] == month].copy()
-    rows["issued_on"] = _dated(rows, "issued_at", terms.contract.timezone)
-    rows = rows[rows["issued_on"] <= as_of]
-    return rows.sort_values(["issued_on", "invoice_id"], kind="stable")
+    """The month's invoices known at ``as_of``, in date order, with ``issued_on`` dates."""
+    return _known_rows(data["invoices"], month, "issued_at", "issued_on", "invoice_id", terms.contract.timezone, as_of)
 
 
 def invoice_status(payments: pd.DataFrame, invoices: pd.DataFrame, terms, workcal: WorkCalendar, as_of: dt.date) -> list[InvoiceCheck]:
@@ -427,7 +428,7 @@ def month_fee_statement(
     workcal = workcal or WorkCalendar.from_terms(terms)
     tz = terms.contract.timezone
     if as_of is None:
-        as_of = pd.Timestamp.now(tz=tz).date()
+        as_of = today_in(tz)
     kpi_cache = {} if kpi_cache is None else kpi_cache
     if month not in kpi_cache:
         kpi_cache[month] = month_kpis(data, terms, month, workcal)

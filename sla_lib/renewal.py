@@ -23,7 +23,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from .calendar import WorkCalendar, month_of, parse_month
+from .calendar import WorkCalendar, month_of, parse_month, today_in
 from .errors import TermsError
 from .exact import FEN, to_fen
 from .fees import price_performance
@@ -85,7 +85,7 @@ def renewal_dates(terms, as_of: dt.date | None = None) -> RenewalDates:
     """C7: objection deadline = term end − objection_notice_days; check date = term end −
     auto_renewal_check_days; the renewed term runs renewal_months from the day after the end."""
     t = terms.term
-    as_of = as_of or pd.Timestamp.now(tz=terms.contract.timezone).date()
+    as_of = as_of or today_in(terms.contract.timezone)
     start = t.end + dt.timedelta(days=1)
     return RenewalDates(
         as_of=as_of,

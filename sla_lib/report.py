@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from .calendar import parse_month
+from .calendar import parse_month, resolve_as_of, today_in
 from .errors import ReportError, SlaError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -152,7 +152,7 @@ def _utcnow() -> dt.datetime:
 
 def contract_today(terms) -> dt.date:
     """Today's date in the contract's time zone (terms.contract.timezone)."""
-    return _utcnow().astimezone(ZoneInfo(terms.contract.timezone)).date()
+    return today_in(terms.contract.timezone, _utcnow())
 
 
 def resolve_month(text: str, terms, today: dt.date | None = None) -> str:
@@ -182,16 +182,7 @@ def resolve_quarter(text: str, terms, today: dt.date | None = None) -> str:
 
 
 def _as_of_date(as_of, terms) -> dt.date:
-    if as_of is None:
-        return contract_today(terms)
-    if isinstance(as_of, dt.datetime):
-        return as_of.date()
-    if isinstance(as_of, dt.date):
-        return as_of
-    try:
-        return dt.date.fromisoformat(str(as_of))
-    except ValueError:
-        raise SlaError(f"as_of: not a date in YYYY-MM-DD form: {as_of!r}") from None
+    return contract_today(terms) if as_of is None else resolve_as_of(as_of, terms.contract.timezone)
 
 
 # -- plan ----------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ import chinese_calendar
 import numpy as np
 import pandas as pd
 
+from . import calendar as C
 from . import kpis as K
 from . import labels as L
 from . import renewal as R
@@ -89,16 +90,7 @@ def load_inputs(terms_path, data_dir):
 
 def resolve_as_of(as_of, terms) -> dt.date:
     """The as-of date of a report: None = today in the contract's zone; 'YYYY-MM-DD' or a date."""
-    if as_of is None:
-        return pd.Timestamp.now(tz=terms.contract.timezone).date()
-    if isinstance(as_of, dt.datetime):
-        return as_of.date()
-    if isinstance(as_of, dt.date):
-        return as_of
-    try:
-        return dt.date.fromisoformat(str(as_of))
-    except ValueError:
-        raise ValueError(f"as_of must be a date in YYYY-MM-DD form or None, got {as_of!r}") from None
+    return C.resolve_as_of(as_of, terms.contract.timezone)
 
 
 _QUARTER = re.compile(r"^(\d{4})-?[Qq]([1-4])$")

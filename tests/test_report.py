@@ -116,7 +116,7 @@ def test_success_writes_every_file_and_no_temporary_folder(built):
     assert folder.name == "2026-10" and folder.is_dir()
     names = {str(p.relative_to(folder)) for p in built.files}
     assert names == {
-        "index.html", "manifest.json", "book_2026-10.xlsx",
+        "index.html", "manifest.json", "accounting.json", "book_2026-10.xlsx",
         "ok.html", "ok.pdf", "quarterly_trends.html", "quarterly_trends.pdf",
         "executed/ok.ipynb", "executed/quarterly_trends.ipynb",
     }
@@ -250,7 +250,7 @@ def test_new_report_replaces_the_old_one_whole(built, nbdir, tmp_path):
     result = build_report(TERMS, SAMPLES, "2026-10", out_dir=out, notebooks_dir=nbdir, notebooks=["ok"],
                           jobs=1, formats=("html",), lang="en", as_of=AS_OF, progress=False)
     names = {p.name for p in (out / "2026-10").iterdir()}
-    assert names == {"index.html", "manifest.json", "ok.html", "executed"}  # no PDF or workbook of the old run
+    assert names == {"index.html", "manifest.json", "accounting.json", "ok.html", "executed"}  # no PDF or workbook of the old run
     assert json.loads(result.manifest.read_text())["parameters"]["formats"] == ["html"]
     assert '<html lang="en">' in result.index.read_text(encoding="utf-8")
     assert _temp_entries(out) == [] and not (out / "2026-10.failed").exists()

@@ -12,6 +12,7 @@ import pytest
 from sla_lib import kpis as K
 from sla_lib import views as V
 from sla_lib.masking import find_personal_data
+from sla_lib.errors import SlaError
 
 from conftest import SAMPLES
 
@@ -47,7 +48,7 @@ def test_term_months_and_as_of(sample):
     assert V.term_months_to(terms, "2027-02")[-3:] == ["2026-12", "2027-01", "2027-02"]  # past the term end
     assert V.resolve_as_of("2026-12-31", terms) == dt.date(2026, 12, 31)
     assert V.resolve_as_of(dt.date(2026, 1, 2), terms) == dt.date(2026, 1, 2)
-    with pytest.raises(ValueError, match="as_of"):
+    with pytest.raises(SlaError, match="as_of"):
         V.resolve_as_of("31.12.2026", terms)
 
 
