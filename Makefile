@@ -36,6 +36,7 @@ test: setup
 
 # Benchmarks: measured on demand, never part of `make test` (docs/benchmarks.md).
 bench: setup
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
 	$(BIN)/python benchmarks/bench_service_time.py
 	$(BIN)/python benchmarks/bench_simulation.py
 
