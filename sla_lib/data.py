@@ -5,8 +5,8 @@ UTF-8, UTF-8 with BOM, or GB18030 (what Excel writes on a Chinese Windows); it i
 read entirely as text, so nothing is coerced silently, and then typed column by column
 with vectorised pandas operations (no Python loop over data rows). The typed frame is
 checked with a pandera schema (``lazy=True``, every failure collected) and every problem
-is reported with the file, the row as the user sees it (CSV: the header is row 1 and the
-first data row is row 2; xlsx: the sheet's row number) and the column.
+is reported with the file, the row as the user sees it (the CSV record number, the header
+being row 1 when it is the first line; xlsx: the sheet's row number) and the column.
 
 Canonical frames
 ----------------
@@ -15,9 +15,16 @@ file are all-NA of the right dtype), then ``source_row`` (int64), then any extra
 of the file (for instance personal data: names, phone numbers) as untouched strings
 (``string`` dtype, not stripped). The index is a fresh RangeIndex. Column names may also
 be the Chinese aliases of :data:`COLUMN_ALIASES` (case, spaces, full-width forms and a
-trailing unit such as ``（元）`` are ignored). In a workbook the sheet named like the
-table is read if there is one, else the first sheet; the header is the first non-empty
-row of the file or sheet.
+trailing unit such as ``（元）`` are ignored).
+
+Header and sheet: the header is the first of the first 20 non-blank rows that names every
+required column, so title rows above it (``2026年10月咨询记录`` merged across the columns,
+an export banner) are skipped; they are listed in the account's ``skipped_rows`` and row
+numbers stay those of the file. If no such row exists, the row naming the most required
+columns is taken and the missing ones are reported (with "is 'recieved_at' a misspelling
+of it?" when a column name is close). In a workbook the sheet named like the table is read;
+else the only sheet; else the one sheet whose first rows hold the table's columns (two
+such sheets: an error, never a guess that could drop a month); else the first sheet.
 
 ``TABLES`` maps each table name to its :class:`TableSpec` (kind, id column, columns with
 their kind / required / nullable flags, ordering checks); :func:`empty_table` gives the
@@ -42,14 +49,18 @@ Problem policy
 problem                                        tables                      outcome
 =============================================  ==========================  ===============
 file missing (required table), both .csv and   all                         TableError
-.xlsx present, unreadable/undecodable file,
-empty file (no header row), malformed CSV,
-required column missing, two columns meaning
-the same field
+.xlsx present, unreadable/undecodable file
+(UTF-16, a workbook named .csv, NUL bytes),
+empty file (no header row), a quote never
+closed (names its row), required column
+missing, two columns meaning the same field,
+two sheets holding the table, an infinite
+number cell in a workbook (names its row)
 any bad row: unparsable / negative / empty     payments, invoices,         TableError(s),
 amount, amount with fractions of a fen, bad    onsite_visits (money)       load rejected
 or empty date, bad service_month, empty or
-duplicated id (even an identical copy)
+duplicated id (even an identical copy), a
+ragged row, a repeated header row
 unparsable or empty required timestamp;        consultations, complaints,  row SET ASIDE
 first_response_at / first_contact_at /         followups, new_customers    (SetAside with
 preliminary_solution_at / closed_at /          (events)                    row, column,
@@ -57,7 +68,10 @@ resolved_at before received_at; unknown or                                 reaso
 empty required channel; unparsable or empty
 ``resolved``; satisfaction not an integer
 1..5 (0, 6, '满意'); empty record id (and
-empty customer_id in followups/new_customers)
+empty customer_id in followups/new_customers);
+a CSV row with more fields than the header
+(ragged: column None); a row repeating the
+header (two exports joined; column None)
 duplicated id, row identical to the first      events                      later copy SET
                                                                            ASIDE: 'duplicate
                                                                            of row N'
@@ -65,6 +79,8 @@ duplicated id, contents differ                 events                      Table
                                                                            both rows
 completely blank row                           all                         skipped, not
                                                                            counted (no data)
+title row above the header                     all                         skipped, listed
+                                                                           in skipped_rows
 =============================================  ==========================  ===============
 
 A row with several problems gives one SetAside: ``column`` is its first problem column
@@ -86,11 +102,17 @@ Interpretations where the brief is silent (documented choices):
   second (floating-point noise of the serial format).
 * Several problems in one load raise :class:`TableErrors`; a single one raises that
   :class:`TableError` (both are :class:`SlaError`).
+* Problems that need the terms are checked by :func:`check_against_terms` after the load:
+  a payment or invoice whose ``service_month`` is outside the term is an error (file, row,
+  column service_month); an invoice for a month with no payment is not.
 """
 
 from __future__ import annotations
 
+import csv
+import difflib
 import io
+import math
 import re
 import unicodedata
 import zipfile
@@ -102,6 +124,7 @@ from typing import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pandera.pandas as pa
 from openpyxl.utils.exceptions import InvalidFileException
@@ -117,11 +140,14 @@ __all__ = [
     "ColumnSpec",
     "TableSpec",
     "SetAside",
+    "SkippedRow",
     "TableAccount",
     "Dataset",
     "load_table",
     "load_dataset",
     "empty_table",
+    "check_against_terms",
+    "raise_problems",
 ]
 
 # --------------------------------------------------------------------------- table specs
@@ -308,15 +334,28 @@ class SetAside:
     reason: str
 
 
+@dataclass(frozen=True)
+class SkippedRow:
+    """A non-blank row that is no record (a title row above the header); not counted."""
+
+    table: str
+    row: int
+    reason: str
+
+
 @dataclass
 class TableAccount:
-    """What happened to a table's rows: ``rows_read == rows_used + len(set_aside)``."""
+    """What happened to a table's rows: ``rows_read == rows_used + len(set_aside)``.
+
+    ``rows_read`` counts the records: the non-blank rows below the header. Title rows above
+    the header are listed in ``skipped_rows`` (they are not records, so not counted)."""
 
     table: str
     file: str | None
     rows_read: int
     rows_used: int
     set_aside: list[SetAside] = field(default_factory=list)
+    skipped_rows: list[SkippedRow] = field(default_factory=list)
 
 
 @dataclass
@@ -408,6 +447,12 @@ def _final_dtype(kind: str, tz: str):
     return np.dtype(bool) if kind == BOOL else _dtype_for(kind, tz)
 
 
+def _row_text(cells: pd.Series, limit: int = 80) -> str:
+    """The non-empty cells of a row, joined (for messages)."""
+    text = " ".join(v for v in (str(c).strip() for c in cells) if v)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def _fmt(value) -> str:
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d %H:%M:%S")
@@ -417,56 +462,211 @@ def _fmt(value) -> str:
 # --------------------------------------------------------------------------- reading
 
 
-def _read_raw(path: Path, table: str) -> pd.DataFrame:
+@dataclass
+class _Raw:
+    """A file as a frame of strings, header row included (position = file/sheet row - 1)."""
+
+    frame: pd.DataFrame
+    sheet: str | None = None  # the sheet read, for a workbook
+    # CSV read wider than its first record (some record has more fields): the field count
+    # of every record, to tell a ragged row from a column of the file
+    fields: np.ndarray | None = None
+
+
+def _csv_text(path: Path) -> str:
+    """The decoded text of a CSV file (UTF-8, UTF-8 with BOM or GB18030)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TableError(path, f"cannot read the file: {exc.strerror}") from None
+    if data.startswith(b"PK\x03\x04"):
+        raise TableError(
+            path, "this is an Excel workbook saved under a .csv name; rename it to .xlsx"
+        )
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
+        raise TableError(
+            path,
+            "cannot decode the file as UTF-8 or GB18030: it contains NUL bytes (UTF-16 text, "
+            "as Excel's 'Unicode Text' writes it, or not text at all); save it as 'CSV UTF-8' "
+            "(or as .xlsx)",
+        )
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise TableError(
+            path,
+            "cannot decode the file as UTF-8 or GB18030; save it as 'CSV UTF-8' (or as .xlsx)",
+        )
+    return text.removeprefix("\ufeff")  # the GB18030 form of the BOM decodes to U+FEFF
+
+
+def _csv_frame(path: Path, text: str, width: int | None = None) -> pd.DataFrame:
+    try:
+        # na_filter=False: every cell is text, a missing trailing field is ""
+        return pd.read_csv(
+            io.StringIO(text), header=None, dtype=str, na_filter=False, skip_blank_lines=False,
+            names=None if width is None else range(width),
+        )
+    except pd.errors.EmptyDataError:
+        raise TableError(path, "the file is empty (no header row)") from None
+    except pd.errors.ParserError as exc:
+        message = str(exc).replace("Error tokenizing data. ", "").replace("C error: ", "")
+        unclosed = re.search(r"EOF inside string starting at row (\d+)", message)
+        if unclosed:
+            raise TableError(
+                path, 'a quoted value opened here (with ") is never closed: the rest of the '
+                      'file would be one cell; close or remove the quote',
+                row=int(unclosed.group(1)) + 1,
+            ) from None
+        if width is None and re.search(r"Expected \d+ fields in line \d+, saw \d+", message):
+            raise _TooManyFields() from None
+        raise TableError(path, f"malformed CSV: {message.strip()}") from None
+
+
+class _TooManyFields(Exception):
+    """A record has more fields than the first one (read again wide enough)."""
+
+
+def _read_csv(path: Path) -> _Raw:
+    text = _csv_text(path)
+    if not text.strip():
+        raise TableError(path, "the file is empty (no header row)")
+    try:
+        return _Raw(_csv_frame(path, text))
+    except _TooManyFields:
+        pass
+    # Some record is wider than the first (a title row above the header, or a ragged row):
+    # count every record's fields (the csv module, C speed), read again that wide.
+    try:
+        fields = np.fromiter(map(len, csv.reader(io.StringIO(text, newline=""))), dtype=np.int64)
+    except csv.Error as exc:
+        raise TableError(path, f"malformed CSV: {exc}") from None
+    frame = _csv_frame(path, text, int(fields.max()))
+    if len(frame) != len(fields):  # the two readers disagree on the records: never guess
+        raise TableError(path, "malformed CSV: cannot tell where its records start and end")
+    return _Raw(frame, fields=fields)
+
+
+_HEADER_SEARCH = 20  # the header is searched in the first 20 non-blank rows
+
+
+def _sheet_holds(head: pd.DataFrame, spec: "TableSpec") -> bool:
+    return _find_header(head.fillna("").astype(str), spec)[2]
+
+
+def _pick_sheet(path: Path, book: pd.ExcelFile, spec: "TableSpec") -> str:
+    """The sheet named like the table; else the only sheet; else the one sheet whose first
+    rows hold the table's required columns (several such sheets: an error, never a guess
+    that could silently drop a month); else the first sheet."""
+    names = [str(n) for n in book.sheet_names]
+    named = [n for n in names if _norm_header(n) == spec.name]
+    if named:
+        return named[0]
+    if len(names) == 1:
+        return names[0]
+    holding = [
+        n for n in names
+        if _sheet_holds(pd.read_excel(book, sheet_name=n, header=None, dtype=str, nrows=200), spec)
+    ]
+    if len(holding) > 1:
+        raise TableError(
+            path,
+            f"sheets {', '.join(map(repr, holding))} all hold the {spec.name} columns and none is "
+            f"named {spec.name!r}; name the sheet to read {spec.name!r} (or keep one table per file)",
+        )
+    return holding[0] if holding else names[0]
+
+
+def _infinite_cell(path: Path, sheet: str | None) -> TableError:
+    """The error for a workbook holding a number cell too large for a float (pandas'
+    reader fails on it with OverflowError): names the first such cell."""
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            for ws in [book[sheet]] if sheet is not None else book.worksheets:
+                for row in ws.iter_rows():
+                    for c in row:
+                        if isinstance(c.value, float) and not math.isfinite(c.value):
+                            return TableError(
+                                path, f"cell {c.coordinate} of sheet {ws.title!r} holds an infinite "
+                                      f"number (a value too large for Excel); correct or clear it",
+                                row=c.row,
+                            )
+        finally:
+            book.close()
+    except Exception:  # the scan only improves the message
+        pass
+    return TableError(path, "cannot read the workbook: a number cell holds an infinite value")
+
+
+def _read_xlsx(path: Path, spec: "TableSpec") -> _Raw:
+    sheet = None
+    try:
+        with pd.ExcelFile(path, engine="openpyxl") as book:
+            sheet = _pick_sheet(path, book, spec)
+            frame = pd.read_excel(book, sheet_name=sheet, header=None, dtype=str, keep_default_na=False)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError, EOFError) as exc:
+        raise TableError(path, f"cannot read the workbook: {exc}") from None
+    except OverflowError:
+        raise _infinite_cell(path, sheet) from None
+    if frame.shape[1] == 0:
+        raise TableError(path, f"the sheet {sheet!r} is empty (no header row)")
+    return _Raw(frame.fillna("").astype(str), sheet=sheet)
+
+
+def _read_raw(path: Path, spec: "TableSpec") -> _Raw:
     """The file as a frame of strings, header row included, positions = file rows - 1."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise TableError(path, f"cannot read the file: {exc.strerror}") from None
-        encoding = "utf-8-sig"
-        try:
-            data.decode(encoding)
-        except UnicodeDecodeError:
-            encoding = "gb18030"
-            try:
-                data.decode(encoding)
-            except UnicodeDecodeError:
-                raise TableError(
-                    path,
-                    "cannot decode the file as UTF-8 or GB18030; save it as 'CSV UTF-8' "
-                    "(or as .xlsx)",
-                ) from None
-        if b"\x00" in data:
-            raise TableError(
-                path, "the file contains NUL bytes (UTF-16 text?); save it as 'CSV UTF-8' (or as .xlsx)"
-            )
-        body = data.removeprefix(b"\xef\xbb\xbf").removeprefix(b"\x84\x31\x95\x33")
-        if not body.strip():
-            raise TableError(path, "the file is empty (no header row)")
-        try:
-            # na_filter=False: every cell is text, a missing trailing field is ""
-            return pd.read_csv(
-                io.BytesIO(body), encoding=encoding, header=None, dtype=str,
-                na_filter=False, skip_blank_lines=False,
-            )
-        except pd.errors.EmptyDataError:
-            raise TableError(path, "the file is empty (no header row)") from None
-        except pd.errors.ParserError as exc:
-            raise TableError(path, f"malformed CSV: {exc}".replace("C error: ", "")) from None
+        return _read_csv(path)
     if suffix == ".xlsx":
-        try:
-            with pd.ExcelFile(path, engine="openpyxl") as book:
-                names = book.sheet_names
-                sheet = table if table in names else names[0]
-                frame = pd.read_excel(book, sheet_name=sheet, header=None, dtype=str, keep_default_na=False)
-        except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
-            raise TableError(path, f"cannot read the workbook: {exc}") from None
-        if frame.shape[1] == 0:
-            raise TableError(path, "the sheet is empty (no header row)")
-        return frame.fillna("").astype(str)
+        return _read_xlsx(path, spec)
     raise TableError(path, "unsupported file type: save the table as .csv or .xlsx")
+
+
+def _canonical_of(spec: "TableSpec", cell) -> str | None:
+    """The spec column a header cell names (directly or by alias), else None."""
+    key = _norm_header(str(cell).strip())
+    target = key if key in spec.column_names else _ALIAS_LOOKUP.get(key)
+    return target if target in spec.column_names else None
+
+
+def _nonblank_rows(raw: pd.DataFrame, limit: int, chunk: int = 200) -> list[int]:
+    """Positions of the first ``limit`` rows with a non-empty cell."""
+    found: list[int] = []
+    for start in range(0, len(raw), chunk):
+        part = raw.iloc[start:start + chunk]
+        filled = np.logical_or.reduce([(part[c].str.strip() != "").to_numpy() for c in part.columns])
+        found.extend((start + np.flatnonzero(filled)).tolist())
+        if len(found) >= limit:
+            break
+    return found[:limit]
+
+
+def _find_header(raw: pd.DataFrame, spec: "TableSpec") -> tuple[int | None, list[int], bool]:
+    """(header position, non-blank positions above it, whether it holds every required column).
+
+    The header is the first of the first 20 non-blank rows that names every required
+    column (rows above it are title rows); failing that, the one naming the most (the first
+    non-blank row if none names any), so the errors list what is missing from it."""
+    candidates = _nonblank_rows(raw, _HEADER_SEARCH)
+    if not candidates:
+        return None, [], False
+    required = set(spec.required_columns)
+    best, best_found = candidates[0], 0
+    for pos in candidates:
+        found = {_canonical_of(spec, cell) for cell in raw.iloc[pos]} & required
+        if found == required:
+            best, best_found = pos, len(found)
+            break
+        if len(found) > best_found:
+            best, best_found = pos, len(found)
+    titles = [p for p in candidates if p < best]
+    return best, titles, best_found == len(required)
 
 
 # --------------------------------------------------------------------------- parsing
@@ -542,7 +742,9 @@ def _parse_timestamps(s: pd.Series, tz: str, excel: bool) -> tuple[pd.Series, pd
         if serial.any():
             days = pd.to_numeric(s[serial], errors="coerce")
             days = days.where((days >= 1) & (days <= _SERIAL_MAX))
-            naive = (pd.Timestamp("1899-12-30") + pd.to_timedelta(days, unit="D")).dt.round("s")
+            # counted from 2000-01-01 (serial 36526): the whole serial range fits a
+            # nanosecond timedelta (from 1899-12-30 it would overflow after 2192)
+            naive = (pd.Timestamp("2000-01-01") + pd.to_timedelta(days - 36526, unit="D")).dt.round("s")
             out[serial] = naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.as_unit("ns")
     return out, present & out.isna()
 
@@ -696,16 +898,6 @@ def _map_columns(path: Path, spec: TableSpec, header: list[str]) -> list[str]:
     return names
 
 
-def _first_nonblank_row(raw: pd.DataFrame, chunk: int = 1000) -> int | None:
-    """Position of the first row with a non-empty cell (checked a chunk of rows at a time)."""
-    for start in range(0, len(raw), chunk):
-        part = raw.iloc[start:start + chunk]
-        filled = np.logical_or.reduce([(part[c].str.strip() != "").to_numpy() for c in part.columns])
-        if filled.any():
-            return start + int(np.argmax(filled))
-    return None
-
-
 def _raise(errors: list[TableError]):
     if len(errors) == 1:
         raise errors[0]
@@ -726,14 +918,40 @@ def load_table(path, table: str, tz="Asia/Shanghai") -> tuple[pd.DataFrame, Tabl
     if not path.is_file():
         raise TableError(path, f"file not found (the {table} table)")
     excel = path.suffix.lower() == ".xlsx"
-    raw = _read_raw(path, table)
+    source = _read_raw(path, spec)
+    raw = source.frame
+    in_sheet = "" if source.sheet is None else f" in sheet {source.sheet!r}"
 
-    # the header is the first row with a non-empty cell; rows are numbered as in the file
-    header_pos = _first_nonblank_row(raw)
+    # the header: the first of the first 20 non-blank rows that names every required
+    # column; non-blank rows above it are title rows. Rows are numbered as in the file.
+    header_pos, title_positions, _ = _find_header(raw, spec)
     if header_pos is None:
-        raise TableError(path, "the file is empty (no header row)")
+        raise TableError(path, f"the {'sheet' if excel else 'file'} is empty (no header row)")
+    header_row = header_pos + 1
+    skipped = [
+        SkippedRow(table, p + 1, f"title row above the header (row {header_row}): "
+                                 f"{_row_text(raw.iloc[p])!r}")
+        for p in title_positions
+    ]
+
+    # CSV records wider than the header: ragged rows (an unquoted comma in a value?)
+    ragged = np.zeros(len(raw) - header_row, dtype=bool)
+    ragged_text: dict[int, str] = {}
+    if source.fields is not None:
+        width = int(source.fields[header_pos])
+        if raw.shape[1] > width:
+            over = raw.iloc[header_row:, width:]
+            ragged = np.logical_or.reduce([(over[c].str.strip() != "").to_numpy() for c in over.columns])
+            fields = source.fields[header_row:]
+            for pos in np.flatnonzero(ragged):
+                ragged_text[int(pos)] = (
+                    f"the row has {int(fields[pos])} fields but the header (row {header_row}) has "
+                    f"{width}: a value with an unquoted comma? (extra: {_row_text(over.iloc[pos])!r})"
+                )
+            raw = raw.iloc[:, :width]
+
     header_cells = [str(v).strip() for v in raw.iloc[header_pos]]
-    body = raw.iloc[header_pos + 1:]
+    body = raw.iloc[header_row:]
     # columns with no name and no data are dropped (trailing separators in Excel exports)
     keep = [
         i for i, name in zip(raw.columns, header_cells)
@@ -744,10 +962,18 @@ def load_table(path, table: str, tz="Asia/Shanghai") -> tuple[pd.DataFrame, Tabl
     found = [h for h in header if h]
     missing = [c for c in spec.required_columns if c not in names]
     if missing:
+        where = in_sheet + ("" if header_pos == 0 else f" (header row {header_row})")
+        unknown = [h for h in found if _canonical_of(spec, h) is None]
+
+        def hint(column: str) -> str:
+            close = difflib.get_close_matches(column, unknown, n=1, cutoff=0.8)
+            return f"; is {close[0]!r} a misspelling of it?" if close else ""
+
         _raise([
             TableError(
                 path,
-                f"required column {c!r} is missing; columns found: {', '.join(found) or '(none)'}",
+                f"required column {c!r} is missing{where}; columns found: "
+                f"{', '.join(found) or '(none)'}{hint(c)}",
                 column=c,
             )
             for c in missing
@@ -763,10 +989,27 @@ def load_table(path, table: str, tz="Asia/Shanghai") -> tuple[pd.DataFrame, Tabl
         cand = np.flatnonzero(blank)
         for col in extras.values():
             blank[cand] &= (body[col].iloc[cand].str.strip() == "").to_numpy()
-    rows = np.flatnonzero(~blank) if blank.any() else None
+    blank &= ~ragged
+    # a row that repeats the header (two exports joined together) is no record: set aside
+    repeated = np.logical_and.reduce([
+        (v == header_cells[canonical[name]]).to_numpy() for name, v in texts.items()
+    ]) & ~ragged
+    structural: list[tuple[int, str | None, str]] = []  # (row, record id, reason)
+    if ragged.any() or repeated.any():
+        ids = texts.get(spec.id_column)
+        for pos in np.flatnonzero(ragged | repeated):
+            pos = int(pos)
+            if pos in ragged_text:
+                record_id = None if ids is None or ids.iat[pos] == "" else ids.iat[pos]
+                structural.append((header_row + pos + 1, record_id, ragged_text[pos]))
+            else:
+                structural.append((header_row + pos + 1, None,
+                                   f"the row repeats the header (row {header_row}): two files joined together?"))
+    data_rows = ~blank & ~ragged & ~repeated
+    rows = None if data_rows.all() else np.flatnonzero(data_rows)
     n = len(body) if rows is None else len(rows)
     index = pd.RangeIndex(n)
-    positions = np.arange(header_pos + 1, len(raw), dtype=np.int64)
+    positions = np.arange(header_row, len(raw), dtype=np.int64)
     source_row = pd.Series(
         (positions if rows is None else positions[rows]) + 1, index=index, name=RESERVED
     )
@@ -830,7 +1073,7 @@ def load_table(path, table: str, tz="Asia/Shanghai") -> tuple[pd.DataFrame, Tabl
             elif check == "not_nullable":
                 reason = f"{column} is empty"
             elif check == "non_negative":
-                reason = f"{column} {_fmt(case.failure_case)} is negative"
+                reason = f"{column} {texts[column].iat[pos]} is negative"  # as written
             elif kinds.get(column) == SCORE:
                 reason = f"{column} {_fmt(case.failure_case)} is not a score 1..5"
             elif kinds.get(column) == MONTH:
@@ -876,6 +1119,7 @@ def load_table(path, table: str, tz="Asia/Shanghai") -> tuple[pd.DataFrame, Tabl
             TableError(path, reason, row=int(source_row.iat[pos]), column=column)
             for pos, _, column, reason in problems
         )
+        errors.extend(TableError(path, reason, row=row) for row, _, reason in structural)
         errors.sort(key=lambda e: (e.row or 0, order.get(e.column, -1)))
         problems = []
     if errors:
@@ -908,8 +1152,12 @@ def load_table(path, table: str, tz="Asia/Shanghai") -> tuple[pd.DataFrame, Tabl
     for col in spec.columns:
         if col.kind == BOOL:
             frame[col.name] = frame[col.name].astype(bool)
+    if structural:
+        set_aside.extend(SetAside(table, row, rid, None, reason) for row, rid, reason in structural)
+        set_aside.sort(key=lambda a: a.row)
     account = TableAccount(
-        table=table, file=str(path), rows_read=n, rows_used=len(frame), set_aside=set_aside,
+        table=table, file=str(path), rows_read=n + len(structural), rows_used=len(frame),
+        set_aside=set_aside, skipped_rows=skipped,
     )
     assert account.rows_read == account.rows_used + len(account.set_aside)
     return frame, account
@@ -982,3 +1230,59 @@ def load_dataset(data_dir, tz="Asia/Shanghai", tables: Iterable[str] | None = No
     if errors:
         _raise(errors)
     return Dataset(tables=frames, accounting=accounting, files=files)
+
+
+# ------------------------------------------------------------- checks against the terms
+
+_TERM_MONTH_TABLES = {"payments": "payment", "invoices": "invoice"}
+
+
+def check_against_terms(dataset, terms) -> list[TableError]:
+    """Problems of the loaded tables that only the terms reveal; an empty list when none.
+
+    * a payment or an invoice whose ``service_month`` is not a month of the term
+      (``terms.term_months``): money settled for a month the contract does not price is
+      a typing error in the export, never silently ignored. One TableError per row, naming
+      the file, the row and the column ``service_month``.
+
+    Not problems (documented in docs/reliability.md): an invoice for a month of the term
+    with no payment yet (an invoice may precede the payment, 先票后款; C16 matches invoices
+    to payments in date order), and event rows (consultations, complaints, follow-ups, new
+    customers, on-site visits) outside the term: they are loaded and simply never fall in
+    a month that is priced.
+
+    ``dataset`` is a :class:`Dataset` (or a mapping of table name -> frame, whose rows are
+    then named ``<table>``). Call :func:`raise_problems` on the result to stop a run.
+    """
+    months = terms.term_months
+    allowed = pd.Index(months)
+    span = f"{months[0]}..{months[-1]}"
+    files = getattr(dataset, "files", {}) or {}
+    problems: list[TableError] = []
+    for table, what in _TERM_MONTH_TABLES.items():
+        if table not in dataset:
+            continue
+        frame = dataset[table]
+        if len(frame) == 0:
+            continue
+        month = frame["service_month"].astype(object)
+        outside = ~month.isin(allowed).to_numpy()
+        if not outside.any():
+            continue
+        path = files.get(table, f"<{table}>")
+        idcol = TABLES[table].id_column
+        picked = frame.loc[outside, [idcol, "service_month", RESERVED]]
+        for record_id, value, row in picked.itertuples(index=False, name=None):
+            problems.append(TableError(
+                path,
+                f"{what} for a month outside the term {span}: service_month {value} "
+                f"({idcol} {record_id}); correct the month or the terms' term.start/term.end",
+                row=int(row), column="service_month",
+            ))
+    return problems
+
+
+def raise_problems(problems: list[TableError]) -> None:
+    """Raise the problems (the TableError itself when there is one, else TableErrors)."""
+    if problems:
+        _raise(problems)
