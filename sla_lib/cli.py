@@ -56,11 +56,13 @@ def _months(text: str) -> list[str]:
 
 
 def _load(terms_path: Path, data_dir: Path):
-    from .data import load_dataset
+    from .data import check_against_terms, load_dataset, raise_problems
     from .terms import load_terms
 
     terms = load_terms(terms_path)
-    return terms, load_dataset(data_dir, terms)
+    data = load_dataset(data_dir, terms)
+    raise_problems(check_against_terms(data, terms))  # e.g. a payment for a month outside the term
+    return terms, data
 
 
 # -- text tables ---------------------------------------------------------------------------
@@ -125,6 +127,9 @@ def validate(terms_path, data_dir, strict):
     click.echo(f"terms: {terms_path} OK (contract {terms.contract.id}, {terms.term.start} – {terms.term.end})")
     rows = [[a.table, a.file or "(absent)", a.rows_read, a.rows_used, len(a.set_aside)] for a in data.accounting.values()]
     click.echo(render_table(["table", "file", "read", "used", "set aside"], rows, right={2, 3, 4}))
+    for a in data.accounting.values():
+        for skipped in a.skipped_rows:
+            click.echo(f"skipped: {a.file}, row {skipped.row}: {skipped.reason}")
     problems = [s for a in data.accounting.values() for s in a.set_aside]
     for s in problems:
         where = f"{data.accounting[s.table].file}, row {s.row}" + (f", column {s.column}" if s.column else "")

@@ -775,6 +775,7 @@ def row_accounting(data) -> dict:
             "rows_used": account.rows_used,
             "rows_set_aside": len(account.set_aside),
             "set_aside": [{"row": s.row, "id": s.record_id, "column": s.column, "reason": s.reason} for s in account.set_aside],
+            "skipped_rows": [{"row": k.row, "reason": k.reason} for k in account.skipped_rows],  # title rows, not records
         }
     return out
 
@@ -956,7 +957,7 @@ def build_report(
     Raises ReportError for a failing notebook (the executed notebook is kept under
     ``<out_dir>/<month>.failed/executed/``), ReportInterrupted on SIGTERM/Ctrl-C, SlaError
     for bad options or inputs; in every case the previous report stays in place."""
-    from .data import load_dataset
+    from .data import check_against_terms, load_dataset, raise_problems
     from .terms import load_terms
 
     started = time.monotonic()
@@ -972,6 +973,7 @@ def build_report(
 
         font = str(cjk_font_path())
     data = load_dataset(data_dir, terms)  # bad inputs stop here, before any kernel starts
+    raise_problems(check_against_terms(data, terms))
     headline = headline_figures(terms, data, month, as_of)
 
     out_dir = Path(out_dir).resolve()

@@ -48,7 +48,12 @@ def _to_decimal(value):
 
 Pct = Annotated[Decimal, BeforeValidator(_to_decimal), Field(ge=0, le=100)]
 NonNegDecimal = Annotated[Decimal, BeforeValidator(_to_decimal), Field(ge=0)]
-Money = Annotated[Decimal, BeforeValidator(_to_decimal), Field(ge=0, decimal_places=2), AfterValidator(lambda v: v.quantize(Decimal("0.01")))]
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_to_decimal),
+    Field(ge=0, lt=Decimal("1e15"), decimal_places=2),  # below a quadrillion yuan: quantizing stays exact
+    AfterValidator(lambda v: v.quantize(Decimal("0.01"))),
+]
 Days = Annotated[int, BeforeValidator(_no_bool), Field(ge=0, strict=False)]
 PosInt = Annotated[int, BeforeValidator(_no_bool), Field(ge=1)]
 
@@ -147,7 +152,7 @@ class CalendarOverrides(_Section):
         return value
 
 
-ResponseMinutes = Annotated[NonNegDecimal, Field(gt=0)]
+ResponseMinutes = Annotated[NonNegDecimal, Field(gt=0, le=525_600)]  # at most a year
 # A number, or one limit per channel. The tag picks the branch, so an error reports only the
 # branch the user wrote (a plain union reports both); "[...]" tags are dropped from keys.
 ResponseLimit = Annotated[
@@ -159,7 +164,7 @@ ResponseLimit = Annotated[
 
 class Standards(_Section):
     consultation_response_minutes: ResponseLimit
-    complaint_contact_hours: Annotated[NonNegDecimal, Field(gt=0)]
+    complaint_contact_hours: Annotated[NonNegDecimal, Field(gt=0, le=8760)]  # at most a year
     complaint_contact_clock: Literal["calendar", "service"] = "calendar"
     complaint_solution_workdays: PosInt
     followup_coverage_pct: Pct

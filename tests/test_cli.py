@@ -117,3 +117,15 @@ def test_simulate_rejects_a_non_pricing_key(capsys):
 def test_simulate_shift_needs_parametric(capsys):
     code, _, err = run(capsys, "simulate", "--terms", TERMS, "--data", DATA, "--shift", "complaint_satisfaction=-2", "--years", "10")
     assert code == 2 and "parametric" in err
+
+
+def test_payment_outside_the_term_stops_the_run_naming_file_row_and_column(capsys, tmp_path):
+    import shutil
+
+    for f in SAMPLES.glob("*"):
+        shutil.copy(f, tmp_path / f.name)
+    with open(tmp_path / "payments.csv", "a", encoding="utf-8") as out:
+        out.write("FK-202701-1,2027-01,2027-02-10 10:00:00,100.00\n")
+    rows = sum(1 for _ in open(tmp_path / "payments.csv", encoding="utf-8"))
+    code, _, err = run(capsys, "fees", "--terms", TERMS, "--data", str(tmp_path), "--month", "2026-10")
+    assert code == 1 and "payments.csv" in err and f"row {rows}" in err and "service_month" in err
