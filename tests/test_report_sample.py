@@ -93,3 +93,20 @@ def test_two_runs_give_identical_json(fees_json):
     with contextlib.redirect_stdout(again):
         main(["fees", "--terms", str(TERMS), "--data", str(SAMPLES), "--month", "2026-10", "--as-of", AS_OF, "--format", "json"])
     assert json.loads(again.getvalue()) == fees_json
+
+
+def test_two_runs_give_identical_figures_tables():
+    from sla_lib import views
+
+    def tables():
+        terms, data = views.load_inputs(TERMS, SAMPLES)
+        statements = views.statements_to(data, terms, "2026-10", pd.Timestamp(AS_OF).date())
+        out = dict(views.fee_statement_tables(statements, terms))
+        out.update({f"breakdown_{k}": v for k, v in views.complaint_breakdowns(data, terms, "2026-10").items()})
+        out["daily"] = views.daily_complaint_volume(data, terms, "2026-10")
+        return out
+
+    first, second = tables(), tables()
+    assert first.keys() == second.keys()
+    for name in first:
+        pd.testing.assert_frame_equal(first[name], second[name], check_exact=True, obj=name)
