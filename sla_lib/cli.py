@@ -6,11 +6,9 @@ usage mistakes exit 2 (click's convention).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 import unicodedata
-from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -157,24 +155,6 @@ def kpis(terms_path, data_dir, month, fmt):
         click.echo("\n\n".join(f"{k.month}\n{_kpi_table(k)}" for k in results))
 
 
-def _range_totals(statements) -> dict:
-    def total(attr):
-        return str(sum((getattr(s, attr) for s in statements), Decimal("0.00")))
-
-    return {
-        "months": len(statements),
-        "base": total("base"),
-        "bonus": total("bonus"),
-        "total_deduction": total("total_deduction"),
-        "onsite_fees": total("onsite_fees"),
-        "amount_due": total("amount_due"),
-        "paid": total("paid"),
-        "late_damages": total("late_damages"),
-        "months_with_bonus": sum(1 for s in statements if s.bonus > 0),
-        "months_with_deduction": sum(1 for s in statements if s.total_deduction > 0),
-    }
-
-
 @cli.command()
 @_terms_option
 @_data_option
@@ -187,18 +167,18 @@ def _range_totals(statements) -> dict:
 def fees(terms_path, data_dir, month, as_of, fmt):
     """The month's fee statement (C5, C12–C20): base, bonus or deductions, amount due,
     payment and invoice deadlines, late damages, termination right, exposure."""
-    from .fees import fee_statements
+    from .fees import fee_statements, range_totals
 
     months = _months(month)
     terms, data = _load(terms_path, data_dir)
     statements = fee_statements(data, terms, months, as_of.date() if as_of else None)
     if fmt == "json":
         objs = [{"month": s.month, "as_of": s.as_of.isoformat(), "kpis": s.kpis.to_json(), "fees": s.to_json()} for s in statements]
-        _echo_json(objs[0] if len(objs) == 1 else {"months": objs, "totals": _range_totals(statements)})
+        _echo_json(objs[0] if len(objs) == 1 else {"months": objs, "totals": range_totals(statements)})
     else:
         blocks = [f"{_kpi_table(s.kpis)}\n\n{_fee_table(s)}" for s in statements]
         if len(statements) > 1:
-            t = _range_totals(statements)
+            t = range_totals(statements)
             blocks.append(render_table(["合计 Totals", ""], [[k, v] for k, v in t.items()], right={1}))
         click.echo("\n\n".join(blocks))
 

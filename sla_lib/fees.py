@@ -579,3 +579,23 @@ def fee_series(statements: list[FeeStatement]) -> pd.DataFrame:
             for s in statements
         ]
     ).set_index("month")
+
+
+def range_totals(statements: list[FeeStatement]) -> dict:
+    """Totals over several months' statements (amounts as strings, exact), e.g. the term."""
+
+    def total(attr):
+        return str(sum((getattr(st, attr) for st in statements), ZERO))
+
+    return {
+        "months": len(statements),
+        "base": total("base"),
+        "bonus": total("bonus"),
+        "total_deduction": total("total_deduction"),
+        "onsite_fees": total("onsite_fees"),
+        "amount_due": total("amount_due"),
+        "paid": total("paid"),
+        "late_damages": total("late_damages"),
+        "months_with_bonus": sum(1 for st in statements if st.bonus > 0),
+        "months_with_deduction": sum(1 for st in statements if st.total_deduction > 0),
+    }

@@ -959,7 +959,7 @@ def _generate_into(out_dir: Path, terms_path, seed: int) -> list[Path]:
 
     from .calendar import WorkCalendar
     from .data import load_dataset
-    from .fees import invoice_due_date, month_fee_statement, payment_due_date
+    from .fees import invoice_due_date, month_fee_statement
     from .terms import load_terms
 
     terms = load_terms(terms_path)
