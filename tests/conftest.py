@@ -135,3 +135,16 @@ def dataset(**tables) -> dict:
     }
     empty.update(tables)
     return empty
+
+
+def run_cli(capsys, *argv) -> tuple[int, str, str]:
+    """Run the `sla` command in-process: (exit status, stdout, stderr)."""
+    from sla_lib.cli import main
+
+    try:
+        main(list(argv))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+    out = capsys.readouterr()
+    return code, out.out, out.err

@@ -6,21 +6,13 @@ import sys
 
 import pytest
 
-from conftest import SAMPLES
-from sla_lib.cli import main
+from conftest import SAMPLES, run_cli
 
 TERMS = str(SAMPLES / "contract.yaml")
 DATA = str(SAMPLES)
 
 
-def run(capsys, *argv):
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
+run = run_cli
 
 
 @pytest.mark.parametrize("command", [[], ["validate"], ["kpis"], ["fees"], ["generate"], ["simulate"], ["terms", "extract"], ["report"]])

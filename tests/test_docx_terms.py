@@ -545,15 +545,9 @@ def test_not_a_docx_is_a_clear_error(tmp_path):
 
 
 def _run(capsys, *argv):
-    from sla_lib.cli import main
+    from conftest import run_cli
 
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    return run_cli(capsys, *argv)
 
 
 def _need_command():
