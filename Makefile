@@ -39,6 +39,7 @@ bench: setup
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
 	$(BIN)/python benchmarks/bench_service_time.py
 	$(BIN)/python benchmarks/bench_simulation.py
+	$(BIN)/python benchmarks/bench_report_suite.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
