@@ -13,6 +13,8 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .calendar import ServiceCalendar, WorkCalendar, day_numbers, elapsed_wall_clock, month_days, month_of, parse_month, to_local_naive
 from .exact import decimal_text, pct_text, to_fraction
@@ -189,16 +191,23 @@ def followup_satisfaction(followups: pd.DataFrame, terms) -> KpiResult:
     return _result(terms, "followup_satisfaction", hit, rated["followup_id"])
 
 
+def _is_in(values: pd.Series, members: pd.Series) -> np.ndarray:
+    """values.isin(members) as a bool array, hashed in Arrow (pandas' own isin on Arrow
+    strings loops over the members in Python: seconds for a million ids)."""
+    found = pc.is_in(pa.array(values.astype("string[pyarrow]").array), value_set=pc.unique(pa.array(members.astype("string[pyarrow]").array)))
+    return found.fill_null(False).to_numpy(zero_copy_only=False)
+
+
 def followup_coverage(followups: pd.DataFrame, new_customers: pd.DataFrame, terms) -> KpiResult:
     """C6: distinct customers followed up in the month / new customers acquired in the month.
     The misses listed are the month's new customers with no follow-up that month."""
-    followed = pd.unique(followups["customer_id"].to_numpy())
-    not_followed = ~new_customers["customer_id"].isin(followed).to_numpy()
+    followed = followups["customer_id"].dropna()
+    not_followed = ~_is_in(new_customers["customer_id"], followed)
     clause, _, _, target_key = KPI_DEFINITIONS["followup_coverage"]
     return KpiResult(
         kpi="followup_coverage",
         clause=clause,
-        met=int(len(followed)),
+        met=int(followed.nunique()),
         total=int(len(new_customers)),
         target_pct=_target(terms, target_key),
         na_counts_as=terms.na_counts_as,
