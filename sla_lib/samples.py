@@ -56,9 +56,9 @@ Patterns (default seed 20260101, months 2026-01..2026-12), all scripted, not lef
   issued one working day late.
 
 Timestamps are naive wall-clock times in ``tz`` (Asia/Shanghai has no daylight saving, so
-naive arithmetic is exact). Years that chinese-calendar does not cover (it ends with 2026)
-fall back to Monday-Friday working days with 1 January as the only holiday, the same
-assumption as the sample terms file's ``calendar_overrides``.
+naive arithmetic is exact). Working days come from ``SAMPLE_CALENDAR``, the
+:class:`sla_lib.calendar.WorkCalendar` of the sample terms (chinese-calendar, plus
+2027-01-01 from the terms file's ``calendar_overrides``).
 """
 
 from __future__ import annotations
@@ -74,6 +74,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import chinese_calendar
 import numpy as np
 import pandas as pd
+
+from .calendar import WorkCalendar
 
 __all__ = [
     "DEFAULT_MONTHS",
@@ -313,18 +315,18 @@ def _customer_ids(idx: np.ndarray, width: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- calendar and time helpers
+# The sample contract's working days: chinese-calendar plus the terms' override for 2027
+# (data/samples/contract.yaml lists 2027-01-01), through the one calendar of sla_lib.
+SAMPLE_CALENDAR = WorkCalendar(holidays=[dt.date(2027, 1, 1)])
+
+
 def _official_day(d: dt.date) -> tuple[bool, str | None]:
     """(is working day, name of the statutory holiday if d is one of its rest days)."""
     try:
         on_holiday, name = chinese_calendar.get_holiday_detail(d)
-        return chinese_calendar.is_workday(d), (name if on_holiday and name else None)
-    except NotImplementedError:  # year not covered: Mon-Fri, 1 January off
-        new_year = (d.month, d.day) == (1, 1)
-        return d.weekday() < 5 and not new_year, ("New Year's Day" if new_year else None)
-
-
-def _is_workday(d: dt.date) -> bool:
-    return _official_day(d)[0]
+    except NotImplementedError:  # a year the package lacks: only the override's holiday
+        on_holiday, name = (d.month, d.day) == (1, 1), "New Year's Day"
+    return SAMPLE_CALENDAR.is_workday(d), (name if on_holiday and name else None)
 
 
 def _day_num(d: dt.date) -> int:
@@ -827,22 +829,15 @@ def generate_events(seed: int = DEFAULT_SEED, months: list[str] | None = None,
 
 # ---------------------------------------------------------------- settlement
 def _workday_on_or_after(d: dt.date) -> dt.date:
-    while not _is_workday(d):
-        d += dt.timedelta(days=1)
-    return d
+    return SAMPLE_CALENDAR.nth_workday_after(d - dt.timedelta(days=1), 1)
 
 
 def _next_workday(d: dt.date) -> dt.date:
-    return _workday_on_or_after(d + dt.timedelta(days=1))
+    return SAMPLE_CALENDAR.nth_workday_after(d, 1)
 
 
 def _workdays_between(lo: dt.date, hi: dt.date) -> list[dt.date]:
-    out, d = [], lo
-    while d <= hi:
-        if _is_workday(d):
-            out.append(d)
-        d += dt.timedelta(days=1)
-    return out
+    return SAMPLE_CALENDAR.workdays_between(lo, hi) if lo <= hi else []
 
 
 def _money(value) -> Decimal:
