@@ -505,3 +505,48 @@ PROSE.update(
 VALUES.update({k: COLUMNS[k] for k in ("changes", "replay_total", "replay_difference", "expected_yearly_cost", "p5", "p95",
                                        "p_bonus_month", "p_deduction_month", "expected_deduction.consultation_resolution",
                                        "expected_deduction.complaint_satisfaction", "expected_deduction.followup_satisfaction")})
+
+
+# -- the month's index.html and e-mail body (sla_lib.report): language -> key -> text -----------
+INDEX = {
+    "zh": {
+        "title": "{contract} {month} 月度报告",
+        "parties": "甲方 {a} · 乙方 {b}",
+        "figures": "本月要点",
+        "amount_due": "应付金额 (元)",
+        "payment_due": "付款截止日",
+        "paid": "已付 (元)",
+        "balance": "差额 (已付 − 应付)",
+        "bonus": "奖励 (元)",
+        "total_deduction": "扣减 (元)",
+        "late_damages": "逾期违约金 (元)",
+        "kpis": "考核指标",
+        "kpis_line": "达标 {met} 项，未达标 {missed} 项，无数据 {na} 项",
+        "kpi": "指标", "clause": "条款", "rate": "比率 %", "target": "目标 %", "status": "结果",
+        "documents": "报告",
+        "report": "报告", "workbook": "费用对账工作簿 (Excel)", "attached": "附件",
+        "executed": "已执行的 notebook (供分析人员在 JupyterLab 中打开)",
+        "as_of": "计算基准日 {as_of}；生成于 {created}；sla_lib {version}",
+        "status_names": {"met": "达标", "missed": "未达标", "n/a": "无数据", "measured": "已测量 (无目标)"},
+    },
+    "en": {
+        "title": "{contract} monthly report {month}",
+        "parties": "Party A {a} · Party B {b}",
+        "figures": "Headline figures",
+        "amount_due": "Amount due (CNY)",
+        "payment_due": "Payment due",
+        "paid": "Paid (CNY)",
+        "balance": "Balance (paid − due)",
+        "bonus": "Bonus (CNY)",
+        "total_deduction": "Deductions (CNY)",
+        "late_damages": "Late-payment damages (CNY)",
+        "kpis": "KPIs",
+        "kpis_line": "{met} met, {missed} missed, {na} n/a",
+        "kpi": "KPI", "clause": "Clause", "rate": "Rate %", "target": "Target %", "status": "Status",
+        "documents": "Reports",
+        "report": "Report", "workbook": "Fee reconciliation workbook (Excel)", "attached": "attached",
+        "executed": "Executed notebooks (open in JupyterLab to filter the tables)",
+        "as_of": "As of {as_of}; generated {created}; sla_lib {version}",
+        "status_names": {"met": "met", "missed": "missed", "n/a": "n/a", "measured": "measured (no target)"},
+    },
+}

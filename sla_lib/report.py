@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from . import labels as L
 from .calendar import parse_month, resolve_as_of, today_in
 from .errors import ReportError, SlaError
 
@@ -630,49 +631,6 @@ def headline_figures(terms, data, month: str, as_of: dt.date) -> dict:
     }
 
 
-_TEXT = {
-    "zh": {
-        "title": "{contract} {month} 月度报告",
-        "parties": "甲方 {a} · 乙方 {b}",
-        "figures": "本月要点",
-        "amount_due": "应付金额 (元)",
-        "payment_due": "付款截止日",
-        "paid": "已付 (元)",
-        "balance": "差额 (已付 − 应付)",
-        "bonus": "奖励 (元)",
-        "total_deduction": "扣减 (元)",
-        "late_damages": "逾期违约金 (元)",
-        "kpis": "考核指标",
-        "kpis_line": "达标 {met} 项，未达标 {missed} 项，无数据 {na} 项",
-        "kpi": "指标", "clause": "条款", "rate": "比率 %", "target": "目标 %", "status": "结果",
-        "documents": "报告",
-        "report": "报告", "workbook": "费用对账工作簿 (Excel)", "attached": "附件",
-        "executed": "已执行的 notebook (供分析人员在 JupyterLab 中打开)",
-        "as_of": "计算基准日 {as_of}；生成于 {created}；sla_lib {version}",
-        "status_names": {"met": "达标", "missed": "未达标", "n/a": "无数据", "measured": "已测量 (无目标)"},
-    },
-    "en": {
-        "title": "{contract} monthly report {month}",
-        "parties": "Party A {a} · Party B {b}",
-        "figures": "Headline figures",
-        "amount_due": "Amount due (CNY)",
-        "payment_due": "Payment due",
-        "paid": "Paid (CNY)",
-        "balance": "Balance (paid − due)",
-        "bonus": "Bonus (CNY)",
-        "total_deduction": "Deductions (CNY)",
-        "late_damages": "Late-payment damages (CNY)",
-        "kpis": "KPIs",
-        "kpis_line": "{met} met, {missed} missed, {na} n/a",
-        "kpi": "KPI", "clause": "Clause", "rate": "Rate %", "target": "Target %", "status": "Status",
-        "documents": "Reports",
-        "report": "Report", "workbook": "Fee reconciliation workbook (Excel)", "attached": "attached",
-        "executed": "Executed notebooks (open in JupyterLab to filter the tables)",
-        "as_of": "As of {as_of}; generated {created}; sla_lib {version}",
-        "status_names": {"met": "met", "missed": "missed", "n/a": "n/a", "measured": "measured (no target)"},
-    },
-}
-
 _INDEX_CSS = """
 body { font-family: system-ui, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif;
   max-width: 860px; margin: 24px auto; padding: 0 16px; color: #222; }
@@ -692,7 +650,7 @@ def attachment_name(doc: Document, month: str, suffix: str) -> str:
 def render_index(result: ReportResult, for_mail: bool = False) -> str:
     """index.html of the month: headline figures and links; ``for_mail`` names the
     attachments instead of linking files (the e-mail's HTML body)."""
-    t, h, e = _TEXT[result.lang], result.headline, html.escape
+    t, h, e = L.INDEX[result.lang], result.headline, html.escape
     title = t["title"].format(contract=h["contract_id"], month=result.month)
     figures = [(t[k], h[k]) for k in ("amount_due", "payment_due", "paid", "balance", "bonus", "total_deduction", "late_damages")]
     rows = "".join(f"<tr><th>{e(label)}</th><td class=\"num\">{e(str(value))}</td></tr>" for label, value in figures)
@@ -738,7 +696,7 @@ def render_index(result: ReportResult, for_mail: bool = False) -> str:
 
 def render_index_text(result: ReportResult) -> str:
     """Plain-text version of the index (the e-mail's text/plain alternative)."""
-    t, h = _TEXT[result.lang], result.headline
+    t, h = L.INDEX[result.lang], result.headline
     lines = [t["title"].format(contract=h["contract_id"], month=result.month),
              t["parties"].format(a=h["party_a"], b=h["party_b"]), ""]
     for key in ("amount_due", "payment_due", "paid", "balance", "bonus", "total_deduction", "late_damages"):
