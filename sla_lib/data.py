@@ -120,7 +120,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, MutableMapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -360,9 +360,18 @@ class TableAccount:
 
 @dataclass
 class Dataset:
+    """The loaded tables of a data folder, their accounts and the files read.
+
+    ``kpi_cache`` maps (terms fingerprint, month) to that month's computed KPIs
+    (:func:`sla_lib.kpis.month_kpis` reads and fills it), so C19's look back over the term,
+    trend series and fee statements compute each month once. The frames are treated as
+    read-only; a caller that edits one must clear the cache. It can be any mapping, e.g. a
+    :class:`sla_lib.kpi_store.KpiStore` that keeps the months in files between runs."""
+
     tables: dict[str, pd.DataFrame]
     accounting: dict[str, TableAccount]
     files: dict[str, Path]  # the files actually read (absent optional tables: no entry)
+    kpi_cache: MutableMapping = field(default_factory=dict, repr=False, compare=False)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         try:

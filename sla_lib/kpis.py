@@ -255,7 +255,21 @@ class MonthKpis:
 
 
 def month_kpis(data, terms, month: str, workcal: WorkCalendar | None = None) -> MonthKpis:
-    """Every KPI of ``month`` ('YYYY-MM') from the loaded tables (a Dataset or a mapping)."""
+    """Every KPI of ``month`` ('YYYY-MM') from the loaded tables (a Dataset or a mapping).
+    A Dataset's ``kpi_cache`` is read first and filled after (see :class:`~sla_lib.data.Dataset`)."""
+    cache = getattr(data, "kpi_cache", None)
+    key = (terms.fingerprint, month)
+    if cache is not None:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    result = _compute_month_kpis(data, terms, month, workcal)
+    if cache is not None:
+        cache[key] = result
+    return result
+
+
+def _compute_month_kpis(data, terms, month: str, workcal: WorkCalendar | None) -> MonthKpis:
     tz = terms.contract.timezone
     workcal = workcal or WorkCalendar.from_terms(terms)
     service = ServiceCalendar.from_terms(terms, workcal)

@@ -244,6 +244,12 @@ class Terms(_Section):
             y, m = (y + 1, 1) if m == 12 else (y, m + 1)
         return months
 
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of every term's value (not of the file's bytes): equal terms, equal key.
+        Keys the per-month KPI cache, so a scenario's changed terms never reuse a result."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+
     def total_contract_amount(self) -> Decimal:
         """C19: the stated amount, else base fee × months of the term."""
         if self.liability.total_contract_amount is not None:
