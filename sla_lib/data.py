@@ -127,6 +127,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as pa_lib
 from openpyxl.utils.exceptions import InvalidFileException
 
 from .errors import TableError, TableErrors
@@ -173,6 +174,7 @@ class TableSpec:
     columns: tuple[ColumnSpec, ...]
     required: bool = True  # the file must exist
     not_before: tuple[tuple[str, str], ...] = ()  # (column, base): column >= base
+    month_column: str | None = None  # the timestamp that puts a row in a month (spec 2)
 
     @property
     def column_names(self) -> list[str]:
@@ -206,6 +208,7 @@ TABLES: dict[str, TableSpec] = {
             _c("agent_id", ID, required=False, nullable=True),
         ),
         not_before=(("first_response_at", "received_at"), ("resolved_at", "received_at")),
+        month_column="received_at",
     ),
     "complaints": TableSpec(
         "complaints", "event", "complaint_id",
@@ -226,6 +229,7 @@ TABLES: dict[str, TableSpec] = {
             ("preliminary_solution_at", "received_at"),
             ("closed_at", "received_at"),
         ),
+        month_column="received_at",
     ),
     "followups": TableSpec(
         "followups", "event", "followup_id",
@@ -236,10 +240,12 @@ TABLES: dict[str, TableSpec] = {
             _c("satisfaction", SCORE, nullable=True),
             _c("channel", CHANNEL, required=False, nullable=True),
         ),
+        month_column="visited_at",
     ),
     "new_customers": TableSpec(
         "new_customers", "event", "customer_id",
         (_c("customer_id", ID), _c("acquired_at", TS)),
+        month_column="acquired_at",
     ),
     "payments": TableSpec(
         "payments", "money", "payment_id",
@@ -258,6 +264,7 @@ TABLES: dict[str, TableSpec] = {
             _c("fee", MONEY),
         ),
         required=False,
+        month_column="visited_at",
     ),
 }
 
@@ -634,7 +641,7 @@ def _read_raw(path: Path, spec: "TableSpec") -> _Raw:
         return _read_csv(path)
     if suffix == ".xlsx":
         return _read_xlsx(path, spec)
-    raise TableError(path, "unsupported file type: save the table as .csv or .xlsx")
+    raise TableError(path, "unsupported file type: save the table as .csv, .xlsx or .parquet")
 
 
 def _canonical_of(spec: "TableSpec", cell) -> str | None:
@@ -913,11 +920,19 @@ def _raise(errors: list[TableError]):
     raise TableErrors(errors)
 
 
-def load_table(path, table: str, tz="Asia/Shanghai") -> tuple[pd.DataFrame, TableAccount]:
-    """Read one table file and return its canonical frame and its account.
+def load_table(path, table: str, tz="Asia/Shanghai", month: str | None = None,
+               columns: Iterable[str] | None = None) -> tuple[pd.DataFrame, TableAccount]:
+    """Read one table file (.csv, .xlsx or .parquet) and return its canonical frame and its account.
 
     Raises TableError / TableErrors for whole-file problems, for any bad row of a money
     table and for conflicting duplicate ids; bad rows of event tables are set aside.
+
+    Parquet only: ``month`` ('YYYY-MM') keeps the rows whose month column
+    (``TableSpec.month_column``) falls in that month in the contract zone, plus the rows where
+    it is empty (set aside, so each month's account shows them), reading only the row
+    groups that can hold them; the account then counts those rows, and duplicates are
+    found within them. ``columns`` limits the extra (non-spec) columns read, e.g. ``()`` to
+    leave personal data on disk.
     """
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}; expected one of {', '.join(TABLES)}")
@@ -926,6 +941,10 @@ def load_table(path, table: str, tz="Asia/Shanghai") -> tuple[pd.DataFrame, Tabl
     path = Path(path)
     if not path.is_file():
         raise TableError(path, f"file not found (the {table} table)")
+    if path.suffix.lower() == ".parquet":
+        return _load_parquet(path, table, spec, zone, month, columns)
+    if month is not None or columns is not None:
+        raise ValueError("month= and columns= need a Parquet file; CSV and .xlsx are read whole")
     excel = path.suffix.lower() == ".xlsx"
     source = _read_raw(path, spec)
     raw = source.frame
@@ -1050,6 +1069,17 @@ def load_table(path, table: str, tz="Asia/Shanghai") -> tuple[pd.DataFrame, Tabl
     frame = pd.DataFrame(typed, index=index)
     extras = list(extras)
 
+    return _validated(path, table, spec, zone, frame, texts, problems, structural, skipped, n, extras)
+
+
+def _validated(path: Path, table: str, spec: TableSpec, zone: str, frame: pd.DataFrame, texts: dict,
+               problems: list, structural: list, skipped: list, n: int, extras: list[str]) -> tuple[pd.DataFrame, TableAccount]:
+    """The typed frame checked with pandera, duplicates resolved, bad rows set aside (event
+    tables) or raised (money tables): the part of the load every file format shares.
+    ``problems`` holds the parse failures as (position, column order, column, reason);
+    ``texts`` the cells as read (canonical columns) for messages and identical-copy checks."""
+    order = {c: k for k, c in enumerate(spec.column_names)}
+    source_row = frame[RESERVED]
     # ---- pandera validation of the typed frame
     parse_failed = {(p[0], p[2]) for p in problems}
     failures = None
@@ -1172,6 +1202,223 @@ def load_table(path, table: str, tz="Asia/Shanghai") -> tuple[pd.DataFrame, Tabl
     return frame, account
 
 
+# ------------------------------------------------------------------------------ Parquet
+# A Parquet file carries types, so columns already typed right are converted in Arrow (no
+# text round trip: this is the path for tens of millions of rows); any other column is cast
+# to text and parsed exactly like a CSV cell. Rows are numbered 1, 2, ... in file order
+# (there is no header row). ``month`` reads only the row groups whose statistics can hold
+# that month: the bounded-memory way through a year of a large call centre.
+
+
+def _parquet_file(path: Path):
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path)
+    except (pa_lib.ArrowInvalid, OSError) as exc:
+        raise TableError(path, f"not a readable Parquet file ({exc})") from None
+
+
+def _month_bounds(month: str, zone: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """[first local midnight of the month, first of the next) as naive local timestamps."""
+    match = re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", str(month))
+    if not match:
+        raise ValueError(f"month {month!r} is not YYYY-MM")
+    lo = pd.Timestamp(int(match[1]), int(match[2]), 1)
+    return lo, lo + pd.offsets.MonthBegin(1)
+
+
+def _row_groups_for(pf, column: str, lo: pd.Timestamp, hi: pd.Timestamp, zone: str) -> list[int]:
+    """Row groups whose min/max of ``column`` may fall in [lo, hi) local time, or that hold
+    empty values of it (those rows belong to no month: every month's read reports them)."""
+    meta = pf.metadata
+    j = pf.schema_arrow.get_field_index(column)
+    field_type = pf.schema_arrow.field(column).type
+    if j < 0 or not pa_lib.types.is_timestamp(field_type):
+        return list(range(meta.num_row_groups))
+    aware = field_type.tz is not None
+    # one day of slack each side: statistics of a column in another zone than the contract's
+    lo_b, hi_b = lo - pd.Timedelta(days=1), hi + pd.Timedelta(days=1)
+    keep = []
+    for g in range(meta.num_row_groups):
+        stats = meta.row_group(g).column(j).statistics
+        if stats is None or not stats.has_min_max or stats.null_count:
+            keep.append(g)
+            continue
+        lo_v, hi_v = pd.Timestamp(stats.min), pd.Timestamp(stats.max)
+        if aware:
+            lo_v, hi_v = lo_v.tz_convert(zone).tz_localize(None), hi_v.tz_convert(zone).tz_localize(None)
+        if hi_v >= lo_b and lo_v < hi_b:
+            keep.append(g)
+    return keep
+
+
+_NAT_I8 = np.iinfo(np.int64).min
+_TS_LO_I8, _TS_HI_I8 = _TS_LO.value, _TS_HI.value
+
+
+def _constant_offset(lo_ns: int, hi_ns: int, zone: str) -> int | None:
+    """The zone's UTC offset in ns if it is the same at every hour of [lo, hi] wall time
+    (China since 1992: yes), else None (a DST change in the span: localise value by value)."""
+    hours = pd.date_range(pd.Timestamp(lo_ns).floor("h"), pd.Timestamp(hi_ns).ceil("h"), freq="h")
+    if len(hours) > 100_000:  # more than about 11 years: not worth probing
+        return None
+    local = hours.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
+    if local.isna().any():
+        return None
+    offset = local[0].utcoffset()
+    if not (local.tz_convert("UTC").tz_localize(None) == hours - offset).all():
+        return None
+    return pd.Timedelta(offset).value
+
+
+def _arrow_timestamps(col, zone: str) -> tuple[pd.Series, np.ndarray]:
+    """An Arrow timestamp/date column -> (datetime64[ns, zone] Series, bad mask): naive
+    values are wall-clock times in the contract zone, aware ones are converted; values
+    outside 1900..2199, or not existing in the zone (a DST gap, as in the CSV path), are
+    bad. Integer arithmetic on the ns values: this runs on every timestamp of a month."""
+    if pa_lib.types.is_date(col.type):
+        col = col.cast(pa_lib.timestamp("s"))
+    aware = col.type.tz is not None
+    if aware:
+        col = col.cast(pa_lib.timestamp(col.type.unit))  # the UTC instants, naive
+    ns = np.ascontiguousarray(col.to_numpy()).astype("M8[ns]").view("i8")  # a fresh array: ours to edit
+    nat = ns == _NAT_I8
+    out_of_range = ~nat & ((ns < _TS_LO_I8) | (ns >= _TS_HI_I8))
+    if out_of_range.any():
+        ns[out_of_range] = _NAT_I8
+    valid = ~nat & ~out_of_range
+    if aware:
+        return pd.Series(ns.view("M8[ns]"), dtype="datetime64[ns, UTC]").dt.tz_convert(zone), out_of_range
+    offset = _constant_offset(int(ns.min(where=valid, initial=_TS_HI_I8)), int(ns.max(where=valid, initial=_TS_LO_I8)), zone) \
+        if valid.any() else 0
+    if offset is None:
+        series = pd.Series(ns.view("M8[ns]")).dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
+        return series, out_of_range | (series.isna().to_numpy() & valid)
+    np.subtract(ns, offset, out=ns, where=valid)
+    return pd.Series(ns.view("M8[ns]"), dtype="datetime64[ns, UTC]").dt.tz_convert(zone), out_of_range
+
+
+def _arrow_text(col):
+    """String-like Arrow column -> stripped ``string`` Series with empty -> <NA>."""
+    import pyarrow.compute as pc
+
+    if pa_lib.types.is_dictionary(col.type):
+        col = col.cast(pa_lib.string())
+    if not (pa_lib.types.is_string(col.type) or pa_lib.types.is_large_string(col.type)):
+        col = col.cast(pa_lib.string())
+    col = pc.utf8_trim_whitespace(col)
+    col = pc.if_else(pc.equal(col, ""), pa_lib.scalar(None, col.type), col)
+    return pd.Series(pd.array(col, dtype=_STRING))
+
+
+def _arrow_as_cells(col) -> pd.Series:
+    """Any Arrow column as the stripped text of its cells ('' for empty), for the text parsers."""
+    import pyarrow.compute as pc
+
+    if pa_lib.types.is_dictionary(col.type):
+        col = col.cast(col.type.value_type)
+    if pa_lib.types.is_floating(col.type):  # 12.5 rather than 12.500000
+        values = col.to_pandas()
+        return pd.Series([("" if v != v else repr(float(v)).removesuffix(".0") if float(v).is_integer() else repr(float(v)))
+                          if v is not None else "" for v in values], dtype=str)
+    text = pc.utf8_trim_whitespace(col.cast(pa_lib.string()))
+    return pd.Series(text.fill_null("").to_numpy(zero_copy_only=False), dtype=str)
+
+
+def _arrow_column(kind: str, col, zone: str):
+    """One Arrow column -> (typed Series, bad mask or None, reason) like :func:`_parse_column`."""
+    import pyarrow.compute as pc
+
+    t = col.type
+    if kind in (ID, TEXT) and not pa_lib.types.is_floating(t):
+        return _arrow_text(col), None, None
+    if kind == TS and (pa_lib.types.is_timestamp(t) or pa_lib.types.is_date(t)):
+        typed, bad = _arrow_timestamps(col, zone)
+        return typed, pd.Series(bad), lambda c, v: f"{c} {v} is outside 1900..2199 or does not exist in {zone}"
+    if kind == BOOL and pa_lib.types.is_boolean(t):
+        return pd.Series(col.to_pandas(types_mapper={pa_lib.bool_(): pd.BooleanDtype()}.get)), None, None
+    if kind == SCORE and pa_lib.types.is_integer(t):
+        return pd.Series(pc.cast(col, pa_lib.int64()).to_pandas(types_mapper={pa_lib.int64(): pd.Int64Dtype()}.get)), None, None
+    if kind == CHANNEL and (pa_lib.types.is_dictionary(t) or pa_lib.types.is_string(t) or pa_lib.types.is_large_string(t)):
+        encoded = col.dictionary_encode() if not pa_lib.types.is_dictionary(t) else col
+        encoded = encoded.combine_chunks() if hasattr(encoded, "combine_chunks") else encoded
+        words = [str(w).strip() for w in encoded.dictionary.to_pylist()]
+        mapped = np.array([-1 if (m := _channel_of(w)) is None else CHANNELS.index(m) for w in words] + [-1], dtype=np.int8)
+        idx = encoded.indices.fill_null(len(words)).to_numpy(zero_copy_only=False)
+        typed = pd.Series(pd.Categorical.from_codes(mapped[idx], dtype=_CHANNEL_DTYPE))
+        blank = np.array([w == "" for w in words] + [True], dtype=bool)[idx]
+        bad = pd.Series((mapped[idx] < 0) & ~blank)
+        reason = lambda c, v: f"{c} {v!r} is not a known channel (phone/email/chat, 电话/邮件/在线)"  # noqa: E731
+        return typed, bad, reason
+    return _parse_column(kind, _arrow_as_cells(col), zone, excel=False)
+
+
+def _load_parquet(path: Path, table: str, spec: TableSpec, zone: str, month: str | None,
+                  columns: Iterable[str] | None) -> tuple[pd.DataFrame, TableAccount]:
+    pf = _parquet_file(path)
+    header = list(pf.schema_arrow.names)
+    names = _map_columns(path, spec, header)
+    missing = [c for c in spec.required_columns if c not in names]
+    if missing:
+        _raise([TableError(path, f"required column {c!r} is missing; columns found: {', '.join(header) or '(none)'}", column=c)
+                for c in missing])
+    file_of = dict(zip(names, header))
+    order = {c: k for k, c in enumerate(spec.column_names)}
+    wanted_extras = None if columns is None else set(columns)
+    canonical = [n for n in names if n in order]
+    extras = [n for n in names if n not in order and (wanted_extras is None or n in wanted_extras)]
+
+    groups = list(range(pf.metadata.num_row_groups))
+    lo = hi = None
+    if month is not None:
+        if spec.month_column is None:
+            raise ValueError(f"the {table} table has no month column: read it whole")
+        lo, hi = _month_bounds(month, zone)
+        groups = _row_groups_for(pf, file_of[spec.month_column], lo, hi, zone)
+    starts = np.concatenate([[0], np.cumsum([pf.metadata.row_group(g).num_rows for g in range(pf.metadata.num_row_groups)])])
+    try:
+        data = pf.read_row_groups(groups, columns=[file_of[n] for n in canonical + extras], use_threads=True)
+    except (pa_lib.ArrowException, OSError) as exc:
+        raise TableError(path, f"cannot read the Parquet file ({exc})") from None
+    positions = np.concatenate([np.arange(starts[g], starts[g + 1], dtype=np.int64) for g in groups]) if groups else np.zeros(0, np.int64)
+
+    typed: dict[str, pd.Series] = {}
+    problems: list[tuple[int, int, str, str]] = []
+    raw_cols = {n: data.column(file_of[n]) for n in canonical}
+    keep = None
+    if month is not None:
+        when, when_bad = _arrow_column(TS, raw_cols[spec.month_column], zone)[:2]
+        local = when.dt.tz_localize(None)
+        inside = ((local >= lo) & (local < hi)).fillna(False).to_numpy(dtype=bool)
+        keep = inside | when.isna().to_numpy()
+        if not keep.all():
+            sel = pa_lib.array(keep)
+            raw_cols = {n: c.filter(sel) for n, c in raw_cols.items()}
+            data = data.filter(sel)
+            positions = positions[keep]
+    n = len(positions)
+    index = pd.RangeIndex(n)
+    texts: dict[str, pd.Series] = {}
+    for col in spec.columns:
+        if col.name not in raw_cols:
+            typed[col.name] = pd.Series(pd.NaT if col.kind == TS else pd.NA, index=index, dtype=_dtype_for(col.kind, zone))
+            continue
+        values, bad, reason = _arrow_column(col.kind, raw_cols[col.name], zone)
+        values.index = index
+        typed[col.name] = values
+        texts[col.name] = values
+        if bad is not None and bad.any():
+            cells = raw_cols[col.name]
+            for pos in np.flatnonzero(np.asarray(bad)):
+                problems.append((int(pos), order[col.name], col.name, reason(col.name, cells[int(pos)].as_py())))
+    typed[RESERVED] = pd.Series(positions + 1, index=index, name=RESERVED)
+    for name in extras:
+        typed[name] = pd.Series(pd.array(data.column(file_of[name]).cast(pa_lib.string()), dtype=_STRING), index=index)
+    frame = pd.DataFrame(typed, index=index)
+    return _validated(path, table, spec, zone, frame, texts, problems, [], [], n, extras)
+
+
 def empty_table(table: str, tz="Asia/Shanghai") -> pd.DataFrame:
     """The canonical frame of ``table`` with no rows (for an absent optional file)."""
     spec = TABLES[table]
@@ -1181,20 +1428,22 @@ def empty_table(table: str, tz="Asia/Shanghai") -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
+TABLE_SUFFIXES = (".csv", ".xlsx", ".parquet")
+
+
 def _find_file(data_dir: Path, table: str) -> Path | None:
-    csv, xlsx = data_dir / f"{table}.csv", data_dir / f"{table}.xlsx"
-    if csv.exists() and xlsx.exists():
-        older = csv if csv.stat().st_mtime < xlsx.stat().st_mtime else xlsx
-        hint = f" ({older.name} is the older one)" if csv.stat().st_mtime != xlsx.stat().st_mtime else ""
+    """``<table>.csv``, ``.xlsx`` or ``.parquet`` in the folder; two of them is an error
+    (never a guess that could read last month's export)."""
+    found = [data_dir / f"{table}{suffix}" for suffix in TABLE_SUFFIXES if (data_dir / f"{table}{suffix}").exists()]
+    if len(found) > 1:
+        older = min(found, key=lambda p: p.stat().st_mtime)
+        same = len({p.stat().st_mtime for p in found}) == 1
+        hint = "" if same else f" ({older.name} is the older one)"
         raise TableError(
-            csv,
-            f"both {csv.name} and {xlsx.name} exist; remove the one you do not mean to use{hint}",
+            found[0],
+            f"both {' and '.join(p.name for p in found)} exist; remove the one you do not mean to use{hint}",
         )
-    if csv.exists():
-        return csv
-    if xlsx.exists():
-        return xlsx
-    return None
+    return found[0] if found else None
 
 
 def load_dataset(data_dir, tz="Asia/Shanghai", tables: Iterable[str] | None = None) -> Dataset:
@@ -1223,7 +1472,7 @@ def load_dataset(data_dir, tz="Asia/Shanghai", tables: Iterable[str] | None = No
                 if spec.required:
                     raise TableError(
                         data_dir / f"{table}.csv",
-                        f"required table {table} not found (expected {table}.csv or {table}.xlsx)",
+                        f"required table {table} not found (expected {table}.csv, {table}.xlsx or {table}.parquet)",
                     )
                 frames[table] = empty_table(table, zone)
                 accounting[table] = TableAccount(table, None, 0, 0, [])

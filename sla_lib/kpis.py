@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from .calendar import ServiceCalendar, WorkCalendar, day_numbers, elapsed_wall_clock, month_days, month_of, parse_month, to_local_naive
 from .exact import decimal_text, pct_text, to_fraction
 from .masking import mask_id
+from .monthly import MonthlyData
 
 # kpi key -> (clause, source table, id column, the terms' target attribute or None)
 KPI_DEFINITIONS = {
@@ -263,6 +264,8 @@ def month_kpis(data, terms, month: str, workcal: WorkCalendar | None = None) -> 
         cached = cache.get(key)
         if cached is not None:
             return cached
+    if isinstance(data, MonthlyData):  # a month's rows are read now and let go after
+        data = data.month(month)
     result = _compute_month_kpis(data, terms, month, workcal)
     if cache is not None:
         cache[key] = result

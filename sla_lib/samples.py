@@ -449,9 +449,13 @@ def _to_dt(t: np.ndarray) -> np.ndarray:
     return np.asarray(t, dtype=np.int64).view("datetime64[s]")
 
 
-def _month_ids(prefix: str, parts: list[dict], min_width: int) -> np.ndarray:
-    """'<prefix>-YYYYMM-<seq>' ids, numbered per month in the parts' (time) order."""
-    width = max([min_width] + [len(str(p["n"])) for p in parts])
+def _month_ids(prefix: str, parts: list[dict], min_width: int, width: int | None = None) -> np.ndarray:
+    """'<prefix>-YYYYMM-<seq>' ids, numbered per month in the parts' (time) order; the
+    sequence is zero-padded to ``width`` (default: the widest month of ``parts``)."""
+    if width is None:
+        width = max([min_width] + [len(str(p["n"])) for p in parts])
+    elif any(p["n"] >= 10**width for p in parts):
+        raise ValueError(f"{prefix} ids: a month has more than {10**width - 1} rows")
     return np.concatenate([_fmt(f"{prefix}-{p['month'].replace('-', '')}-", np.arange(1, p["n"] + 1), width)
                            for p in parts])
 
@@ -495,88 +499,97 @@ def _month_days(month: str) -> tuple[int, int]:
 
 
 # ---------------------------------------------------------------- events
-def generate_events(seed: int = DEFAULT_SEED, months: list[str] | None = None,
-                    consultations_per_month: int = 2000, tz: str = "Asia/Shanghai") -> dict[str, pd.DataFrame]:
-    """Consultations, complaints, follow-ups, new customers and on-site visits for ``months``
-    ('YYYY-MM', default 2026-01..2026-12). ``consultations_per_month`` is the mean volume of an
-    ordinary month; the other tables scale with it (complaints 8 %, new customers 40 %).
-    Timestamps are naive local times in ``tz``. Deterministic for a given seed."""
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {tz!r}") from exc
-    if consultations_per_month <= 0:
-        raise ValueError("consultations_per_month must be positive")
-    months = _parse_months(months)
-    cpm = float(consultations_per_month)
+class _EventModel:
+    """The scripted world of one generation run: random streams (one per table), the
+    per-month scripted rates, the calendar and the customer pool. Each ``*_part`` method
+    draws one month of one table from that table's own stream, so drawing month by month
+    (bounded memory, :func:`iter_event_months`) or table by table (:func:`generate_events`)
+    gives the same rows as long as each table's months are drawn in order."""
 
-    root = np.random.default_rng(seed)
-    r_scn, r_new, r_con, r_cmp, r_fu, r_vis = root.spawn(6)
+    def __init__(self, seed: int, months: list[str] | None, consultations_per_month: int, tz: str):
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {tz!r}") from exc
+        if consultations_per_month <= 0:
+            raise ValueError("consultations_per_month must be positive")
+        self.seed = seed
+        self.months = months = _parse_months(months)
+        self.cpm = cpm = float(consultations_per_month)
 
-    spans = {m: _month_days(m) for m in months}
-    first_day = spans[months[0]][0]
-    last_day = spans[months[-1]][1]
-    recall_day = _day_num(RECALL_DATE) if RECALL_MONTH in spans else None
-    cal = _Calendar(first_day - 40, last_day + 60, recall_day)
-    export_at = (last_day + 1 + EXPORT_LAG_DAYS) * _DAY
+        root = np.random.default_rng(seed)
+        r_scn, r_new, self.r_con, self.r_cmp, self.r_fu, self.r_vis = root.spawn(6)
 
-    # Per-month scripted rates (exact counts are derived from them).
-    scn = {}
-    for m in months:
-        scn[m] = {
-            "resolution": r_scn.uniform(0.92, 0.95),
-            "csat": 0.78 if m == RECALL_MONTH else r_scn.uniform(0.885, 0.935),
-            "csat_rated": r_scn.uniform(0.90, 0.96),
-            "fsat": r_scn.uniform(0.92, 0.96),
-            "fsat_rated": r_scn.uniform(0.93, 0.97),
-            "coverage": 0.26 if m == LOW_COVERAGE_MONTH else r_scn.uniform(0.35, 0.45),
-        }
+        self.spans = spans = {m: _month_days(m) for m in months}
+        first_day = spans[months[0]][0]
+        last_day = spans[months[-1]][1]
+        recall_day = _day_num(RECALL_DATE) if RECALL_MONTH in spans else None
+        self.cal = cal = _Calendar(first_day - 40, last_day + 60, recall_day)
+        self.export_at = (last_day + 1 + EXPORT_LAG_DAYS) * _DAY
 
-    # ---- new customers and the customer pool -----------------------------------------
-    per_day = cpm / (365.25 / 12)
-    n_base = max(1000, int(round(5 * cpm)))
-    base_start = (first_day - 5 * 365) * _DAY
-    base_step = (first_day * _DAY - base_start) / n_base
+        # Per-month scripted rates (exact counts are derived from them).
+        self.scn = {}
+        for m in months:
+            self.scn[m] = {
+                "resolution": r_scn.uniform(0.92, 0.95),
+                "csat": 0.78 if m == RECALL_MONTH else r_scn.uniform(0.885, 0.935),
+                "csat_rated": r_scn.uniform(0.90, 0.96),
+                "fsat": r_scn.uniform(0.92, 0.96),
+                "fsat_rated": r_scn.uniform(0.93, 0.97),
+                "coverage": 0.26 if m == LOW_COVERAGE_MONTH else r_scn.uniform(0.35, 0.45),
+            }
 
-    new_times = []
-    for m in months:
-        d0, d1 = spans[m]
-        rows = cal.rows(d0, d1)
-        lam = 0.4 * per_day * cal.base[rows] * (1 + 1.5 * (cal.sales[rows] - 1))
-        days = _arrivals(r_new.poisson(lam), d0)
-        new_times.append(np.sort(_time_in_day(r_new, days, _ACQUIRE_HOUR_P)))
-    new_acq = np.concatenate(new_times)
-    n_pool = n_base + len(new_acq)
-    id_width = max(6, len(str(n_pool)))
+        # ---- new customers and the customer pool (every month: the pool is shared)
+        self.per_day = per_day = cpm / (365.25 / 12)
+        self.n_base = n_base = max(1000, int(round(5 * cpm)))
+        self.base_start = (first_day - 5 * 365) * _DAY
+        self.base_step = (first_day * _DAY - self.base_start) / n_base
+        new_times = []
+        for m in months:
+            d0, d1 = spans[m]
+            rows = cal.rows(d0, d1)
+            lam = 0.4 * per_day * cal.base[rows] * (1 + 1.5 * (cal.sales[rows] - 1))
+            days = _arrivals(r_new.poisson(lam), d0)
+            new_times.append(np.sort(_time_in_day(r_new, days, _ACQUIRE_HOUR_P)))
+        self.new_acq = np.concatenate(new_times)
+        self.new_day = self.new_acq // _DAY
+        self.n_pool = n_base + len(self.new_acq)
+        self.id_width = max(6, len(str(self.n_pool)))
 
-    def acquired_before(t: np.ndarray) -> np.ndarray:
-        base = np.clip(np.ceil((t - base_start) / base_step), 0, n_base).astype(np.int64)
-        return base + np.searchsorted(new_acq, t, side="left")
+        n_phone_agents = max(6, int(round(cpm * 0.5 / 300)))
+        n_chat_agents = max(4, int(round(cpm * 0.3 / 300)))
+        n_email_agents = max(2, int(round(cpm * 0.2 / 300)))
+        self.agent_offset = np.array([0, n_phone_agents + n_chat_agents, n_phone_agents])
+        self.agent_count = np.array([n_phone_agents, n_email_agents, n_chat_agents])
+        agent_width = max(3, len(str(n_phone_agents + n_chat_agents + n_email_agents)))
+        self.agent_names = _fmt("A", np.arange(1, int(self.agent_count.sum()) + 1), agent_width)
 
-    def pick_customers(rng, t: np.ndarray, p_recent: float) -> np.ndarray:
-        n = acquired_before(t)
-        n_old = acquired_before(t - 90 * _DAY)
+    def acquired_before(self, t: np.ndarray) -> np.ndarray:
+        base = np.clip(np.ceil((t - self.base_start) / self.base_step), 0, self.n_base).astype(np.int64)
+        return base + np.searchsorted(self.new_acq, t, side="left")
+
+    def pick_customers(self, rng, t: np.ndarray, p_recent: float) -> np.ndarray:
+        n = self.acquired_before(t)
+        n_old = self.acquired_before(t - 90 * _DAY)
         recent = (rng.random(len(t)) < p_recent) & (n > n_old)
         u = rng.random(len(t))
         return np.where(recent, n_old + (u * (n - n_old)).astype(np.int64), (u * n).astype(np.int64))
 
-    new_customers = pd.DataFrame({
-        "customer_id": _customer_ids(np.arange(n_base, n_pool), id_width),
-        "acquired_at": _to_dt(new_acq),
-    })
+    def new_customers(self, month: str | None = None) -> pd.DataFrame:
+        """The new customers acquired in ``month`` (None: in every month)."""
+        lo, hi = 0, len(self.new_acq)
+        if month is not None:
+            d0, d1 = self.spans[month]
+            lo, hi = np.searchsorted(self.new_day, [d0, d1 + 1], side="left")
+        return pd.DataFrame({
+            "customer_id": _customer_ids(np.arange(self.n_base + lo, self.n_base + hi), self.id_width),
+            "acquired_at": _to_dt(self.new_acq[lo:hi]),
+        })
 
-    # ---- consultations -------------------------------------------------------------------
-    n_phone_agents = max(6, int(round(cpm * 0.5 / 300)))
-    n_chat_agents = max(4, int(round(cpm * 0.3 / 300)))
-    n_email_agents = max(2, int(round(cpm * 0.2 / 300)))
-    agent_offset = np.array([0, n_phone_agents + n_chat_agents, n_phone_agents])
-    agent_count = np.array([n_phone_agents, n_email_agents, n_chat_agents])
-    agent_width = max(3, len(str(n_phone_agents + n_chat_agents + n_email_agents)))
-    agent_names = _fmt("A", np.arange(1, int(agent_count.sum()) + 1), agent_width)
-
-    con_parts = []
-    for m in months:
-        d0, d1 = spans[m]
+    # ---- consultations -----------------------------------------------------------------
+    def consultation_part(self, m: str) -> dict:
+        r_con, cal, per_day = self.r_con, self.cal, self.per_day
+        d0, d1 = self.spans[m]
         rows = cal.rows(d0, d1)
         lam = per_day * cal.base[rows] * cal.sales[rows]
         days_reg = _arrivals(r_con.poisson(lam), d0)
@@ -609,7 +622,7 @@ def generate_events(seed: int = DEFAULT_SEED, months: list[str] | None = None,
         first_response = _service_add(start, delay)
 
         # resolution: exactly ceil(rate * n) resolved; abandoned contacts never are
-        n_res = min(math.ceil(scn[m]["resolution"] * n), n - int(abandoned.sum()))
+        n_res = min(math.ceil(self.scn[m]["resolution"] * n), n - int(abandoned.sum()))
         answered = np.flatnonzero(~abandoned)
         cat_sale = busy > 1.2
         cat = np.where(cat_sale, r_con.choice(8, size=n, p=_p(_CONSULT_P_SALE)),
@@ -630,38 +643,39 @@ def generate_events(seed: int = DEFAULT_SEED, months: list[str] | None = None,
         handle = np.where(later, handle + _lognormal_seconds(r_con, 18 * 3600.0, 0.7, 10 * _WINDOW, n), handle)
         resolved_at = _service_add(first_response, handle)
         quick = _service_add(first_response, _lognormal_seconds(r_con, 300.0, 0.5, 3600, n))
-        resolved_at = np.where(resolved_at >= export_at, quick, resolved_at)
+        resolved_at = np.where(resolved_at >= self.export_at, quick, resolved_at)
 
-        agent = agent_offset[ch] + (r_con.random(n) * agent_count[ch]).astype(np.int64)
-        cust = pick_customers(r_con, received, 0.3)
-        con_parts.append({
+        agent = self.agent_offset[ch] + (r_con.random(n) * self.agent_count[ch]).astype(np.int64)
+        cust = self.pick_customers(r_con, received, 0.3)
+        return {
             "month": m, "n": n, "channel": ch, "customer": cust, "received": received,
             "first_response": np.where(abandoned, _NAT, first_response), "resolved": resolved,
             "resolved_at": np.where(resolved, resolved_at, _NAT), "product": product,
             "category": cat, "agent": agent, "abandoned": abandoned,
+        }
+
+    def consultations(self, parts: list[dict], id_width: int | None = None) -> pd.DataFrame:
+        cust = _stack(parts, "customer")
+        personal = _customer_personal(cust, self.seed)
+        return pd.DataFrame({
+            "consultation_id": _month_ids("ZX", parts, 6, id_width),
+            "channel": _cat(_stack(parts, "channel"), CHANNELS),
+            "customer_id": _customer_ids(cust, self.id_width),
+            "customer_name": personal["customer_name"],
+            "phone": personal["phone"],
+            "received_at": _to_dt(_stack(parts, "received")),
+            "first_response_at": _to_dt(_stack(parts, "first_response")),
+            "resolved": _stack(parts, "resolved"),
+            "resolved_at": _to_dt(_stack(parts, "resolved_at")),
+            "product": _cat(_stack(parts, "product"), PRODUCTS),
+            "category": _cat(_stack(parts, "category"), CONSULT_CATEGORIES),
+            "agent_id": _cat(np.where(_stack(parts, "abandoned"), -1, _stack(parts, "agent")), self.agent_names),
         })
 
-    cust = _stack(con_parts, "customer")
-    personal = _customer_personal(cust, seed)
-    consultations = pd.DataFrame({
-        "consultation_id": _month_ids("ZX", con_parts, 6),
-        "channel": _cat(_stack(con_parts, "channel"), CHANNELS),
-        "customer_id": _customer_ids(cust, id_width),
-        "customer_name": personal["customer_name"],
-        "phone": personal["phone"],
-        "received_at": _to_dt(_stack(con_parts, "received")),
-        "first_response_at": _to_dt(_stack(con_parts, "first_response")),
-        "resolved": _stack(con_parts, "resolved"),
-        "resolved_at": _to_dt(_stack(con_parts, "resolved_at")),
-        "product": _cat(_stack(con_parts, "product"), PRODUCTS),
-        "category": _cat(_stack(con_parts, "category"), CONSULT_CATEGORIES),
-        "agent_id": _cat(np.where(_stack(con_parts, "abandoned"), -1, _stack(con_parts, "agent")), agent_names),
-    })
-
-    # ---- complaints ------------------------------------------------------------------------
-    cmp_parts = []
-    for m in months:
-        d0, d1 = spans[m]
+    # ---- complaints --------------------------------------------------------------------
+    def complaint_part(self, m: str) -> dict:
+        r_cmp, cal, per_day, scn, export_at = self.r_cmp, self.cal, self.per_day, self.scn, self.export_at
+        d0, d1 = self.spans[m]
         rows = cal.rows(d0, d1)
         lam = 0.08 * per_day * cal.base[rows] * (1 + 0.7 * (cal.sales_lagged[rows] - 1))
         days_reg = _arrivals(r_cmp.poisson(lam), d0)
@@ -678,7 +692,7 @@ def generate_events(seed: int = DEFAULT_SEED, months: list[str] | None = None,
         product = np.where(recall, 6, r_cmp.choice(len(PRODUCTS), size=n, p=_p(_PRODUCT_P)))
         cat = np.where(recall, r_cmp.choice(8, size=n, p=_p(_COMPLAINT_P_RECALL)),
                        r_cmp.choice(8, size=n, p=_p(_COMPLAINT_P)))
-        cust = pick_customers(r_cmp, received, 0.35)
+        cust = self.pick_customers(r_cmp, received, 0.35)
 
         contact_delay = np.where(recall, _lognormal_seconds(r_cmp, 55 * 60.0, 0.85, 8 * 3600, n),
                                  _lognormal_seconds(r_cmp, 35 * 60.0, 0.85, 8 * 3600, n))
@@ -715,35 +729,35 @@ def generate_events(seed: int = DEFAULT_SEED, months: list[str] | None = None,
         scores = _satisfaction_scores(r_cmp, satisfied)
         sat_mask = np.ones(n, dtype=bool)
         sat_mask[rated] = False
-        cmp_parts.append({
+        return {
             "month": m, "n": n, "customer": cust, "received": received, "contact": contact,
             "solution": solution, "closed": closed, "scores": scores, "unrated": sat_mask,
             "channel": ch, "category": cat, "product": product,
+        }
+
+    def complaints(self, parts: list[dict], id_width: int | None = None) -> pd.DataFrame:
+        cust = _stack(parts, "customer")
+        personal = _customer_personal(cust, self.seed, with_email=True)
+        return pd.DataFrame({
+            "complaint_id": _month_ids("TS", parts, 4, id_width),
+            "customer_id": _customer_ids(cust, self.id_width),
+            "customer_name": personal["customer_name"],
+            "phone": personal["phone"],
+            "email": personal["email"],
+            "received_at": _to_dt(_stack(parts, "received")),
+            "first_contact_at": _to_dt(_stack(parts, "contact")),
+            "preliminary_solution_at": _to_dt(_stack(parts, "solution")),
+            "closed_at": _to_dt(_stack(parts, "closed")),
+            "satisfaction": _scores(parts),
+            "channel": _cat(_stack(parts, "channel"), CHANNELS),
+            "category": _cat(_stack(parts, "category"), COMPLAINT_CATEGORIES),
+            "product": _cat(_stack(parts, "product"), PRODUCTS),
         })
 
-    cust = _stack(cmp_parts, "customer")
-    personal = _customer_personal(cust, seed, with_email=True)
-    complaints = pd.DataFrame({
-        "complaint_id": _month_ids("TS", cmp_parts, 4),
-        "customer_id": _customer_ids(cust, id_width),
-        "customer_name": personal["customer_name"],
-        "phone": personal["phone"],
-        "email": personal["email"],
-        "received_at": _to_dt(_stack(cmp_parts, "received")),
-        "first_contact_at": _to_dt(_stack(cmp_parts, "contact")),
-        "preliminary_solution_at": _to_dt(_stack(cmp_parts, "solution")),
-        "closed_at": _to_dt(_stack(cmp_parts, "closed")),
-        "satisfaction": _scores(cmp_parts),
-        "channel": _cat(_stack(cmp_parts, "channel"), CHANNELS),
-        "category": _cat(_stack(cmp_parts, "category"), COMPLAINT_CATEGORIES),
-        "product": _cat(_stack(cmp_parts, "product"), PRODUCTS),
-    })
-
-    # ---- follow-ups ------------------------------------------------------------------------
-    new_day = new_acq // _DAY
-    fu_parts = []
-    for m in months:
-        d0, d1 = spans[m]
+    # ---- follow-ups --------------------------------------------------------------------
+    def followup_part(self, m: str) -> dict:
+        r_fu, new_day, scn = self.r_fu, self.new_day, self.scn
+        d0, d1 = self.spans[m]
         n_new_month = int(((new_day >= d0) & (new_day <= d1)).sum())
         distinct = int(round(scn[m]["coverage"] * n_new_month))
         k_old = int(round(0.08 * distinct))
@@ -758,10 +772,10 @@ def generate_events(seed: int = DEFAULT_SEED, months: list[str] | None = None,
         last = np.minimum(acq_day + 10, d1)
         visit_day_new = first + (r_fu.random(k_new) * (last - first + 1)).astype(np.int64)
         # existing customers (e.g. after a complaint), acquired well before the month
-        n_old_pool = int(acquired_before(np.array([(d0 - 10) * _DAY]))[0])
+        n_old_pool = int(self.acquired_before(np.array([(d0 - 10) * _DAY]))[0])
         old = r_fu.choice(n_old_pool, size=min(k_old, n_old_pool), replace=False)
         visit_day_old = r_fu.integers(d0, d1 + 1, len(old))
-        cust = np.concatenate([n_base + chosen, old])
+        cust = np.concatenate([self.n_base + chosen, old])
         vday = np.concatenate([visit_day_new, visit_day_old])
         # about 3 % second calls to a customer already called this month
         dup = _pick_k(r_fu, len(cust), int(round(0.03 * len(cust))))
@@ -779,52 +793,93 @@ def generate_events(seed: int = DEFAULT_SEED, months: list[str] | None = None,
         satisfied[unhappy] = False
         unrated = np.ones(n, dtype=bool)
         unrated[rated] = False
-        fu_parts.append({
+        return {
             "month": m, "n": n, "customer": cust, "visited": visited,
             "scores": _satisfaction_scores(r_fu, satisfied), "unrated": unrated,
             "channel": r_fu.choice(3, size=n, p=_FOLLOWUP_CHANNEL_P),
+        }
+
+    def followups(self, parts: list[dict], id_width: int | None = None) -> pd.DataFrame:
+        return pd.DataFrame({
+            "followup_id": _month_ids("HF", parts, 4, id_width),
+            "customer_id": _customer_ids(_stack(parts, "customer"), self.id_width),
+            "visited_at": _to_dt(_stack(parts, "visited")),
+            "satisfaction": _scores(parts),
+            "channel": _cat(_stack(parts, "channel"), CHANNELS),
         })
 
-    followups = pd.DataFrame({
-        "followup_id": _month_ids("HF", fu_parts, 4),
-        "customer_id": _customer_ids(_stack(fu_parts, "customer"), id_width),
-        "visited_at": _to_dt(_stack(fu_parts, "visited")),
-        "satisfaction": _scores(fu_parts),
-        "channel": _cat(_stack(fu_parts, "channel"), CHANNELS),
-    })
-
-    # ---- on-site visits (C5): a few per month, to complainants, billed per visit ----------
-    fees = np.array([Decimal("300.00"), Decimal("500.00")], dtype=object)
-    vis_parts = []
-    for m, part in zip(months, cmp_parts):
-        d0, d1 = spans[m]
-        rec_day = part["received"] // _DAY
-        cand = np.flatnonzero((rec_day <= d1 - 5) & np.isin(part["category"], [0, 1, 7]))
-        n_vis = min(len(cand), max(1, int(round(r_vis.integers(2, 8) * cpm / 2000))))
+    # ---- on-site visits (C5): a few per month, to complainants, billed per visit ------------
+    def visit_part(self, m: str, complaint_part: dict) -> dict:
+        r_vis, cal = self.r_vis, self.cal
+        fees = np.array([Decimal("300.00"), Decimal("500.00")], dtype=object)
+        d0, d1 = self.spans[m]
+        rec_day = complaint_part["received"] // _DAY
+        cand = np.flatnonzero((rec_day <= d1 - 5) & np.isin(complaint_part["category"], [0, 1, 7]))
+        n_vis = min(len(cand), max(1, int(round(r_vis.integers(2, 8) * self.cpm / 2000))))
         pick = cand[_pick_k(r_vis, len(cand), n_vis)]
         vday = cal.kth_workday_after(rec_day[pick], r_vis.integers(1, 4, len(pick)))
         keep = vday <= d1
         pick, vday = pick[keep], vday[keep]
         visited = _service_time_of_day(r_vis, vday, SERVICE_OPEN, 18 * 3600)
         order = np.argsort(visited, kind="stable")
-        vis_parts.append({
-            "month": m, "n": len(pick), "customer": part["customer"][pick][order], "visited": visited[order],
+        return {
+            "month": m, "n": len(pick), "customer": complaint_part["customer"][pick][order], "visited": visited[order],
             "fee": fees[(r_vis.random(len(pick)) < 0.3).astype(np.int64)][order],
-        })
-    onsite_visits = pd.DataFrame({
-        "visit_id": _month_ids("SM", vis_parts, 2),
-        "customer_id": _customer_ids(_stack(vis_parts, "customer"), id_width),
-        "visited_at": _to_dt(_stack(vis_parts, "visited")),
-        "fee": _stack(vis_parts, "fee"),
-    })
+        }
 
+    def onsite_visits(self, parts: list[dict], id_width: int | None = None) -> pd.DataFrame:
+        return pd.DataFrame({
+            "visit_id": _month_ids("SM", parts, 2, id_width),
+            "customer_id": _customer_ids(_stack(parts, "customer"), self.id_width),
+            "visited_at": _to_dt(_stack(parts, "visited")),
+            "fee": _stack(parts, "fee"),
+        })
+
+    def scale_id_widths(self) -> dict[str, int]:
+        """Id widths fixed before any month is drawn (month-at-a-time writing): room for
+        three times the mean month, far above the busiest scripted month."""
+        digits = len(str(int(3 * self.cpm)))
+        return {"consultations": max(6, digits), "complaints": max(4, digits - 1),
+                "followups": max(4, digits - 1), "onsite_visits": max(2, digits - 3)}
+
+
+def generate_events(seed: int = DEFAULT_SEED, months: list[str] | None = None,
+                    consultations_per_month: int = 2000, tz: str = "Asia/Shanghai") -> dict[str, pd.DataFrame]:
+    """Consultations, complaints, follow-ups, new customers and on-site visits for ``months``
+    ('YYYY-MM', default 2026-01..2026-12). ``consultations_per_month`` is the mean volume of an
+    ordinary month; the other tables scale with it (complaints 8 %, new customers 40 %).
+    Timestamps are naive local times in ``tz``. Deterministic for a given seed. Holds every
+    month in memory; :func:`iter_event_months` yields one month at a time."""
+    model = _EventModel(seed, months, consultations_per_month, tz)
+    con = [model.consultation_part(m) for m in model.months]
+    cmp = [model.complaint_part(m) for m in model.months]
+    fu = [model.followup_part(m) for m in model.months]
+    vis = [model.visit_part(m, part) for m, part in zip(model.months, cmp)]
     return {
-        "consultations": consultations,
-        "complaints": complaints,
-        "followups": followups,
-        "new_customers": new_customers,
-        "onsite_visits": onsite_visits,
+        "consultations": model.consultations(con),
+        "complaints": model.complaints(cmp),
+        "followups": model.followups(fu),
+        "new_customers": model.new_customers(),
+        "onsite_visits": model.onsite_visits(vis),
     }
+
+
+def iter_event_months(seed: int = DEFAULT_SEED, months: list[str] | None = None,
+                      consultations_per_month: int = 2000, tz: str = "Asia/Shanghai"):
+    """(month, tables) for each month in order: the rows :func:`generate_events` draws for
+    that month (same seed, same draws), with ids padded to widths fixed in advance. Memory
+    holds one month of events (plus the customer pool's acquisition times)."""
+    model = _EventModel(seed, months, consultations_per_month, tz)
+    widths = model.scale_id_widths()
+    for m in model.months:
+        cmp = model.complaint_part(m)
+        yield m, {
+            "consultations": model.consultations([model.consultation_part(m)], widths["consultations"]),
+            "complaints": model.complaints([cmp], widths["complaints"]),
+            "followups": model.followups([model.followup_part(m)], widths["followups"]),
+            "new_customers": model.new_customers(m),
+            "onsite_visits": model.onsite_visits([model.visit_part(m, cmp)], widths["onsite_visits"]),
+        }
 
 
 # ---------------------------------------------------------------- settlement

@@ -1,0 +1,149 @@
+"""A data folder read one month at a time: the bounded-memory path for call-centre volumes.
+
+:class:`MonthlyData` stands where the engine expects loaded tables (``month_kpis``,
+``month_fee_statement``, ``fee_statements``, ``kpi_series``): the money tables (payments,
+invoices, on-site visits: a few rows a month) are loaded whole, and each event table is
+read for one month when a month's KPIs are computed, then let go. With Parquet files only
+the row groups that can hold the month are read (10 M consultations a month stay within a
+few GiB); CSV and .xlsx files, which cannot be read by month, are loaded whole once and
+sliced.
+
+Each month's KPIs are kept in ``kpi_cache`` (a dict, or a :class:`~sla_lib.kpi_store.KpiStore`
+that keeps them in files between runs), so C19's look back over the term reads each earlier
+month once, or never again.
+
+Rows whose month column (``received_at`` …) is empty belong to no month; each month's read
+sets them aside, and :attr:`MonthlyData.accounting` lists them once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import MutableMapping
+
+import pandas as pd
+
+from .calendar import month_of, parse_month
+from .data import TABLES, Dataset, TableAccount, _find_file, _zone_name, load_table
+from .errors import TableError, TableErrors
+
+__all__ = ["MonthlyData", "EVENT_TABLES", "MONEY_TABLES"]
+
+EVENT_TABLES = tuple(t for t, spec in TABLES.items() if spec.kind == "event")
+MONEY_TABLES = tuple(t for t, spec in TABLES.items() if spec.kind == "money")
+
+
+@dataclass
+class MonthlyData:
+    """The tables of ``data_dir``: money tables loaded, event tables read month by month."""
+
+    data_dir: Path
+    tz: str
+    money: Dataset
+    files: dict[str, Path]
+    kpi_cache: MutableMapping = field(default_factory=dict, repr=False)
+    _whole: dict[str, tuple[pd.DataFrame, TableAccount]] = field(default_factory=dict, repr=False)
+    _month_accounts: dict[str, dict[str, TableAccount]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def open(cls, data_dir, tz="Asia/Shanghai") -> "MonthlyData":
+        """Find every table's file and load the money tables (errors reported together)."""
+        from .data import load_dataset
+
+        zone = _zone_name(tz)
+        data_dir = Path(data_dir)
+        if not data_dir.is_dir():
+            raise TableError(data_dir, "data folder not found")
+        errors: list[TableError] = []
+        files: dict[str, Path] = {}
+        for table in EVENT_TABLES:
+            try:
+                path = _find_file(data_dir, table)
+            except TableError as exc:
+                errors.append(exc)
+                continue
+            if path is None:
+                errors.append(TableError(data_dir / f"{table}.parquet",
+                                         f"required table {table} not found (expected {table}.csv, {table}.xlsx or {table}.parquet)"))
+            else:
+                files[table] = path
+        try:
+            money = load_dataset(data_dir, zone, tables=MONEY_TABLES)
+        except TableErrors as exc:
+            errors.extend(exc.errors)
+        except TableError as exc:
+            errors.append(exc)
+        if errors:
+            raise errors[0] if len(errors) == 1 else TableErrors(errors)
+        files.update(money.files)
+        return cls(data_dir=data_dir, tz=zone, money=money, files=files)
+
+    # -- what the engine asks for -----------------------------------------------------------
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name in MONEY_TABLES:
+            return self.money[name]
+        if name in EVENT_TABLES:
+            raise KeyError(f"{name} is read one month at a time here: use .month('YYYY-MM')[{name!r}] "
+                           "or load_dataset() for the whole table")
+        raise KeyError(f"unknown table {name!r}")
+
+    def __contains__(self, name: object) -> bool:
+        return name in TABLES
+
+    def month(self, month: str) -> Dataset:
+        """The event tables' rows of ``month`` (plus rows with no month: set aside) and the
+        money tables. Shares this object's ``kpi_cache``."""
+        tables, accounts = {}, {}
+        for table in EVENT_TABLES:
+            frame, account = self._read(table, month)
+            tables[table], accounts[table] = frame, account
+        self._month_accounts[month] = accounts
+        tables.update(self.money.tables)
+        accounts.update(self.money.accounting)
+        return Dataset(tables=tables, accounting=accounts, files=dict(self.files), kpi_cache=self.kpi_cache)
+
+    def _read(self, table: str, month: str) -> tuple[pd.DataFrame, TableAccount]:
+        path = self.files[table]
+        if path.suffix.lower() == ".parquet":
+            # personal data (names, phones) is never needed for a month's figures
+            return load_table(path, table, self.tz, month=month, columns=())
+        if table not in self._whole:
+            self._whole[table] = load_table(path, table, self.tz)
+        frame, account = self._whole[table]
+        in_month = month_of(frame[TABLES[table].month_column], self.tz) == parse_month(month)
+        return frame[in_month].reset_index(drop=True), account
+
+    @property
+    def accounting(self) -> dict[str, TableAccount]:
+        """Per table, what the reads so far did with the rows (a row with no month, set aside
+        in every month's read, is counted once)."""
+        out = dict(self.money.accounting)
+        for table in EVENT_TABLES:
+            if table in self._whole:
+                out[table] = self._whole[table][1]
+                continue
+            accounts = [m[table] for m in self._month_accounts.values() if table in m]
+            if not accounts:
+                continue
+            seen: dict[int, object] = {}
+            for account in accounts:
+                for s in account.set_aside:
+                    seen.setdefault(s.row, s)
+            repeats = sum(len(a.set_aside) for a in accounts) - len(seen)
+            out[table] = TableAccount(
+                table=table, file=str(self.files[table]),
+                rows_read=sum(a.rows_read for a in accounts) - repeats,
+                rows_used=sum(a.rows_used for a in accounts),
+                set_aside=sorted(seen.values(), key=lambda s: s.row),
+            )
+        return out
+
+    @property
+    def set_aside(self):
+        return [s for account in self.accounting.values() for s in account.set_aside]
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The money tables (event tables are read by :meth:`month`)."""
+        return dict(self.money.tables)
