@@ -401,7 +401,7 @@ CASES = [
          lambda folder: (workbook("payments", [["payment_id"]])(folder).rename(folder / "payments.csv")),
          Rejected("payments.csv", ((None, None, "this is an Excel workbook saved under a .csv name"),))),
     Case("old .xls file", "invoices", text("invoices", b"\xd0\xcf\x11\xe0", name="invoices.xls"),
-         Rejected("invoices.xls", ((None, None, "unsupported file type: save the table as .csv or .xlsx"),))),
+         Rejected("invoices.xls", ((None, None, "unsupported file type: save the table as .csv, .xlsx or .parquet"),))),
     Case("column given twice (English + Chinese alias)", "consultations",
          edit("consultations", rename={"customer_id": "咨询编号"}),
          Rejected("consultations.csv", ((None, "consultation_id", "columns 'consultation_id' and '咨询编号' both give consultation_id"),))),

@@ -727,7 +727,7 @@ def test_unreadable_workbook_and_unsupported_type(tmp_path):
         load_table(empty, "invoices")
     old = tmp_path / "invoices.xls"
     old.write_bytes(b"\xd0\xcf\x11\xe0")
-    with pytest.raises(TableError, match="unsupported file type: save the table as .csv or .xlsx"):
+    with pytest.raises(TableError, match="unsupported file type: save the table as .csv, .xlsx or .parquet"):
         load_table(old, "invoices")
     with pytest.raises(TableError, match="file not found"):
         load_table(tmp_path / "nope.csv", "invoices")
