@@ -30,7 +30,7 @@ def _terms_option(f):
 def _data_option(f):
     return click.option(
         "--data", "data_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-        help="Folder with one file per table: consultations.csv, complaints.csv, … (.csv or .xlsx).",
+        help="Folder with one file per table: consultations.csv, complaints.csv, … (.csv, .xlsx or .parquet).",
     )(f)
 
 
@@ -53,13 +53,32 @@ def _months(text: str) -> list[str]:
         raise click.BadParameter(str(exc), param_hint="--month") from None
 
 
-def _load(terms_path: Path, data_dir: Path):
+def _kpi_cache_option(f):
+    return click.option(
+        "--kpi-cache", "kpi_cache", type=click.Path(file_okay=False, path_type=Path), default=None, envvar="SLA_KPI_CACHE",
+        help="Folder that keeps each computed month's KPIs for later runs (keyed by the input files, "
+             "the terms and the code; env SLA_KPI_CACHE). Default: no cache.",
+    )(f)
+
+
+def _load(terms_path: Path, data_dir: Path, by_month: bool = False, kpi_cache: Path | None = None):
+    """Terms and tables. ``by_month``: a folder with Parquet event tables is read one month at
+    a time (MonthlyData); CSV/.xlsx folders are loaded whole either way."""
     from .data import check_against_terms, load_dataset, raise_problems
     from .terms import load_terms
 
     terms = load_terms(terms_path)
-    data = load_dataset(data_dir, terms)
+    if by_month and data_dir.is_dir() and any(data_dir.glob("*.parquet")):
+        from .monthly import MonthlyData
+
+        data = MonthlyData.open(data_dir, terms)
+    else:
+        data = load_dataset(data_dir, terms)
     raise_problems(check_against_terms(data, terms))  # e.g. a payment for a month outside the term
+    if kpi_cache is not None:
+        from .kpi_store import KpiStore
+
+        data.kpi_cache = KpiStore(kpi_cache, data.files)
     return terms, data
 
 
@@ -141,12 +160,13 @@ def validate(terms_path, data_dir, strict):
 @_data_option
 @click.option("--month", required=True, help="YYYY-MM, or a range YYYY-MM:YYYY-MM.")
 @_format_option
-def kpis(terms_path, data_dir, month, fmt):
+@_kpi_cache_option
+def kpis(terms_path, data_dir, month, fmt, kpi_cache):
     """The month's KPIs (C1–C3, C6, C9–C11): met / total, exact rate, target, status."""
     from .kpis import month_kpis
 
     months = _months(month)
-    terms, data = _load(terms_path, data_dir)
+    terms, data = _load(terms_path, data_dir, by_month=True, kpi_cache=kpi_cache)
     results = [month_kpis(data, terms, m) for m in months]
     if fmt == "json":
         objs = [{"month": k.month, "kpis": k.to_json()} for k in results]
@@ -164,13 +184,14 @@ def kpis(terms_path, data_dir, month, fmt):
     help="Date at which lateness is measured; payments after it are not yet known. Default: today in the contract's zone.",
 )
 @_format_option
-def fees(terms_path, data_dir, month, as_of, fmt):
+@_kpi_cache_option
+def fees(terms_path, data_dir, month, as_of, fmt, kpi_cache):
     """The month's fee statement (C5, C12–C20): base, bonus or deductions, amount due,
     payment and invoice deadlines, late damages, termination right, exposure."""
     from .fees import fee_statements, range_totals
 
     months = _months(month)
-    terms, data = _load(terms_path, data_dir)
+    terms, data = _load(terms_path, data_dir, by_month=True, kpi_cache=kpi_cache)
     statements = fee_statements(data, terms, months, as_of.date() if as_of else None)
     if fmt == "json":
         objs = [{"month": s.month, "as_of": s.as_of.isoformat(), "kpis": s.kpis.to_json(), "fees": s.to_json()} for s in statements]
@@ -186,21 +207,52 @@ def fees(terms_path, data_dir, month, as_of, fmt):
 @cli.command()
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write the tables into.")
 @click.option("--terms", "terms_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Terms used to price the months for the generated payments (default: <out>/contract.yaml).")
+              help="Terms whose term gives the months and prices the generated payments "
+                   "(default: <out>/contract.yaml, else data/samples/contract.yaml, copied into <out>).")
 @click.option("--seed", type=int, default=20260101, show_default=True)
+@click.option("--months", type=click.IntRange(1, 1200), default=None,
+              help="Only the first N months of the term (default: the whole term).")
+@click.option("--consultations-per-month", "per_month", type=click.IntRange(1, 10**9), default=None,
+              help="Consultations in an ordinary month (default 2000, the committed sample); the other tables scale with it.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
 @click.option("--check", is_flag=True, help="Do not write: check that the files in --out are exactly what the generator makes.")
-def generate(out_dir, terms_path, seed, check):
-    """Generate the deterministic sample data set (12 months of 2026)."""
-    from .samples import generate_sample, sample_files_differ
+def generate(out_dir, terms_path, seed, months, per_month, fmt, check):
+    """Generate the deterministic sample data set (the sample contract: 12 months of 2026).
 
-    terms_path = terms_path or out_dir / "contract.yaml"
+    With --months, --consultations-per-month or --format parquet, the tables are written one
+    month at a time (memory holds one month), e.g. a year of a large call centre:
+    sla generate --months 12 --consultations-per-month 10000000 --format parquet --out DIR"""
+    from .samples import generate_sample, generate_scale, sample_files_differ
+
+    scale = months is not None or per_month is not None or fmt != "csv"
+    if terms_path is None:
+        terms_path = out_dir / "contract.yaml"
+        packaged = Path(__file__).resolve().parents[1] / "data" / "samples" / "contract.yaml"
+        if not terms_path.is_file() and scale and packaged.is_file():
+            out_dir.mkdir(parents=True, exist_ok=True)
+            terms_path.write_bytes(packaged.read_bytes())
+            click.echo(f"wrote {terms_path} (the sample terms)")
     if check:
+        if scale:
+            raise click.UsageError("--check compares the committed sample; it takes no --months, --consultations-per-month or --format")
         differ = sample_files_differ(out_dir, terms_path, seed)
         if differ:
             raise click.ClickException(f"sample data in {out_dir} differs from the generator's output: {', '.join(differ)} (run `make samples`)")
         click.echo(f"sample data in {out_dir} is the generator's output for seed {seed}")
         return
-    for path in generate_sample(out_dir, terms_path, seed):
+    if not scale:
+        for path in generate_sample(out_dir, terms_path, seed):
+            click.echo(f"wrote {path}")
+        return
+
+    def progress(month, rows):
+        click.echo(f"{month}: {rows:,} rows", err=True)
+
+    try:
+        paths = generate_scale(out_dir, terms_path, months, per_month or 2000, fmt, seed, progress)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    for path in paths:
         click.echo(f"wrote {path}")
 
 

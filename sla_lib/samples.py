@@ -90,7 +90,9 @@ __all__ = [
     "SPLIT_PAYMENT_MONTH",
     "TABLE_COLUMNS",
     "generate_events",
+    "generate_scale",
     "generate_settlement",
+    "iter_event_months",
     "write_tables",
 ]
 
@@ -1042,3 +1044,98 @@ def sample_files_differ(out_dir, terms_path, seed: int = DEFAULT_SEED) -> list[s
     with tempfile.TemporaryDirectory() as fresh:
         paths = _generate_into(Path(fresh), terms_path, seed)
         return [p.name for p in paths if not (Path(out_dir) / p.name).is_file() or (Path(out_dir) / p.name).read_bytes() != p.read_bytes()]
+
+
+# ---------------------------------------------------------------- data at call-centre scale
+SCALE_ROW_GROUP = 1_000_000  # rows per Parquet row group: a month is read group by group
+
+
+class _TableWriter:
+    """Appends month after month to ``<table>.<fmt>`` through a temporary file, renamed into
+    place by :meth:`close` (a generation that fails leaves no half-written table)."""
+
+    def __init__(self, path: Path, fmt: str):
+        self.path, self.fmt = path, fmt
+        self.tmp = path.with_name(f".{path.name}.partial")
+        self.writer = None
+        self.rows = 0
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self.fmt == "csv":
+            _csv_ready(frame).to_csv(self.tmp, mode="w" if self.rows == 0 else "a", header=self.rows == 0, index=False,
+                                     encoding="utf-8", lineterminator="\n", na_rep="", date_format="%Y-%m-%d %H:%M:%S")
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if self.writer is None:
+                self.writer = pq.ParquetWriter(self.tmp, table.schema, compression="zstd")
+            self.writer.write_table(table.cast(self.writer.schema), row_group_size=SCALE_ROW_GROUP)
+        self.rows += len(frame)
+
+    def close(self) -> Path:
+        if self.writer is not None:
+            self.writer.close()
+        elif self.rows == 0 and self.fmt == "parquet":
+            raise AssertionError("a Parquet table needs its first month written")
+        self.tmp.replace(self.path)
+        return self.path
+
+    def discard(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def generate_scale(out_dir, terms_path, months: int | None = None, consultations_per_month: int = 2000,
+                   fmt: str = "parquet", seed: int = DEFAULT_SEED, progress=None) -> list[Path]:
+    """The sample schema at any volume, written one month at a time (memory holds one month):
+    the first ``months`` months of the terms' term (default all), ``consultations_per_month``
+    in an ordinary month, CSV or Parquet (row groups of ``SCALE_ROW_GROUP`` rows, zstd).
+    Payments and invoices are then priced by the fee engine reading the written tables back
+    month by month (which also checks them). ``progress(month, rows)`` is called per month."""
+    from .calendar import WorkCalendar
+    from .fees import invoice_due_date, month_fee_statement
+    from .monthly import MonthlyData
+    from .terms import load_terms
+
+    if fmt not in ("csv", "parquet"):
+        raise ValueError(f"unknown format {fmt!r}: use 'csv' or 'parquet'")
+    terms = load_terms(terms_path)
+    chosen = terms.term_months if months is None else terms.term_months[:months]
+    if months is not None and not 1 <= months <= len(terms.term_months):
+        raise ValueError(f"months must be 1..{len(terms.term_months)} (the term {terms.term_months[0]}..{terms.term_months[-1]})")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for other in ("csv", "xlsx", "parquet"):  # a table in another format would make the folder ambiguous
+        if other != fmt:
+            for name in SAMPLE_TABLES:
+                (out / f"{name}.{other}").unlink(missing_ok=True)
+    events = [n for n in SAMPLE_TABLES if n not in ("payments", "invoices")]
+    writers = {name: _TableWriter(out / f"{name}.{fmt}", fmt) for name in events}
+    try:
+        for month, tables in iter_event_months(seed, chosen, consultations_per_month, terms.contract.timezone):
+            for name, frame in tables.items():
+                writers[name].write(frame)
+            if progress is not None:
+                progress(month, sum(len(f) for f in tables.values()))
+            del tables
+        paths = [writers[name].close() for name in events]
+    except BaseException:
+        for w in writers.values():
+            w.discard()
+        raise
+    empty = {name: pd.DataFrame({c: pd.Series([], dtype="datetime64[s]" if c.endswith("_at") else object)
+                                 for c in TABLE_COLUMNS[name]}) for name in ("payments", "invoices")}
+    write_tables(empty, out, fmt)
+    workcal = WorkCalendar.from_terms(terms)
+    data = MonthlyData.open(out, terms)
+    statements = {m: month_fee_statement(data, terms, m, terms.term.start, workcal) for m in chosen}
+    settlement = generate_settlement(
+        {m: s.amount_due for m, s in statements.items()},
+        {m: s.payment_due for m, s in statements.items()},
+        lambda paid: invoice_due_date(paid, terms, workcal),
+        seed,
+    )
+    return paths + write_tables(settlement, out, fmt)

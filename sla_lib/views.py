@@ -79,13 +79,100 @@ QUALITY_KPIS = ("consultation_resolution", "complaint_satisfaction", "followup_s
 # -- inputs and periods --------------------------------------------------------------------
 
 
-def load_inputs(terms_path, data_dir):
-    """(terms, dataset) from a terms file and a data folder; errors are SlaErrors."""
+def load_inputs(terms_path, data_dir, cache_path=None):
+    """(terms, dataset) from a terms file and a data folder; errors are SlaErrors.
+
+    ``cache_path``: an inputs cache written by :func:`write_inputs_cache` (``sla report``
+    writes one before its notebooks start and passes its path as the notebooks'
+    ``cache_path`` parameter): the parsed, validated tables with the months already computed
+    in the Dataset's ``kpi_cache``. It is used only when it was made from these very files
+    (same resolved paths, sha256 of the terms file and of every table file of the folder);
+    otherwise (None, missing, stale, unreadable) the files are loaded as without it."""
+    if cache_path is not None:
+        cached = read_inputs_cache(cache_path, terms_path, data_dir)
+        if cached is not None:
+            return cached
     from .data import load_dataset
     from .terms import load_terms
 
     terms = load_terms(Path(terms_path))
     return terms, load_dataset(Path(data_dir), terms)
+
+
+# The inputs cache: two pickles in one file, a small header (what the payload was made
+# from) and the payload (terms, Dataset). The header is checked before the payload is read.
+INPUTS_CACHE_FORMAT = "sla-inputs-cache/1"
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def inputs_fingerprint(terms_path, data_dir) -> dict:
+    """What a loaded (terms, Dataset) depends on: the resolved terms path and data folder,
+    the sha256 of the terms file, and the sha256 of every file of the folder named after a
+    table (``consultations.csv``, ``payments.xlsx``, ``complaints.parquet``...), so that an
+    edited, added or removed table file changes it."""
+    from .data import TABLES
+
+    terms_path, data_dir = Path(terms_path).resolve(), Path(data_dir).resolve()
+    tables = {}
+    for entry in sorted(data_dir.iterdir()) if data_dir.is_dir() else []:
+        if entry.name.split(".", 1)[0] in TABLES and "." in entry.name and entry.is_file():
+            tables[entry.name] = _sha256(entry)
+    return {"terms_path": str(terms_path), "terms_sha256": _sha256(terms_path), "data_dir": str(data_dir), "tables": tables}
+
+
+def write_inputs_cache(path, terms_path, data_dir, terms, data, fingerprint: dict | None = None) -> Path:
+    """Write ``(terms, data)`` (with whatever its ``kpi_cache`` holds) to ``path`` for
+    :func:`load_inputs`, atomically (a temporary file renamed). ``fingerprint``:
+    :func:`inputs_fingerprint` of the files ``terms`` and ``data`` were loaded from (computed
+    here when not given). A pickle: read only caches this process family wrote."""
+    import os
+    import pickle
+
+    from . import __version__
+
+    path = Path(path)
+    header = {"format": INPUTS_CACHE_FORMAT, "sla_lib": __version__,
+              "inputs": fingerprint or inputs_fingerprint(terms_path, data_dir)}
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        with open(partial, "wb") as fh:
+            pickle.dump(header, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((terms, data), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
+
+
+def read_inputs_cache(path, terms_path, data_dir):
+    """(terms, data) from the cache at ``path`` when it was made from these files (see
+    :func:`load_inputs`), else None (missing, other files or versions, unreadable)."""
+    import logging
+    import pickle
+
+    from . import __version__
+
+    try:
+        with open(path, "rb") as fh:
+            header = pickle.load(fh)
+            if not (isinstance(header, dict) and header.get("format") == INPUTS_CACHE_FORMAT and header.get("sla_lib") == __version__):
+                return None
+            if header.get("inputs") != inputs_fingerprint(terms_path, data_dir):
+                return None  # a table or the terms changed since the cache was written
+            terms, data = pickle.load(fh)
+    except Exception as exc:  # noqa: BLE001 - no cache is never an error: the files are loaded instead
+        logging.getLogger(__name__).debug("inputs cache %s not used: %s", path, exc)
+        return None
+    return terms, data
 
 
 def resolve_as_of(as_of, terms) -> dt.date:
