@@ -131,6 +131,7 @@ import pyarrow as pa_lib
 import pyarrow.compute as pa_compute
 from openpyxl.utils.exceptions import InvalidFileException
 
+from .calendar import constant_utc_offset
 from .errors import TableError, TableErrors
 from .terms import CHANNELS
 
@@ -848,6 +849,11 @@ def _parse_column(kind: str, s: pd.Series, tz: str, excel: bool):
 # ------------------------------------------------------------------------ validation
 
 
+def _free_text(col: ColumnSpec) -> bool:
+    """A column no row can fail on (optional-valued text): reading it can be skipped."""
+    return col.kind in (ID, TEXT) and col.nullable
+
+
 @lru_cache(maxsize=64)
 def _schema(table: str, tz: str) -> pa.DataFrameSchema:
     spec = TABLES[table]
@@ -864,8 +870,10 @@ def _schema(table: str, tz: str) -> pa.DataFrameSchema:
             )
         elif col.kind == MONTH:
             checks.append(pa.Check.str_matches(r"^\d{4}-(?:0[1-9]|1[0-2])$"))
-        # id uniqueness is checked by _duplicated_ids (one pass over sorted ids, not a hash)
-        columns[col.name] = pa.Column(_dtype_for(col.kind, tz), checks, nullable=col.nullable)
+        # id uniqueness is checked by _duplicated_ids (one pass over sorted ids, not a hash);
+        # a free-text column may be left unread (load_table's columns=)
+        columns[col.name] = pa.Column(_dtype_for(col.kind, tz), checks, nullable=col.nullable,
+                                      required=not _free_text(col))
     columns[RESERVED] = pa.Column(np.int64)  # positions in the file: unique by construction
     checks = [
         pa.Check(
@@ -929,8 +937,10 @@ def load_table(path, table: str, tz="Asia/Shanghai", month: str | None = None,
     (``TableSpec.month_column``) falls in that month in the contract zone, plus the rows where
     it is empty (set aside, so each month's account shows them), reading only the row
     groups that can hold them; the account then counts those rows, and duplicates are
-    found within them. ``columns`` limits the extra (non-spec) columns read, e.g. ``()`` to
-    leave personal data on disk.
+    found within them. ``columns`` names the extra columns (personal data …) and the free-text
+    spec columns (``product``, an optional ``customer_id`` …) to read; the others are left on
+    disk and absent from the frame (so code that needs them fails loudly). The columns
+    that decide whether a row is valid are always read. ``None``: every column.
     """
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}; expected one of {', '.join(TABLES)}")
@@ -1265,21 +1275,6 @@ _NAT_I8 = np.iinfo(np.int64).min
 _TS_LO_I8, _TS_HI_I8 = _TS_LO.value, _TS_HI.value
 
 
-def _constant_offset(lo_ns: int, hi_ns: int, zone: str) -> int | None:
-    """The zone's UTC offset in ns if it is the same at every hour of [lo, hi] wall time
-    (China since 1992: yes), else None (a DST change in the span: localise value by value)."""
-    hours = pd.date_range(pd.Timestamp(lo_ns).floor("h"), pd.Timestamp(hi_ns).ceil("h"), freq="h")
-    if len(hours) > 100_000:  # more than about 11 years: not worth probing
-        return None
-    local = hours.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
-    if local.isna().any():
-        return None
-    offset = local[0].utcoffset()
-    if not (local.tz_convert("UTC").tz_localize(None) == hours - offset).all():
-        return None
-    return pd.Timedelta(offset).value
-
-
 def _arrow_timestamps(col, zone: str) -> tuple[pd.Series, np.ndarray]:
     """An Arrow timestamp/date column -> (datetime64[ns, zone] Series, bad mask): naive
     values are wall-clock times in the contract zone, aware ones are converted; values
@@ -1298,13 +1293,38 @@ def _arrow_timestamps(col, zone: str) -> tuple[pd.Series, np.ndarray]:
     valid = ~nat & ~out_of_range
     if aware:
         return pd.Series(ns.view("M8[ns]"), dtype="datetime64[ns, UTC]").dt.tz_convert(zone), out_of_range
-    offset = _constant_offset(int(ns.min(where=valid, initial=_TS_HI_I8)), int(ns.max(where=valid, initial=_TS_LO_I8)), zone) \
+    offset = constant_utc_offset(int(ns.min(where=valid, initial=_TS_HI_I8)), int(ns.max(where=valid, initial=_TS_LO_I8)), zone) \
         if valid.any() else 0
     if offset is None:
         series = pd.Series(ns.view("M8[ns]")).dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
         return series, out_of_range | (series.isna().to_numpy() & valid)
     np.subtract(ns, offset, out=ns, where=valid)
     return pd.Series(ns.view("M8[ns]"), dtype="datetime64[ns, UTC]").dt.tz_convert(zone), out_of_range
+
+
+# Bytes that can begin (lead) or end (tail) a whitespace character in UTF-8: ASCII
+# whitespace, and the lead bytes of U+0085/U+00A0 (C2), U+1680 (E1), U+2000.. (E2) and
+# U+3000, the ideographic space of Chinese exports (E3); any byte >= 0x80 can end one.
+_WS_LEAD = np.zeros(256, dtype=bool)
+_WS_LEAD[[0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x20, 0xC2, 0xE1, 0xE2, 0xE3]] = True
+_WS_TAIL = np.zeros(256, dtype=bool)
+_WS_TAIL[[0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x20]] = True
+_WS_TAIL[0x80:] = True
+
+
+def _may_need_trim(chunk) -> bool:
+    """False when no value of a (large_)string chunk can start or end with whitespace nor is
+    empty: looks at one byte at each end of every value (trimming 10 M ids costs ~1 s)."""
+    _, offsets_buf, data_buf = chunk.buffers()
+    if data_buf is None or len(chunk) == 0:
+        return len(chunk) > 0
+    width = np.int64 if pa_lib.types.is_large_string(chunk.type) else np.int32
+    offsets = np.frombuffer(offsets_buf, dtype=width)[chunk.offset: chunk.offset + len(chunk) + 1]
+    data = np.frombuffer(data_buf, dtype=np.uint8)
+    starts, ends = offsets[:-1], offsets[1:]
+    if (ends <= starts).any():  # an empty value (or a null's empty slot): the slow path decides
+        return True
+    return bool(_WS_LEAD[data[starts]].any() or _WS_TAIL[data[ends - 1]].any())
 
 
 def _arrow_text(col):
@@ -1315,8 +1335,9 @@ def _arrow_text(col):
         col = col.cast(pa_lib.string())
     if not (pa_lib.types.is_string(col.type) or pa_lib.types.is_large_string(col.type)):
         col = col.cast(pa_lib.string())
-    col = pc.utf8_trim_whitespace(col)
-    col = pc.if_else(pc.equal(col, ""), pa_lib.scalar(None, col.type), col)
+    if any(_may_need_trim(chunk) for chunk in col.chunks):
+        col = pc.utf8_trim_whitespace(col)
+        col = pc.if_else(pc.equal(col, ""), pa_lib.scalar(None, col.type), col)
     return pd.Series(pd.array(col, dtype=_STRING))
 
 
@@ -1373,9 +1394,10 @@ def _load_parquet(path: Path, table: str, spec: TableSpec, zone: str, month: str
                 for c in missing])
     file_of = dict(zip(names, header))
     order = {c: k for k, c in enumerate(spec.column_names)}
-    wanted_extras = None if columns is None else set(columns)
-    canonical = [n for n in names if n in order]
-    extras = [n for n in names if n not in order and (wanted_extras is None or n in wanted_extras)]
+    wanted = None if columns is None else set(columns)
+    canonical = [n for n in names if n in order and (wanted is None or n in wanted or not _free_text(spec.column(n)))]
+    extras = [n for n in names if n not in order and (wanted is None or n in wanted)]
+    left_out = {n for n in names if n in order} - set(canonical)
 
     groups = list(range(pf.metadata.num_row_groups))
     lo = hi = None
@@ -1409,6 +1431,8 @@ def _load_parquet(path: Path, table: str, spec: TableSpec, zone: str, month: str
     index = pd.RangeIndex(n)
     texts: dict[str, pd.Series] = {}
     for col in spec.columns:
+        if col.name in left_out:
+            continue
         if col.name not in raw_cols:
             typed[col.name] = pd.Series(pd.NaT if col.kind == TS else pd.NA, index=index, dtype=_dtype_for(col.kind, zone))
             continue
@@ -1419,7 +1443,9 @@ def _load_parquet(path: Path, table: str, spec: TableSpec, zone: str, month: str
         if bad is not None and bad.any():
             cells = raw_cols[col.name]
             for pos in np.flatnonzero(np.asarray(bad)):
-                problems.append((int(pos), order[col.name], col.name, reason(col.name, cells[int(pos)].as_py())))
+                value = cells[int(pos)].as_py()
+                text = value if isinstance(value, str) else repr(value) if isinstance(value, float) else str(value)
+                problems.append((int(pos), order[col.name], col.name, reason(col.name, text)))
     typed[RESERVED] = pd.Series(positions + 1, index=index, name=RESERVED)
     for name in extras:
         typed[name] = pd.Series(pd.array(data.column(file_of[name]).cast(pa_lib.string()), dtype=_STRING), index=index)

@@ -18,6 +18,7 @@ sets them aside, and :attr:`MonthlyData.accounting` lists them once.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import MutableMapping
@@ -45,6 +46,7 @@ class MonthlyData:
     kpi_cache: MutableMapping = field(default_factory=dict, repr=False)
     _whole: dict[str, tuple[pd.DataFrame, TableAccount]] = field(default_factory=dict, repr=False)
     _month_accounts: dict[str, dict[str, TableAccount]] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def open(cls, data_dir, tz="Asia/Shanghai") -> "MonthlyData":
@@ -91,26 +93,28 @@ class MonthlyData:
     def __contains__(self, name: object) -> bool:
         return name in TABLES
 
-    def month(self, month: str) -> Dataset:
-        """The event tables' rows of ``month`` (plus rows with no month: set aside) and the
-        money tables. Shares this object's ``kpi_cache``."""
-        tables, accounts = {}, {}
-        for table in EVENT_TABLES:
+    def month(self, month: str, tables=EVENT_TABLES) -> Dataset:
+        """The rows of ``month`` of the event ``tables`` (rows with no month: set aside) and
+        the money tables. Shares this object's ``kpi_cache``. Safe to call from threads."""
+        frames, accounts = {}, {}
+        for table in tables:
             frame, account = self._read(table, month)
-            tables[table], accounts[table] = frame, account
-        self._month_accounts[month] = accounts
-        tables.update(self.money.tables)
+            frames[table], accounts[table] = frame, account
+        with self._lock:
+            self._month_accounts.setdefault(month, {}).update(accounts)
+        frames.update(self.money.tables)
         accounts.update(self.money.accounting)
-        return Dataset(tables=tables, accounting=accounts, files=dict(self.files), kpi_cache=self.kpi_cache)
+        return Dataset(tables=frames, accounting=accounts, files=dict(self.files), kpi_cache=self.kpi_cache)
 
     def _read(self, table: str, month: str) -> tuple[pd.DataFrame, TableAccount]:
         path = self.files[table]
         if path.suffix.lower() == ".parquet":
             # personal data (names, phones) is never needed for a month's figures
             return load_table(path, table, self.tz, month=month, columns=())
-        if table not in self._whole:
-            self._whole[table] = load_table(path, table, self.tz)
-        frame, account = self._whole[table]
+        with self._lock:
+            if table not in self._whole:
+                self._whole[table] = load_table(path, table, self.tz)
+            frame, account = self._whole[table]
         in_month = month_of(frame[TABLES[table].month_column], self.tz) == parse_month(month)
         return frame[in_month].reset_index(drop=True), account
 

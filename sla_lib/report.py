@@ -215,6 +215,9 @@ class _Outcome:
     name: str
     seconds: float
     error: tuple[int | None, str] | None = None  # (cell, message)
+    # seconds per step: execute (papermill, kernel start included), cells (the cells' own
+    # run time, from papermill's per-cell record), html, pdf
+    phases: dict = dataclasses.field(default_factory=dict)
 
 
 def _check_options(formats, lang, jobs) -> tuple[str, ...]:
@@ -257,15 +260,58 @@ def notebook_title(name: str, source: Path, lang: str) -> str:
     return name
 
 
-def notebook_parameters(name, terms_path, data_dir, month, quarter, as_of: dt.date, lang, output_dir) -> dict:
-    """The values papermill injects (the notebooks' ``parameters`` cell contract)."""
+def notebook_parameters(name, terms_path, data_dir, month, quarter, as_of: dt.date, lang, output_dir, cache_path=None) -> dict:
+    """The values papermill injects (the notebooks' ``parameters`` cell contract);
+    ``cache_path`` (the inputs cache, :func:`sla_lib.views.load_inputs`) only when given."""
     params = {"terms_path": str(Path(terms_path).resolve()), "data_dir": str(Path(data_dir).resolve())}
     if name == QUARTERLY_NOTEBOOK:
         params["quarter"] = quarter
     else:
         params["month"] = month
     params.update(as_of=as_of.isoformat(), lang=lang, output_dir=str(output_dir))
+    if cache_path is not None:
+        params["cache_path"] = str(cache_path)
     return params
+
+
+def takes_cache_path(source: Path) -> bool:
+    """Whether the notebook's ``parameters`` cell declares ``cache_path`` (the report
+    notebooks do; a notebook that does not is not given one: papermill would warn)."""
+    import nbformat
+
+    for cell in nbformat.read(source, as_version=4).cells:
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            return re.search(r"^cache_path\s*=", cell.source, re.M) is not None
+    return False
+
+
+# -- the inputs cache ------------------------------------------------------------------------
+
+INPUTS_CACHE = ".inputs-cache.pickle"  # in the temporary folder; removed before anything is published
+
+
+def cache_months(terms, month: str, quarter: str | None) -> list[str]:
+    """The months the notebooks compute: the term up to ``month`` (term-to-date statements,
+    C19 look back, trends), ``month`` itself, and the quarter with the one before it."""
+    from .views import previous_quarter, quarter_months, term_months_to
+
+    months = term_months_to(terms, month)
+    if quarter:
+        months += quarter_months(previous_quarter(quarter)) + quarter_months(quarter)
+    return list(dict.fromkeys(months))
+
+
+def write_inputs_cache(folder: Path, terms_path, data_dir, terms, data, months, fingerprint: dict | None = None) -> Path:
+    """Compute ``months`` into ``data.kpi_cache`` (a month that fails is left to the
+    notebook, which then reports the error in its own cell) and write (terms, data) to
+    ``folder/INPUTS_CACHE`` for the notebooks' :func:`sla_lib.views.load_inputs`."""
+    from .kpis import month_kpis
+    from .views import write_inputs_cache as write
+
+    for m in months:
+        with contextlib.suppress(Exception):
+            month_kpis(data, terms, m)
+    return write(Path(folder) / INPUTS_CACHE, terms_path, data_dir, terms, data, fingerprint)
 
 
 # -- execute (in a worker process or in this one) ------------------------------------------
@@ -334,9 +380,10 @@ body.jp-Notebook { font-family: system-ui, "PingFang SC", "Microsoft YaHei", "No
 """
 
 
-def _print_css(font: str | None, title: str) -> str:
-    """A4 page, margins, page numbers; tables and images not cut; the CJK font."""
-    face = f'@font-face {{ font-family: "SLA CJK"; src: url("{Path(font).as_uri()}"); }}' if font else ""
+def _print_css(font: str | None, title: str, font_url: str | None = None) -> str:
+    """A4 page, margins, page numbers; tables and images not cut; the CJK font (from
+    ``font_url`` when given, else the file ``font``)."""
+    face = f'@font-face {{ font-family: "SLA CJK"; src: url("{font_url or Path(font).as_uri()}"); }}' if font else ""
     family = '"SLA CJK", sans-serif' if font else "sans-serif"
     footer = title.replace("\\", "\\\\").replace('"', '\\"')
     return f"""
@@ -458,6 +505,269 @@ def prepare_for_print(html_text: str) -> str:
     return _TABLE.sub(table, html_text)
 
 
+# -- print: what WeasyPrint is given ---------------------------------------------------------
+#
+# Two inputs make WeasyPrint slow on a notebook page, and both are cut here without changing
+# what is drawn (tests/test_report.py renders a page both ways and compares every box):
+#
+# * JupyterLab's stylesheets (about 260 kB in <head>: ~1,000 rules for the whole Lab UI and
+#   ~600 custom properties that every element then inherits). Only the rules whose selectors
+#   can match an element of the page are kept (a selector naming a class that no element of
+#   the page has cannot match), and only the custom properties that a kept rule (or the
+#   page itself) uses, directly or through another property.
+# * The CJK font: a 5 MB collection of 49,531 glyphs. Without libharfbuzz-subset, WeasyPrint
+#   subsets it in pure-Python fontTools, twice per PDF (the regular face and the synthesized
+#   bold one), some 3 s each. The font is then cut once, before WeasyPrint sees it, to the
+#   characters the page can show. With libharfbuzz-subset WeasyPrint's own subsetting takes
+#   milliseconds and the font is given as it is.
+
+_HEAD_STYLE = re.compile(r'(<style type="text/css">)(.*?)(</style>)', re.S)
+_CLASS_ATTR = re.compile(r"""\bclass\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_VAR_REF = re.compile(r"var\(\s*(--[A-Za-z0-9_-]+)")
+_CLASS_TOKEN = re.compile(r"\.(-?[A-Za-z_][A-Za-z0-9_-]*)")
+_ATTRIBUTE_SELECTOR = re.compile(r"\[[^\]]*\]")
+_KEEP_SELECTOR = re.compile(r"\\|:(?:is|where|has|matches|-webkit-any|-moz-any)\(")  # escapes, selector lists: kept as they are
+
+
+def _without_not(selector: str) -> str:
+    """``selector`` without its ``:not(...)`` parts (classes there need not be present)."""
+    out, i = [], 0
+    while True:
+        j = selector.find(":not(", i)
+        if j < 0:
+            return "".join(out) + selector[i:]
+        out.append(selector[i:j])
+        depth, k = 1, j + 5
+        while k < len(selector) and depth:
+            depth += {"(": 1, ")": -1}.get(selector[k], 0)
+            k += 1
+        i = k
+
+
+def _split_selectors(prelude: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(prelude):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(prelude[start:i].strip())
+            start = i + 1
+    parts.append(prelude[start:].strip())
+    return [p for p in parts if p]
+
+
+def _required_classes(selector: str) -> frozenset | None:
+    """The classes an element chain must carry for ``selector`` to match; None: unknown
+    (the selector is always kept)."""
+    if _KEEP_SELECTOR.search(selector):
+        return None
+    return frozenset(_CLASS_TOKEN.findall(_ATTRIBUTE_SELECTOR.sub("", _without_not(selector))))
+
+
+@dataclass(frozen=True)
+class _CssRule:
+    selectors: tuple[tuple[str, frozenset | None], ...]  # () for an at-rule kept whole
+    declarations: tuple[tuple[str | None, str, frozenset], ...]  # (custom property or None, text, var() used)
+    at_rule: str | None = None  # @media etc.: the prelude; its rules in ``children``
+    children: tuple = ()
+    whole: str | None = None  # an at-rule kept as it is (@font-face, @keyframes, @import...)
+
+
+def _parse_rules(nodes) -> tuple[_CssRule, ...]:
+    import tinycss2
+
+    rules = []
+    for node in nodes:
+        if node.type == "qualified-rule":
+            selectors = tuple((s, _required_classes(s)) for s in _split_selectors(tinycss2.serialize(node.prelude)))
+            declarations = []
+            for d in tinycss2.parse_blocks_contents(node.content, skip_comments=True, skip_whitespace=True):
+                if d.type != "declaration":
+                    continue
+                text = f"{d.name}:{tinycss2.serialize(d.value)}{' !important' if d.important else ''}"
+                declarations.append((d.name if d.name.startswith("--") else None, text, frozenset(_VAR_REF.findall(text))))
+            rules.append(_CssRule(selectors, tuple(declarations)))
+        elif node.type == "at-rule" and node.lower_at_keyword in ("media", "supports") and node.content is not None:
+            children = _parse_rules(tinycss2.parse_blocks_contents(node.content, skip_comments=True, skip_whitespace=True))
+            rules.append(_CssRule((), (), f"@{node.at_keyword}{tinycss2.serialize(node.prelude)}", children))
+        elif node.type == "at-rule":
+            rules.append(_CssRule((), (), whole=node.serialize()))
+    return tuple(rules)
+
+
+_parsed_css: dict[str, tuple[_CssRule, ...]] = {}
+
+
+def _parsed(css: str) -> tuple[_CssRule, ...]:
+    """The rules of a stylesheet, parsed once per process (JupyterLab's are the same for
+    every notebook)."""
+    if css not in _parsed_css:
+        import tinycss2
+
+        _parsed_css[css] = _parse_rules(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True))
+    return _parsed_css[css]
+
+
+def _matching(rules, classes: set) -> list:
+    """(rule, kept selectors) of the rules that can match; at-rules with their kept children."""
+    kept = []
+    for rule in rules:
+        if rule.whole is not None:
+            kept.append((rule, None))
+        elif rule.at_rule is not None:
+            children = _matching(rule.children, classes)
+            if children:
+                kept.append((rule, children))
+        else:
+            selectors = [s for s, need in rule.selectors if need is None or need <= classes]
+            if selectors:
+                kept.append((rule, selectors))
+    return kept
+
+
+def _used_variables(kept, roots: set) -> set:
+    """Custom properties used by the kept rules (and ``roots``), through other custom
+    properties too."""
+    defined: dict[str, set] = {}
+    used = set(roots)
+
+    def visit(items):
+        for rule, extra in items:
+            if rule.at_rule is not None:
+                visit(extra)
+            elif rule.whole is None:
+                for name, _, refs in rule.declarations:
+                    if name is None:
+                        used.update(refs)
+                    else:
+                        defined.setdefault(name, set()).update(refs)
+
+    visit(kept)
+    todo = list(used)
+    while todo:
+        for ref in defined.get(todo.pop(), ()):
+            if ref not in used:
+                used.add(ref)
+                todo.append(ref)
+    return used
+
+
+def _serialize(kept, variables: set) -> str:
+    out = []
+    for rule, extra in kept:
+        if rule.whole is not None:
+            out.append(rule.whole)
+        elif rule.at_rule is not None:
+            inner = _serialize(extra, variables)
+            if inner:
+                out.append(f"{rule.at_rule}{{\n{inner}\n}}")
+        else:
+            body = ";".join(text for name, text, _ in rule.declarations if name is None or name in variables)
+            if body:
+                out.append(f"{','.join(extra)}{{{body}}}")
+    return "\n".join(out)
+
+
+def prune_page_css(html_text: str, extra_css: str = "") -> str:
+    """``html_text`` with each stylesheet of its <head> reduced to what can apply to the
+    page: rules whose selectors name only classes some element has, custom properties that
+    are used (by a kept rule, the page's own <style> and style="" or ``extra_css``)."""
+    head_end = html_text.find("</head>")
+    if head_end < 0:
+        return html_text
+    head, body = html_text[:head_end], html_text[head_end:]
+    classes = {c for m in _CLASS_ATTR.finditer(html_text) for c in (m.group(1) or m.group(2) or "").split()}
+    sheets = [(m, _matching(_parsed(m.group(2)), classes)) for m in _HEAD_STYLE.finditer(head)]
+    roots = set(_VAR_REF.findall(body)) | set(_VAR_REF.findall(extra_css))
+    variables = set()
+    for _, kept in sheets:
+        variables |= _used_variables(kept, roots)
+    variables = _used_variables([item for _, kept in sheets for item in kept], variables)
+    pieces, last = [], 0
+    for match, kept in sheets:
+        pieces += [head[last:match.start()], match.group(1), "\n", _serialize(kept, variables), "\n", match.group(3)]
+        last = match.end()
+    pieces.append(head[last:])
+    return "".join(pieces) + body
+
+
+# characters a layout may draw without their being in the page's text: list markers, quotes,
+# ellipsis, dashes; and all of ASCII and Latin-1 (text-transform, page numbers)
+_LAYOUT_CHARS = set("•◦▪▫■□–—…‘’“”·") | {chr(c) for c in range(0x20, 0x7F)} | {chr(c) for c in range(0xA0, 0x100)}
+_CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})")
+
+
+def page_characters(html_text: str, *extra: str) -> set[str]:
+    """Every character the page can show: its text (entities decoded), the characters of
+    CSS escapes in its stylesheets (``content: "\\25B8"``), ``extra`` (the page footer) and
+    :data:`_LAYOUT_CHARS`. A superset: attribute values and style sheets count too."""
+    chars = set(html.unescape(html_text)) | _LAYOUT_CHARS
+    for text in extra:
+        chars |= set(text)
+    chars |= {chr(int(h, 16)) for h in set(_CSS_ESCAPE.findall(html_text)) if 0 < int(h, 16) < 0x110000}
+    return {c for c in chars if c.isprintable() or c in "\t\n"}
+
+
+def _harfbuzz_subsets() -> bool:
+    """Whether WeasyPrint subsets fonts with libharfbuzz-subset (fast) rather than fontTools."""
+    try:
+        from weasyprint.text.ffi import harfbuzz, harfbuzz_subset
+
+        return bool(harfbuzz_subset) and bool(harfbuzz.hb_version_atleast(4, 1, 0))
+    except Exception:  # noqa: BLE001 - an older or newer WeasyPrint: assume the slow path
+        return False
+
+
+def subset_font(font: str, chars) -> bytes:
+    """The first face of ``font`` (a .ttf/.otf or a collection) reduced to the glyphs of
+    ``chars``, as TrueType/OpenType bytes: names, metrics and OpenType layout features kept
+    (Pango shapes with it as with the full font), hinting dropped (WeasyPrint drops it from
+    embedded fonts anyway)."""
+    import io
+
+    from fontTools import subset
+
+    options = subset.Options()
+    options.font_number = 0
+    options.layout_features = ["*"]
+    options.name_IDs = ["*"]
+    options.name_languages = ["*"]
+    options.name_legacy = True
+    options.notdef_outline = True
+    options.glyph_names = False
+    options.hinting = False
+    font_file = subset.load_font(font, options, lazy=True, dontLoadGlyphNames=True)
+    try:
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=sorted(ord(c) for c in chars))
+        subsetter.subset(font_file)
+        out = io.BytesIO()
+        subset.save_font(font_file, out, options)
+    finally:
+        font_file.close()
+    return out.getvalue()
+
+
+def _print_font_url(font: str | None, html_text: str, title: str) -> str | None:
+    """The URL of the CJK font for the page's @font-face: the font file itself when
+    WeasyPrint subsets with HarfBuzz, else (a data: URL of) the font cut to the page's
+    characters; the full font again if cutting fails."""
+    if font is None:
+        return None
+    if not _harfbuzz_subsets():
+        import base64
+
+        try:
+            data = subset_font(font, page_characters(html_text, title))
+        except Exception:  # noqa: BLE001 - the full font is slower, never wrong
+            pass
+        else:
+            return "data:font/ttf;base64," + base64.b64encode(data).decode("ascii")
+    return Path(font).as_uri()
+
+
 def render_pdf(html_text: str, pdf_path: Path, font: str | None, title: str) -> None:
     """PDF of the rendered HTML with WeasyPrint; Chinese stays text (embedded CJK font)."""
     import weasyprint
@@ -469,9 +779,11 @@ def render_pdf(html_text: str, pdf_path: Path, font: str | None, title: str) -> 
     try:
         from weasyprint.text.fonts import FontConfiguration
 
+        page = prepare_for_print(html_text)
+        print_css = _print_css(font, title, _print_font_url(font, page, title))
         fonts = FontConfiguration()  # an @font-face in a user stylesheet needs one, shared
-        css = weasyprint.CSS(string=_print_css(font, title), font_config=fonts)
-        doc = weasyprint.HTML(string=prepare_for_print(html_text), base_url=str(pdf_path.parent))
+        css = weasyprint.CSS(string=print_css, font_config=fonts)
+        doc = weasyprint.HTML(string=prune_page_css(page, print_css), base_url=str(pdf_path.parent))
         doc.write_pdf(pdf_path, stylesheets=[css], font_config=fonts)
     finally:
         for lg, level in zip(noisy, levels):
@@ -482,22 +794,36 @@ def produce_notebook(job: _Job) -> _Outcome:
     """Execute one notebook, then write its HTML and PDF. Never raises ReportError: the
     outcome carries (cell, message) so it crosses a process boundary."""
     start = time.monotonic()
+    phases = {}
+
+    def lap(phase: str, since: float) -> float:
+        now = time.monotonic()
+        phases[phase] = round(now - since, 3)
+        return now
+
     try:
         execute_notebook(job)
+        mark = lap("execute", start)
         if "html" in job.formats or "pdf" in job.formats:
-            page = render_html(job.executed, job.page_title, job.lang)
+            import nbformat
+
+            book = nbformat.read(job.executed, as_version=4)
+            phases["cells"] = round(sum(c.metadata.get("papermill", {}).get("duration") or 0.0 for c in book.cells), 3)
+            page = render_html(book, job.page_title, job.lang)
             if "html" in job.formats:
                 (Path(job.folder) / f"{job.name}.html").write_text(page, encoding="utf-8")
+            mark = lap("html", mark)
             if "pdf" in job.formats:
                 try:
                     render_pdf(page, Path(job.folder) / f"{job.name}.pdf", job.font, job.page_title)
                 except Exception as exc:  # noqa: BLE001 - reported with the notebook's name
                     raise ReportError(f"{job.name}.ipynb", None, f"rendering the PDF failed: {type(exc).__name__}: {exc}") from None
+                lap("pdf", mark)
     except ReportError as exc:
-        return _Outcome(job.name, time.monotonic() - start, (exc.cell, _message_of(exc)))
+        return _Outcome(job.name, time.monotonic() - start, (exc.cell, _message_of(exc)), phases)
     except Exception as exc:  # noqa: BLE001
-        return _Outcome(job.name, time.monotonic() - start, (None, f"{type(exc).__name__}: {exc}"))
-    return _Outcome(job.name, time.monotonic() - start)
+        return _Outcome(job.name, time.monotonic() - start, (None, f"{type(exc).__name__}: {exc}"), phases)
+    return _Outcome(job.name, time.monotonic() - start, phases=phases)
 
 
 # -- running several notebooks -------------------------------------------------------------
@@ -738,15 +1064,21 @@ def row_accounting(data) -> dict:
     return out
 
 
-def build_manifest(result: ReportResult, terms_path, input_files: dict, parameters: dict, sources: dict, outcomes) -> dict:
+def build_manifest(result: ReportResult, terms_path, input_files: dict, parameters: dict, sources: dict, outcomes,
+                   fingerprint: dict | None = None) -> dict:
     """What produced the report: hashes of the terms, the input tables and the notebooks,
-    versions, parameters, timings, creation time."""
+    versions, parameters, timings, creation time. ``fingerprint``: the hashes already taken
+    when the inputs were loaded (:func:`sla_lib.views.inputs_fingerprint`), else computed here."""
     import chinese_calendar
     import papermill
 
     from . import __version__
 
     seconds = {o.name: round(o.seconds, 2) for o in outcomes}
+    phases = {o.name: o.phases for o in outcomes}
+    known = {}
+    if fingerprint and fingerprint.get("terms_path") == str(Path(terms_path).resolve()):
+        known = {"terms": fingerprint["terms_sha256"], **fingerprint["tables"]}
     return {
         "contract_id": result.contract_id,
         "month": result.month,
@@ -756,12 +1088,13 @@ def build_manifest(result: ReportResult, terms_path, input_files: dict, paramete
         "chinese_calendar_version": chinese_calendar.__version__,
         "papermill_version": papermill.__version__,
         "python_version": sys.version.split()[0],
-        "terms": {"path": str(Path(terms_path).resolve()), "sha256": sha256_file(terms_path)},
-        "inputs": {table: {"path": str(Path(p).resolve()), "sha256": sha256_file(p)} for table, p in sorted(input_files.items())},
+        "terms": {"path": str(Path(terms_path).resolve()), "sha256": known.get("terms") or sha256_file(terms_path)},
+        "inputs": {table: {"path": str(Path(p).resolve()), "sha256": known.get(Path(p).name) or sha256_file(p)}
+                   for table, p in sorted(input_files.items())},
         "parameters": parameters,
         "notebooks": [
             {"name": d.name, "source": str(sources[d.name]), "source_sha256": sha256_file(sources[d.name]),
-             "executed": d.executed, "seconds": seconds.get(d.name)}
+             "executed": d.executed, "seconds": seconds.get(d.name), "phases": phases.get(d.name, {})}
             for d in result.documents
         ],
         "headline": result.headline,
@@ -933,6 +1266,10 @@ def build_report(
     data = load_dataset(data_dir, terms)  # bad inputs stop here, before any kernel starts
     raise_problems(check_against_terms(data, terms))
     headline = headline_figures(terms, data, month, as_of)
+    from .views import inputs_fingerprint
+
+    fingerprint = inputs_fingerprint(terms_path, data_dir)  # the files loaded above, for the cache and the manifest
+    cached = {name for name, path in sources if takes_cache_path(path)}
 
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -942,13 +1279,17 @@ def build_report(
         try:
             clean_stale(out_dir)
             staging = make_staging(out_dir, month)
+            cache = None
+            if cached:
+                cache = write_inputs_cache(staging, terms_path, data_dir, terms, data, cache_months(terms, month, quarter), fingerprint)
             titles = {name: notebook_title(name, path, lang) for name, path in sources}
             jobs_ = [
                 _Job(
                     name=name,
                     source=str(path.resolve()),
                     folder=str(staging.resolve()),
-                    parameters=notebook_parameters(name, terms_path, data_dir, month, quarter, as_of, lang, staging.resolve()),
+                    parameters=notebook_parameters(name, terms_path, data_dir, month, quarter, as_of, lang, staging.resolve(),
+                                                   cache.resolve() if name in cached else None),
                     title=titles[name],
                     page_title=f"{titles[name]} · {quarter if name == QUARTERLY_NOTEBOOK else month} · {terms.contract.id}",
                     lang=lang,
@@ -960,16 +1301,25 @@ def build_report(
                 )
                 for name, path in sources
             ]
-            outcomes = run_notebooks(jobs_, int(jobs), progress and not verbose)
+            prepared = time.monotonic()
+            try:
+                outcomes = run_notebooks(jobs_, int(jobs), progress and not verbose)
+            finally:  # never published, never kept with a failed run
+                if cache is not None:
+                    cache.unlink(missing_ok=True)
+            ran = time.monotonic()
             failures = [o for o in outcomes if o.error]
             if failures:
                 raise _failure_error(failures)
             result = _assemble(staging, jobs_, formats, month, quarter, lang, headline, terms)
             (staging / "index.html").write_text(render_index(result), encoding="utf-8")
-            common = {k: v for k, v in jobs_[0].parameters.items() if k not in ("month", "quarter", "output_dir")}
+            common = {k: v for k, v in jobs_[0].parameters.items() if k not in ("month", "quarter", "output_dir", "cache_path")}
             parameters = {**common, "month": month, "quarter": quarter, "formats": list(formats), "out_dir": str(final.resolve())}
-            manifest = build_manifest(result, terms_path, data.files, parameters, dict(sources), outcomes)
+            manifest = build_manifest(result, terms_path, data.files, parameters, dict(sources), outcomes, fingerprint)
             manifest["seconds"] = round(time.monotonic() - started, 2)
+            # before the notebooks (inputs, headline, cache), the notebooks, after them
+            manifest["phases"] = {"prepare": round(prepared - started, 2), "notebooks": round(ran - prepared, 2),
+                                  "finish": round(time.monotonic() - ran, 2)}
             (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
             (staging / "accounting.json").write_text(json.dumps(row_accounting(data), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
             publish(staging, final)

@@ -157,7 +157,7 @@ def test_committed_clean_with_a_parameters_cell(name):
     assert "parameters" in code[0].metadata.get("tags", [])
     declared = set(pm.inspect_notebook(str(NOTEBOOKS / f"{name}.ipynb")))
     period = "quarter" if name == "quarterly_trends" else "month"
-    assert declared == {"terms_path", "data_dir", period, "as_of", "lang", "output_dir"}
+    assert declared == {"terms_path", "data_dir", period, "as_of", "lang", "output_dir", "cache_path"}
     # thin: no data-frame library of their own, every figure comes from sla_lib
     source = "\n".join(c.source for c in code)
     assert not re.search(r"^\s*(import|from)\s+(pandas|numpy|decimal|fractions)\b", source, re.M)
