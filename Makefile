@@ -38,8 +38,9 @@ test: setup
 bench: setup
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
 	$(BIN)/python benchmarks/bench_service_time.py
-	$(BIN)/python benchmarks/bench_simulation.py
+	$(BIN)/python benchmarks/bench_month_parquet.py
 	$(BIN)/python benchmarks/bench_report_suite.py
+	$(BIN)/python benchmarks/bench_simulation.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -7,6 +7,7 @@ usage mistakes exit 2 (click's convention).
 from __future__ import annotations
 
 import json
+import os
 import sys
 import unicodedata
 from pathlib import Path
@@ -71,7 +72,7 @@ def _load(terms_path: Path, data_dir: Path, by_month: bool = False, kpi_cache: P
     if by_month and data_dir.is_dir() and any(data_dir.glob("*.parquet")):
         from .monthly import MonthlyData
 
-        data = MonthlyData.open(data_dir, terms)
+        data = MonthlyData.open(data_dir, terms, workers=min(2, os.cpu_count() or 1))
     else:
         data = load_dataset(data_dir, terms)
     raise_problems(check_against_terms(data, terms))  # e.g. a payment for a month outside the term

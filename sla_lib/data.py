@@ -131,7 +131,7 @@ import pyarrow as pa_lib
 import pyarrow.compute as pa_compute
 from openpyxl.utils.exceptions import InvalidFileException
 
-from .calendar import constant_utc_offset
+from .calendar import constant_utc_offset, to_local_naive
 from .errors import TableError, TableErrors
 from .terms import CHANNELS
 
@@ -1383,6 +1383,18 @@ def _arrow_column(kind: str, col, zone: str):
     return _parse_column(kind, _arrow_as_cells(col), zone, excel=False)
 
 
+def _rows_kept(table, keep: np.ndarray):
+    """The rows of an Arrow table where ``keep``: zero-copy slices when the kept rows form
+    a few runs (a month in a file sorted by time), else a filtered copy."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([False], keep, [False])).astype(np.int8)))
+    starts, stops = edges[0::2], edges[1::2]
+    if len(starts) > 1000:
+        return table.filter(pa_lib.array(keep))
+    if len(starts) == 0:
+        return table.slice(0, 0)
+    return pa_lib.concat_tables([table.slice(a, b - a) for a, b in zip(starts, stops)])
+
+
 def _load_parquet(path: Path, table: str, spec: TableSpec, zone: str, month: str | None,
                   columns: Iterable[str] | None) -> tuple[pd.DataFrame, TableAccount]:
     pf = _parquet_file(path)
@@ -1415,18 +1427,14 @@ def _load_parquet(path: Path, table: str, spec: TableSpec, zone: str, month: str
 
     typed: dict[str, pd.Series] = {}
     problems: list[tuple[int, int, str, str]] = []
-    raw_cols = {n: data.column(file_of[n]) for n in canonical}
-    keep = None
     if month is not None:
-        when, when_bad = _arrow_column(TS, raw_cols[spec.month_column], zone)[:2]
-        local = when.dt.tz_localize(None)
-        inside = ((local >= lo) & (local < hi)).fillna(False).to_numpy(dtype=bool)
-        keep = inside | when.isna().to_numpy()
+        when = _arrow_timestamps(data.column(file_of[spec.month_column]), zone)[0]
+        local = to_local_naive(when, zone).to_numpy()
+        keep = ((local >= lo.to_datetime64()) & (local < hi.to_datetime64())) | np.isnat(local)
         if not keep.all():
-            sel = pa_lib.array(keep)
-            raw_cols = {n: c.filter(sel) for n, c in raw_cols.items()}
-            data = data.filter(sel)
+            data = _rows_kept(data, keep)
             positions = positions[keep]
+    raw_cols = {n: data.column(file_of[n]) for n in canonical}
     n = len(positions)
     index = pd.RangeIndex(n)
     texts: dict[str, pd.Series] = {}

@@ -7,8 +7,6 @@ KPI keeps the ids of the records that missed it, so a reader can open the misses
 from __future__ import annotations
 
 import datetime as dt
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -273,11 +271,8 @@ def month_kpis(data, terms, month: str, workcal: WorkCalendar | None = None) -> 
         if cached is not None:
             return cached
     workcal = workcal or WorkCalendar.from_terms(terms)
-    if isinstance(data, MonthlyData):
-        # each group reads its own tables: two groups at a time on two cores (Arrow and
-        # numpy release the GIL), and one month's tables in memory at most
-        with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
-            parts = list(pool.map(lambda g: g[1](data.month(month, g[0]), terms, month, workcal), _KPI_GROUPS))
+    if isinstance(data, MonthlyData):  # each group reads its tables, counts, lets them go
+        parts = data.count_month(_KPI_GROUPS, terms, month, workcal)
     else:
         parts = [compute(data, terms, month, workcal) for _, compute in _KPI_GROUPS]
     found = {k: v for part in parts for k, v in part.items()}
@@ -316,12 +311,16 @@ def _followup_kpis(data, terms, month: str, workcal: WorkCalendar) -> dict[str, 
     }
 
 
-# (tables, function): the KPIs that one read of those tables gives; consultations alone
-# weigh as much as the rest together, so they make one group of two
+def _complaint_and_followup_kpis(data, terms, month: str, workcal: WorkCalendar) -> dict[str, KpiResult]:
+    return {**_complaint_kpis(data, terms, month, workcal), **_followup_kpis(data, terms, month, workcal)}
+
+
+# (tables, function): the KPIs that one read of those tables gives. Consultations alone
+# weigh about as much as the other tables together, so a month is two groups, which
+# MonthlyData can count in two processes.
 _KPI_GROUPS = (
     (("consultations",), _consultation_kpis),
-    (("complaints", "followups", "new_customers"), lambda data, terms, month, workcal: {
-        **_complaint_kpis(data, terms, month, workcal), **_followup_kpis(data, terms, month, workcal)}),
+    (("complaints", "followups", "new_customers"), _complaint_and_followup_kpis),
 )
 
 

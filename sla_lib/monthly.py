@@ -18,7 +18,10 @@ sets them aside, and :attr:`MonthlyData.accounting` lists them once.
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
+import weakref
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import MutableMapping
@@ -47,10 +50,14 @@ class MonthlyData:
     _whole: dict[str, tuple[pd.DataFrame, TableAccount]] = field(default_factory=dict, repr=False)
     _month_accounts: dict[str, dict[str, TableAccount]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    workers: int = 1  # processes that count a month's table groups at once (count_month)
+    _pool: object = field(default=None, repr=False)
+    _finalizer: object = field(default=None, repr=False)
 
     @classmethod
-    def open(cls, data_dir, tz="Asia/Shanghai") -> "MonthlyData":
-        """Find every table's file and load the money tables (errors reported together)."""
+    def open(cls, data_dir, tz="Asia/Shanghai", workers: int = 1) -> "MonthlyData":
+        """Find every table's file and load the money tables (errors reported together).
+        ``workers``: processes counting a month's table groups at once (2 on two cores)."""
         from .data import load_dataset
 
         zone = _zone_name(tz)
@@ -79,7 +86,7 @@ class MonthlyData:
         if errors:
             raise errors[0] if len(errors) == 1 else TableErrors(errors)
         files.update(money.files)
-        return cls(data_dir=data_dir, tz=zone, money=money, files=files)
+        return cls(data_dir=data_dir, tz=zone, money=money, files=files, workers=max(1, int(workers)))
 
     # -- what the engine asks for -----------------------------------------------------------
     def __getitem__(self, name: str) -> pd.DataFrame:
@@ -92,6 +99,39 @@ class MonthlyData:
 
     def __contains__(self, name: object) -> bool:
         return name in TABLES
+
+    def count_month(self, groups, terms, month: str, workcal) -> list[dict]:
+        """``[compute(self.month(month, tables), terms, month, workcal) for tables, compute in
+        groups]``; with ``workers > 1`` the groups after the first are counted in worker
+        processes at the same time as the first (a month's pandas work holds the GIL, so
+        threads would not run side by side). Each process holds only its group's tables."""
+        if self.workers <= 1 or len(groups) == 1:
+            return [compute(self.month(month, tables), terms, month, workcal) for tables, compute in groups]
+        pool = self._worker_pool()
+        futures = [pool.submit(_count_in_worker, self.data_dir, self.tz, tables, compute, terms, month, workcal)
+                   for tables, compute in groups[1:]]
+        tables, compute = groups[0]
+        first = compute(self.month(month, tables), terms, month, workcal)
+        rest = []
+        for future in futures:
+            counted, accounts = future.result()
+            with self._lock:
+                self._month_accounts.setdefault(month, {}).update(accounts)
+            rest.append(counted)
+        return [first, *rest]
+
+    def _worker_pool(self):
+        if self._pool is None:
+            # spawn, not fork: Arrow's thread pool must not be forked mid-flight
+            self._pool = ProcessPoolExecutor(max_workers=self.workers - 1, mp_context=multiprocessing.get_context("spawn"))
+            self._finalizer = weakref.finalize(self, self._pool.shutdown, wait=False, cancel_futures=True)
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the worker processes, if any were started."""
+        if self._pool is not None:
+            self._finalizer()
+            self._pool = None
 
     def month(self, month: str, tables=EVENT_TABLES) -> Dataset:
         """The rows of ``month`` of the event ``tables`` (rows with no month: set aside) and
@@ -151,3 +191,15 @@ class MonthlyData:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The money tables (event tables are read by :meth:`month`)."""
         return dict(self.money.tables)
+
+
+_WORKER_SOURCES: dict[tuple[str, str], MonthlyData] = {}
+
+
+def _count_in_worker(data_dir: Path, tz: str, tables, compute, terms, month: str, workcal):
+    """In a worker process: count one group of tables of ``month``; (results, accounts)."""
+    key = (str(data_dir), tz)
+    if key not in _WORKER_SOURCES:
+        _WORKER_SOURCES[key] = MonthlyData.open(data_dir, tz)
+    month_data = _WORKER_SOURCES[key].month(month, tables)
+    return compute(month_data, terms, month, workcal), {t: month_data.accounting[t] for t in tables}

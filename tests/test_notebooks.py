@@ -144,6 +144,22 @@ def test_satisfaction_and_quarterly_figures(executed):
         assert figure in quarter, figure
 
 
+def test_run_from_the_inputs_cache_shows_the_same(executed, tmp_path):
+    """`sla report` passes its notebooks an inputs cache (cache_path: the tables loaded and the
+    months computed once, in the parent): the notebook shows exactly what it shows when it
+    loads the files itself."""
+    from sla_lib import report
+
+    terms, data = views.load_inputs(SAMPLES / "contract.yaml", SAMPLES)
+    cache = report.write_inputs_cache(tmp_path, SAMPLES / "contract.yaml", SAMPLES, terms, data, report.cache_months(terms, "2026-10", None))
+    assert len(data.kpi_cache) == 10  # 2026-01 .. 2026-10
+    book = _execute("satisfaction_trends", tmp_path / "satisfaction_trends.ipynb", terms_path=str(SAMPLES / "contract.yaml"),
+                    data_dir=str(SAMPLES), month="2026-10", as_of=AS_OF, lang="zh", output_dir=str(tmp_path / "side"), cache_path=str(cache))
+    styler_ids = re.compile(r"T_[0-9a-f]{5}")  # pandas Styler's random table ids
+
+    assert styler_ids.sub("T_", _text(book)) == styler_ids.sub("T_", _text(executed["satisfaction_trends"]))
+
+
 # -- the committed notebooks ---------------------------------------------------------------
 
 

@@ -60,6 +60,19 @@ fig, ax = plt.subplots(figsize=(3, 2))
 ax.bar(["甲", "乙"], [1, 2])
 ax.set_title("投诉量")"""  # the last line's Text(...) repr must not reach the report
 
+# declares cache_path like the report notebooks, and prints what load_inputs did with it
+CACHED = """\
+import json
+from pathlib import Path
+import sla_lib.data as D
+from sla_lib import views
+loads = []
+real_load = D.load_dataset
+D.load_dataset = lambda *a, **k: loads.append(1) or real_load(*a, **k)
+terms, data = views.load_inputs(terms_path, data_dir, cache_path)
+print("缓存", json.dumps({"cache_path": cache_path, "exists": cache_path is not None and Path(cache_path).exists(),
+                        "loads": len(loads), "months": sorted(m for _, m in data.kpi_cache)}))"""
+
 WORKBOOK = """\
 from openpyxl import Workbook
 book = Workbook()
@@ -88,7 +101,9 @@ def nbdir(tmp_path_factory) -> Path:
     _notebook(d / "quarterly_trends.ipynb", [("parameters", PARAMETERS), ("code", 'print("季度", quarter)')])
     # cell 1 parameters, cell 2 prints, cell 3 raises
     _notebook(d / "fail.ipynb", [("parameters", PARAMETERS), ("code", 'print("第二格")'), ("code", 'raise ValueError("故意的错误")'), ("code", "print('never')")])
-    _notebook(d / "slow.ipynb", [("parameters", PARAMETERS), ("code", "import time\nprint('sleeping', flush=True)\ntime.sleep(600)")])
+    _notebook(d / "slow.ipynb", [("parameters", PARAMETERS + "cache_path = None\n"), ("code", "import time\nprint('sleeping', flush=True)\ntime.sleep(600)")])
+    _notebook(d / "cached.ipynb", [("parameters", PARAMETERS + "cache_path = None\n"), ("code", CACHED)])
+    _notebook(d / "cached_fail.ipynb", [("parameters", PARAMETERS + "cache_path = None\n"), ("code", CACHED), ("code", 'raise ValueError("故意的错误")')])
     return d
 
 
@@ -218,6 +233,210 @@ def test_print_preparation_keeps_labels_whole_and_turns_wide_tables_landscape():
     assert '<td><span class="sla-nowrap">产品质量</span></td>' in out
     assert "<td>这一格的文字比较长，可以换行。</td>" in out  # long texts still wrap
     assert out.count('<div class="sla-wide">') == 1 and out.index('<div class="sla-wide">') > out.index("产品质量")
+
+
+# -- the inputs cache (issue #7) -------------------------------------------------------------
+
+def _cache_report(folder: Path, name: str = "cached.ipynb") -> dict:
+    """What the CACHED cell printed: the cache path it got, whether the file was there, how
+    many times load_dataset ran in the kernel, the months already in data.kpi_cache."""
+    nb = nbformat.read(folder / "executed" / name, as_version=4)
+    stdout = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.get("name") == "stdout")
+    return json.loads(stdout.split("缓存", 1)[1].strip().splitlines()[0])
+
+
+def test_notebooks_read_the_inputs_cache_which_is_never_published(nbdir, tmp_path):
+    from sla_lib.terms import load_terms
+
+    out = tmp_path / "reports"
+    result = build_report(TERMS, SAMPLES, "2026-10", out_dir=out, notebooks_dir=nbdir, notebooks=["cached"], quarter="2026Q3",
+                          jobs=2, formats=("html",), as_of=AS_OF, progress=False)
+    seen = _cache_report(result.folder)
+    assert seen["exists"] and Path(seen["cache_path"]).name == report.INPUTS_CACHE
+    assert seen["loads"] == 0  # the tables came from the cache: no table file parsed in the kernel
+    # every month the notebooks compute was computed once, in the parent
+    assert set(seen["months"]) == set(report.cache_months(load_terms(TERMS), "2026-10", "2026Q3"))
+    assert {"2026-01", "2026-04", "2026-09", "2026-10"} <= set(seen["months"])
+    assert not Path(seen["cache_path"]).exists()
+    assert [p for p in out.rglob("*") if "inputs-cache" in p.name] == []
+    assert "cache_path" not in json.loads(result.manifest.read_text(encoding="utf-8"))["parameters"]
+    # a notebook without a cache_path parameter is not given one (papermill would warn)
+    quarterly = nbformat.read(result.folder / "executed/quarterly_trends.ipynb", as_version=4)
+    assert "cache_path" not in "".join(c.source for c in quarterly.cells)
+
+
+def test_a_failed_run_keeps_no_inputs_cache(nbdir, tmp_path):
+    out = tmp_path / "reports"
+    with pytest.raises(ReportError, match="故意的错误"):
+        build_report(TERMS, SAMPLES, "2026-10", out_dir=out, notebooks_dir=nbdir, notebooks=["cached_fail"],
+                     jobs=1, formats=("html",), as_of=AS_OF, progress=False)
+    failed = out / "2026-10.failed"
+    assert _cache_report(failed, "cached_fail.ipynb")["loads"] == 0
+    assert [p for p in out.rglob("*") if "inputs-cache" in p.name] == []
+
+
+def test_load_inputs_uses_a_matching_cache_and_ignores_a_stale_one(tmp_path, monkeypatch):
+    import pandas as pd
+
+    import sla_lib.data as D
+    from sla_lib import views
+    from sla_lib.kpis import month_kpis
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(SAMPLES, data_dir)
+    terms_path = data_dir / "contract.yaml"
+    terms, data = views.load_inputs(terms_path, data_dir)
+    for month in ("2026-09", "2026-10"):
+        month_kpis(data, terms, month)
+    cache = views.write_inputs_cache(tmp_path / "inputs.pickle", terms_path, data_dir, terms, data)
+
+    loads = []
+    real_load = D.load_dataset
+    monkeypatch.setattr(D, "load_dataset", lambda *a, **k: loads.append(a) or real_load(*a, **k))
+    cached_terms, cached = views.load_inputs(terms_path, data_dir, cache)
+    assert loads == []
+    assert cached_terms == terms and cached_terms.fingerprint == terms.fingerprint
+    for name, frame in data.tables.items():
+        pd.testing.assert_frame_equal(cached[name], frame, check_exact=True, obj=name)
+    assert cached.files == data.files and cached.accounting == data.accounting
+    assert cached.kpi_cache.keys() == data.kpi_cache.keys()
+    key = (terms.fingerprint, "2026-10")
+    assert month_kpis(cached, cached_terms, "2026-10") is cached.kpi_cache[key]  # served, not computed again
+    assert cached.kpi_cache[key] == data.kpi_cache[key]
+
+    # relative paths to the same files are the same inputs
+    monkeypatch.chdir(tmp_path)
+    views.load_inputs(Path("data/contract.yaml"), Path("data"), cache)
+    assert loads == []
+
+    # not these inputs: another folder, a missing or broken cache file -> the files are loaded
+    for args in ((terms_path, SAMPLES, cache), (terms_path, data_dir, tmp_path / "missing.pickle")):
+        _, fresh = views.load_inputs(*args)
+        assert len(loads) and fresh.kpi_cache == {}
+    broken = tmp_path / "broken.pickle"
+    broken.write_bytes(cache.read_bytes()[:200])
+    _, fresh = views.load_inputs(terms_path, data_dir, broken)
+    assert fresh.kpi_cache == {}
+
+    # a table edited, added or removed after the cache was written: stale, ignored
+    before = len(loads)
+    payments = data_dir / "payments.csv"
+    original = payments.read_bytes()
+    payments.write_bytes(original.replace(b"\n", b"\r\n", 1))  # same rows, other bytes
+    _, fresh = views.load_inputs(terms_path, data_dir, cache)
+    assert len(loads) == before + 1 and fresh.kpi_cache == {}
+    payments.write_bytes(original)
+    (data_dir / "onsite_visits.csv").unlink()
+    _, fresh = views.load_inputs(terms_path, data_dir, cache)
+    assert len(loads) == before + 2 and fresh["onsite_visits"].empty
+    assert views.read_inputs_cache(cache, terms_path, data_dir) is None
+    # and the terms file too
+    shutil.copy(SAMPLES / "onsite_visits.csv", data_dir / "onsite_visits.csv")
+    assert views.read_inputs_cache(cache, terms_path, data_dir) is not None
+    terms_path.write_text(terms_path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert views.read_inputs_cache(cache, terms_path, data_dir) is None
+
+
+# -- print: what WeasyPrint is given ---------------------------------------------------------
+
+def _print_sample_page() -> str:
+    """A rendered report page with what the notebooks show: headings, bold, a list, stdout,
+    a styled table with a missed status, a wide (landscape) table, a chart; no kernel."""
+    import base64
+    import io
+
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from sla_lib.display import show
+
+    fig = Figure(figsize=(3, 2))
+    fig.subplots().bar(["a", "b"], [1, 2])
+    png = io.BytesIO()
+    fig.savefig(png, format="png")
+    frame = pd.DataFrame({"kpi": ["complaint_contact", "complaint_solution"], "rate_pct": ["83.9161", "91.6084"],
+                          "status": ["missed", "met"], "category": ["产品质量", "安装服务"]})
+    wide = pd.DataFrame([[f"{r}-{c}" for c in range(12)] for r in range(3)], columns=[f"列{c}" for c in range(12)])
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(f"# {TITLE}\n\n**应付金额 211,400.00 元**, due 2026-11-13.\n\n- 第一项\n- 第二项 `C19`"),
+        nbformat.v4.new_code_cell(outputs=[
+            nbformat.v4.new_output("stream", name="stdout", text="参数 2026-10\n"),
+            nbformat.v4.new_output("display_data", data={"text/html": show(frame, "zh").to_html()}),
+            nbformat.v4.new_output("display_data", data={"text/html": show(wide, "zh").to_html()}),
+            nbformat.v4.new_output("display_data", data={"image/png": base64.b64encode(png.getvalue()).decode(), "text/plain": "<Figure>"}),
+        ]),
+    ]
+    return report.render_html(nb, TITLE, "zh")
+
+
+def _layout(page: str, font: str, title: str, font_url=None):
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()
+    css = weasyprint.CSS(string=report._print_css(font, title, font_url), font_config=fonts)
+    return weasyprint.HTML(string=page, base_url=".").render(stylesheets=[css], font_config=fonts)
+
+
+def _boxes(document) -> list[tuple]:
+    """Every box of every page (WeasyPrint's layout tree, an internal API): kind, position,
+    size, text, and the styles a reader sees."""
+    out = []
+
+    def walk(box, depth):
+        style = box.style
+        size = tuple(round(v, 2) if isinstance(v, (int, float)) else None for v in (box.width, box.height))
+        out.append((depth, type(box).__name__, round(box.position_x, 2), round(box.position_y, 2), size, getattr(box, "text", None),
+                    str(style["color"]), str(style["background_color"]), style["font_weight"], style["font_size"],
+                    tuple(style["font_family"]), style["border_top_width"], str(style["border_top_color"]), style["text_align_all"]))
+        for child in getattr(box, "children", None) or ():
+            walk(child, depth + 1)
+
+    for page in document.pages:
+        walk(page._page_box, 0)
+    return out
+
+
+def test_print_input_is_lighter_and_lays_out_the_same():
+    import base64
+
+    from sla_lib.fonts import cjk_font_path
+
+    font, title = str(cjk_font_path()), f"{TITLE} · 2026-10 · CS-2026-001"
+    page = report.prepare_for_print(_print_sample_page())
+    pruned = report.prune_page_css(page, report._print_css(font, title))
+    assert len(pruned) < len(page) - 150_000  # most of JupyterLab's stylesheets cannot apply
+    assert "--jp-content-font-color1" in pruned and "jp-RenderedHTMLCommon" in pruned and ".lm-DockPanel" not in pruned
+    chars = report.page_characters(page, title)
+    assert set(TITLE) | set("应付金额产品质量列0123456789 /·") <= chars
+    cut = report.subset_font(font, chars)
+    assert len(cut) < 300_000 < Path(font).stat().st_size
+    before = _layout(page, font, title)
+    after = _layout(pruned, font, title, "data:font/ttf;base64," + base64.b64encode(cut).decode("ascii"))
+    assert len(before.pages) == len(after.pages) >= 2  # the wide table gets its landscape page
+    boxes = _boxes(before)
+    assert len(boxes) > 150 and any(b[5] == "列11" for b in boxes)
+    assert _boxes(after) == boxes
+
+
+@pytest.mark.parametrize("harfbuzz", [True, False], ids=["harfbuzz-subset", "fonttools"])
+def test_pdf_with_or_without_harfbuzz_subset(tmp_path, monkeypatch, harfbuzz):
+    """Without libharfbuzz-subset the font is cut to the page's characters before WeasyPrint
+    sees it; the PDF has the same text in the same embedded CJK font either way."""
+    from sla_lib.fonts import cjk_font_path
+
+    cuts = []
+    real_subset = report.subset_font
+    monkeypatch.setattr(report, "_harfbuzz_subsets", lambda: harfbuzz)
+    monkeypatch.setattr(report, "subset_font", lambda *a: cuts.append(1) or real_subset(*a))
+    pdf = tmp_path / "page.pdf"
+    report.render_pdf(_print_sample_page(), pdf, str(cjk_font_path()), f"{TITLE} · 2026-10")
+    text, fonts = _pdf_text_and_fonts(pdf)
+    assert cuts == ([] if harfbuzz else [1])
+    assert "SLA-CJK" in fonts, fonts
+    for shown in (TITLE, "应付金额 211,400.00 元", "产品质量", "列11", "参数 2026-10", "第二项"):
+        assert shown in text, shown
 
 
 # -- failure, replacement --------------------------------------------------------------------
@@ -357,6 +576,7 @@ def test_sigterm_leaves_no_half_report(nbdir, tmp_path, jobs, names):
             time.sleep(0.2)
         assert proc.poll() is None, proc.communicate()
         assert _temp_entries(out), "the run should be writing into its temporary folder"
+        assert list(out.glob(f".2026-10.tmp-*/{report.INPUTS_CACHE}")), "the inputs cache is there while the notebooks run"
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=60)
     finally:
@@ -367,3 +587,4 @@ def test_sigterm_leaves_no_half_report(nbdir, tmp_path, jobs, names):
     assert (out / "2026-10" / "index.html").read_text() == "previous report"
     assert _temp_entries(out) == []
     assert not (out / "2026-10.failed").exists()
+    assert [p for p in out.rglob("*") if "inputs-cache" in p.name] == []
