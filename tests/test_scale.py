@@ -272,6 +272,17 @@ def test_month_at_a_time_statements_equal_the_whole_load(sample_parquet, sample_
         source["consultations"]
 
 
+def test_a_second_process_counts_the_same(sample_parquet, sample_csv, terms):
+    source = MonthlyData.open(sample_parquet, terms, workers=2)
+    try:
+        got = [month_kpis(source, terms, m).to_json() for m in ("2026-06", "2026-07")]
+    finally:
+        source.close()
+    assert got == [month_kpis(sample_csv, terms, m).to_json() for m in ("2026-06", "2026-07")]
+    june_july = sample_csv["followups"]["visited_at"].dt.strftime("%m").isin(["06", "07"]).sum()
+    assert source.accounting["followups"].rows_read == june_july  # counted in the worker, reported here
+
+
 def test_month_at_a_time_over_csv_files_gives_the_same(sample_csv, terms):
     source = MonthlyData.open(SAMPLE, terms)
     assert month_kpis(source, terms, "2026-07").to_json() == month_kpis(sample_csv, terms, "2026-07").to_json()
@@ -312,6 +323,10 @@ def test_kpi_store_round_trip_and_keys(tmp_path, sample_csv, terms):
     before = KpiStore(tmp_path, {"consultations": copy}).folder
     os.utime(copy, ns=(copy.stat().st_atime_ns, copy.stat().st_mtime_ns + 1_000_000))
     assert KpiStore(tmp_path, {"consultations": copy}).folder != before  # an edited file: a fresh folder
+    odd = type(computed)(month="2026-08", results={**computed.results, "followup_coverage": type(
+        computed["followup_coverage"])("followup_coverage", "C6", 1, 3, None, "met", ("C\x1f1", "C2"))})
+    store[(terms.fingerprint, "2026-08")] = odd  # an id holding the separator: stored as an array
+    assert store[(terms.fingerprint, "2026-08")] == odd
     path = store._path((terms.fingerprint, "2026-07"))
     path.write_text("{ truncated", encoding="utf-8")
     assert store.get((terms.fingerprint, "2026-07")) is None  # unreadable: absent, recomputed
