@@ -1,18 +1,20 @@
-"""Benchmark 2 (issue #7): one month's KPIs and fee statement for 10 M consultations read
+"""Benchmark 2 (issue #7): a month's KPIs and fee statement for 10 M consultations read
 from Parquet: consultations per second and peak memory. Run: `make bench`. Not a test.
 
-The data set (`sla generate --months 2 --consultations-per-month 10000000 --format parquet`)
-is generated once into $SLA_BENCH_DATA (default /tmp/sla-bench-10m; about 0.6 GB, 3 min) and
-reused. Each measurement runs in a fresh process, so its peak resident memory (ru_maxrss) is
-that of the computation alone:
+The data set (`sla generate --months 2 --consultations-per-month 10000000 --format parquet`:
+January 2026 has 10.1 M consultations, February, with the Spring Festival, 7.8 M) is
+generated once into $SLA_BENCH_DATA (default /tmp/sla-bench-10m; 0.5 GB, about 2 min) and
+reused. Each measurement runs in a fresh process, as `sla fees` does (MonthlyData with
+two counting processes on a two-core machine):
 
-  cold   the statement of the second month with no KPI cache: both months are read and
-         counted (C19 looks back over the term), one month at a time;
-  month  the same statement with the first month's KPIs in a --kpi-cache folder: the
-         month itself is read and counted (what a monthly run costs once the cache is warm).
+  january        the statement of 2026-01, the first month of the term (nothing to look back on);
+  february cold  the statement of 2026-02 with no KPI cache: C19 looks back, so January is
+                 read and counted too, one month at a time (memory stays that of one month);
+  february warm  the same with January's KPIs in a --kpi-cache folder.
 
-Times are of the library call (open the folder, read, validate, count, price), without
-the interpreter's start-up and imports, which are printed separately.
+Times are of the library call (open the folder, read, validate, count, price), without the
+interpreter's start-up and imports (printed apart). Peak memory is the largest resident set
+of the main process plus that of the counting process (a sum of two peaks: an upper bound).
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("SLA_BENCH_DATA", "/tmp/sla-bench-10m"))
 PER_MONTH = int(os.environ.get("SLA_BENCH_PER_MONTH", "10000000"))
-MONTH = "2026-02"
 
 CHILD = r"""
 import json, resource, sys, time
@@ -39,18 +40,18 @@ from sla_lib.kpi_store import KpiStore
 from sla_lib.monthly import MonthlyData
 from sla_lib.terms import load_terms
 imported = time.perf_counter() - t0
-data_dir, month, cache = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+data_dir, month, cache, workers = Path(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
 start = time.perf_counter()
 terms = load_terms(data_dir / "contract.yaml")
-data = MonthlyData.open(data_dir, terms)
+data = MonthlyData.open(data_dir, terms, workers=workers)
 if cache != "-":
     data.kpi_cache = KpiStore(cache, data.files)
 statement = month_fee_statement(data, terms, month, as_of=terms.term.end)
 seconds = time.perf_counter() - start
-counted = {t: a.rows_read for t, a in data.accounting.items()}
-print(json.dumps({"seconds": seconds, "imports": imported, "rows": counted,
-                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "amount_due": str(statement.amount_due)}))
+data.close()
+peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+print(json.dumps({"seconds": seconds, "imports": imported, "rows": {t: a.rows_read for t, a in data.accounting.items()},
+                  "peak_mib": peak, "amount_due": str(statement.amount_due)}))
 """
 
 
@@ -66,34 +67,36 @@ def ensure_data() -> None:
     marker.touch()
 
 
-def run(cache: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, str(DATA), MONTH, cache], check=True, cwd=ROOT,
+def run(month: str, cache: str = "-", workers: int = 2) -> dict:
+    out = subprocess.run([sys.executable, "-c", CHILD, str(DATA), month, cache, str(workers)], check=True, cwd=ROOT,
                          capture_output=True, text=True)
     return json.loads(out.stdout)
 
 
+def report(name: str, runs: list[dict]) -> None:
+    best = min(runs, key=lambda r: r["seconds"])
+    consultations = best["rows"]["consultations"]
+    everything = sum(best["rows"].values())
+    times = ", ".join(f"{r['seconds']:.2f}" for r in runs)
+    print(f"{name}: {consultations:,} consultations ({everything:,} rows of all tables) in {best['seconds']:.2f} s = "
+          f"{consultations / best['seconds'] / 1e6:.2f} M consultations/s; peak {max(r['peak_mib'] for r in runs):,.0f} MiB; "
+          f"imports {best['imports']:.1f} s; amount due {best['amount_due']}; runs {times} s", flush=True)
+
+
 def main(repeats: int = 3) -> None:
     ensure_data()
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}", flush=True)
+    report("january, 2 processes", [run("2026-01") for _ in range(repeats)])
+    report("january, 1 process", [run("2026-01", workers=1) for _ in range(repeats)])
+    report("february cold (january read too)", [run("2026-02") for _ in range(repeats)])
     with tempfile.TemporaryDirectory() as cache:
-        run(cache)  # fills the cache with both months
-        # keep the first month only: the measured run counts the second
-        for f in Path(cache).glob(f"*/*/{MONTH}.json"):
-            f.unlink()
-        month_runs = []
+        run("2026-01", cache)  # january's KPIs into the cache
+        warm = []
         for _ in range(repeats):
-            month_runs.append(run(cache))
-            for f in Path(cache).glob(f"*/*/{MONTH}.json"):
+            warm.append(run("2026-02", cache))
+            for f in Path(cache).glob("*/*/2026-02.json"):
                 f.unlink()
-    cold_runs = [run("-") for _ in range(repeats)]
-    for name, runs in (("cold (2 months read)", cold_runs), ("month (cache warm)", month_runs)):
-        best = min(runs, key=lambda r: r["seconds"])
-        consultations = best["rows"]["consultations"]
-        everything = sum(best["rows"].values())
-        times = ", ".join(f"{r['seconds']:.2f}" for r in runs)
-        print(f"{name}: {best['seconds']:.2f} s for {consultations:,} consultations "
-              f"({consultations / best['seconds'] / 1e6:.2f} M consultations/s; {everything:,} rows of all tables), "
-              f"peak {max(r['peak_mib'] for r in runs):,.0f} MiB; imports {best['imports']:.1f} s; "
-              f"amount due {best['amount_due']}; runs {times} s")
+    report("february warm (january cached)", warm)
 
 
 if __name__ == "__main__":

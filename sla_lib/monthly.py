@@ -124,7 +124,7 @@ class MonthlyData:
         if self._pool is None:
             # spawn, not fork: Arrow's thread pool must not be forked mid-flight
             self._pool = ProcessPoolExecutor(max_workers=self.workers - 1, mp_context=multiprocessing.get_context("spawn"))
-            self._finalizer = weakref.finalize(self, self._pool.shutdown, wait=False, cancel_futures=True)
+            self._finalizer = weakref.finalize(self, self._pool.shutdown, wait=True, cancel_futures=True)
         return self._pool
 
     def close(self) -> None:
