@@ -1427,13 +1427,17 @@ def _load_parquet(path: Path, table: str, spec: TableSpec, zone: str, month: str
 
     typed: dict[str, pd.Series] = {}
     problems: list[tuple[int, int, str, str]] = []
+    converted = {}  # the month column, typed once for the selection and kept for the frame
     if month is not None:
-        when = _arrow_timestamps(data.column(file_of[spec.month_column]), zone)[0]
+        when, bad, reason = _arrow_column(TS, data.column(file_of[spec.month_column]), zone)
         local = to_local_naive(when, zone).to_numpy()
         keep = ((local >= lo.to_datetime64()) & (local < hi.to_datetime64())) | np.isnat(local)
         if not keep.all():
             data = _rows_kept(data, keep)
             positions = positions[keep]
+            when = when[keep].reset_index(drop=True)
+            bad = None if bad is None else pd.Series(np.asarray(bad)[keep])
+        converted[spec.month_column] = (when, bad, reason)
     raw_cols = {n: data.column(file_of[n]) for n in canonical}
     n = len(positions)
     index = pd.RangeIndex(n)
@@ -1444,7 +1448,7 @@ def _load_parquet(path: Path, table: str, spec: TableSpec, zone: str, month: str
         if col.name not in raw_cols:
             typed[col.name] = pd.Series(pd.NaT if col.kind == TS else pd.NA, index=index, dtype=_dtype_for(col.kind, zone))
             continue
-        values, bad, reason = _arrow_column(col.kind, raw_cols[col.name], zone)
+        values, bad, reason = converted.get(col.name) or _arrow_column(col.kind, raw_cols[col.name], zone)
         values.index = index
         typed[col.name] = values
         texts[col.name] = values

@@ -105,6 +105,19 @@ def test_month_read_takes_only_the_months_row_groups(sample_parquet, sample_csv,
     assert groups == touching
 
 
+def test_month_read_of_a_text_timestamp_column(tmp_path, terms):
+    path = _write(tmp_path / "new_customers.parquet", {
+        "customer_id": ["C1", "C2", "C3", "C4"],
+        "acquired_at": ["2026-09-30 23:59:59", "2026-10-01 00:00:00", "not a date", "2026/10/31 23:59"],
+    })
+    frame, account = load_table(path, "new_customers", terms, month="2026-10")
+    assert frame["customer_id"].tolist() == ["C2", "C4"]
+    assert frame["source_row"].tolist() == [2, 4]
+    (aside,) = account.set_aside
+    assert (aside.row, aside.column) == (3, "acquired_at") and "'not a date' is not a date/time" in aside.reason
+    assert account.rows_read == 3
+
+
 def test_columns_leave_personal_data_and_free_text_on_disk(sample_parquet, terms):
     frame, _ = load_table(sample_parquet / "complaints.parquet", "complaints", terms, columns=())
     assert "customer_name" not in frame and "phone" not in frame and "email" not in frame
