@@ -1070,7 +1070,7 @@ class _TableWriter:
 
             table = pa.Table.from_pandas(frame, preserve_index=False)
             if self.writer is None:
-                self.writer = pq.ParquetWriter(self.tmp, table.schema, compression="zstd")
+                self.writer = pq.ParquetWriter(self.tmp, table.schema)  # snappy, what pandas and Spark write by default
             self.writer.write_table(table.cast(self.writer.schema), row_group_size=SCALE_ROW_GROUP)
         self.rows += len(frame)
 
@@ -1092,7 +1092,7 @@ def generate_scale(out_dir, terms_path, months: int | None = None, consultations
                    fmt: str = "parquet", seed: int = DEFAULT_SEED, progress=None) -> list[Path]:
     """The sample schema at any volume, written one month at a time (memory holds one month):
     the first ``months`` months of the terms' term (default all), ``consultations_per_month``
-    in an ordinary month, CSV or Parquet (row groups of ``SCALE_ROW_GROUP`` rows, zstd).
+    in an ordinary month, CSV or Parquet (row groups of ``SCALE_ROW_GROUP`` rows, snappy).
     Payments and invoices are then priced by the fee engine reading the written tables back
     month by month (which also checks them). ``progress(month, rows)`` is called per month."""
     from .calendar import WorkCalendar
