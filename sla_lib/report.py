@@ -463,23 +463,35 @@ def render_html(notebook, title: str, lang: str) -> str:
     """Self-contained HTML of an executed notebook (path or NotebookNode): no code, no
     prompts, no stderr, images as data URIs, no external scripts, <title> and lang."""
     import nbformat
-    from jinja2 import DictLoader
-    from nbconvert import HTMLExporter
 
     nb = nbformat.read(notebook, as_version=4) if isinstance(notebook, (str, Path)) else notebook
-    exporter = HTMLExporter(
-        template_name="lab",
-        extra_loaders=[DictLoader({"sla_report.html.j2": _HTML_TEMPLATE})],
-        template_file="sla_report.html.j2",
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        embed_images=True,
-        language_code=lang,  # ISO 639-1 only ("zh-CN" is refused)
-    )
-    exporter.register_preprocessor(_report_preprocessor(), enabled=True)
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}, "sla_css": _SCREEN_CSS})
+    body, _ = _html_exporter(lang).from_notebook_node(nb, resources={"metadata": {"name": title}, "sla_css": _SCREEN_CSS})
     return body
+
+
+_exporters: dict = {}
+
+
+def _html_exporter(lang: str):
+    """The HTML exporter of ``lang``, made once per process: its Jinja templates (JupyterLab's
+    and ours) are compiled on first use, a third of a second each time otherwise."""
+    if lang not in _exporters:
+        from jinja2 import DictLoader
+        from nbconvert import HTMLExporter
+
+        exporter = HTMLExporter(
+            template_name="lab",
+            extra_loaders=[DictLoader({"sla_report.html.j2": _HTML_TEMPLATE})],
+            template_file="sla_report.html.j2",
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+            embed_images=True,
+            language_code=lang,  # ISO 639-1 only ("zh-CN" is refused)
+        )
+        exporter.register_preprocessor(_report_preprocessor(), enabled=True)
+        _exporters[lang] = exporter
+    return _exporters[lang]
 
 
 # a table cell with a short text (a Chinese label, a channel, a masked name)
@@ -510,7 +522,7 @@ def prepare_for_print(html_text: str) -> str:
 # Two inputs make WeasyPrint slow on a notebook page, and both are cut here without changing
 # what is drawn (tests/test_report.py renders a page both ways and compares every box):
 #
-# * JupyterLab's stylesheets (about 260 kB in <head>: ~1,000 rules for the whole Lab UI and
+# * JupyterLab's stylesheets (about 256 kB in <head>: ~1,000 rules for the whole Lab UI and
 #   ~600 custom properties that every element then inherits). Only the rules whose selectors
 #   can match an element of the page are kept (a selector naming a class that no element of
 #   the page has cannot match), and only the custom properties that a kept rule (or the
@@ -572,7 +584,7 @@ class _CssRule:
     declarations: tuple[tuple[str | None, str, frozenset], ...]  # (custom property or None, text, var() used)
     at_rule: str | None = None  # @media etc.: the prelude; its rules in ``children``
     children: tuple = ()
-    whole: str | None = None  # an at-rule kept as it is (@font-face, @keyframes, @import...)
+    whole: str | None = None  # kept as it is: @font-face, @keyframes, @import..., a rule with nested rules
 
 
 def _parse_rules(nodes) -> tuple[_CssRule, ...]:
@@ -581,11 +593,13 @@ def _parse_rules(nodes) -> tuple[_CssRule, ...]:
     rules = []
     for node in nodes:
         if node.type == "qualified-rule":
+            contents = tinycss2.parse_blocks_contents(node.content, skip_comments=True, skip_whitespace=True)
+            if any(d.type != "declaration" for d in contents):  # nested rules, or something unparsable: kept as it is
+                rules.append(_CssRule((), (), whole=node.serialize()))
+                continue
             selectors = tuple((s, _required_classes(s)) for s in _split_selectors(tinycss2.serialize(node.prelude)))
             declarations = []
-            for d in tinycss2.parse_blocks_contents(node.content, skip_comments=True, skip_whitespace=True):
-                if d.type != "declaration":
-                    continue
+            for d in contents:
                 text = f"{d.name}:{tinycss2.serialize(d.value)}{' !important' if d.important else ''}"
                 declarations.append((d.name if d.name.startswith("--") else None, text, frozenset(_VAR_REF.findall(text))))
             rules.append(_CssRule(selectors, tuple(declarations)))
@@ -637,7 +651,9 @@ def _used_variables(kept, roots: set) -> set:
         for rule, extra in items:
             if rule.at_rule is not None:
                 visit(extra)
-            elif rule.whole is None:
+            elif rule.whole is not None:
+                used.update(_VAR_REF.findall(rule.whole))
+            else:
                 for name, _, refs in rule.declarations:
                     if name is None:
                         used.update(refs)
@@ -681,10 +697,7 @@ def prune_page_css(html_text: str, extra_css: str = "") -> str:
     classes = {c for m in _CLASS_ATTR.finditer(html_text) for c in (m.group(1) or m.group(2) or "").split()}
     sheets = [(m, _matching(_parsed(m.group(2)), classes)) for m in _HEAD_STYLE.finditer(head)]
     roots = set(_VAR_REF.findall(body)) | set(_VAR_REF.findall(extra_css))
-    variables = set()
-    for _, kept in sheets:
-        variables |= _used_variables(kept, roots)
-    variables = _used_variables([item for _, kept in sheets for item in kept], variables)
+    variables = _used_variables([item for _, kept in sheets for item in kept], roots)  # across the sheets
     pieces, last = [], 0
     for match, kept in sheets:
         pieces += [head[last:match.start()], match.group(1), "\n", _serialize(kept, variables), "\n", match.group(3)]
@@ -695,7 +708,7 @@ def prune_page_css(html_text: str, extra_css: str = "") -> str:
 
 # characters a layout may draw without their being in the page's text: list markers, quotes,
 # ellipsis, dashes; and all of ASCII and Latin-1 (text-transform, page numbers)
-_LAYOUT_CHARS = set("•◦▪▫■□–—…‘’“”·") | {chr(c) for c in range(0x20, 0x7F)} | {chr(c) for c in range(0xA0, 0x100)}
+_LAYOUT_CHARS = set("•◦▪▫■□‐–—…‘’“”·") | {chr(c) for c in range(0x20, 0x7F)} | {chr(c) for c in range(0xA0, 0x100)}
 _CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})")
 
 
@@ -707,7 +720,8 @@ def page_characters(html_text: str, *extra: str) -> set[str]:
     for text in extra:
         chars |= set(text)
     chars |= {chr(int(h, 16)) for h in set(_CSS_ESCAPE.findall(html_text)) if 0 < int(h, 16) < 0x110000}
-    return {c for c in chars if c.isprintable() or c in "\t\n"}
+    chars |= {c.upper() for c in chars} | {c.lower() for c in chars}  # text-transform
+    return {c for c in "".join(chars) if c.isprintable() or c in "\t\n"}
 
 
 def _harfbuzz_subsets() -> bool:
@@ -738,6 +752,7 @@ def subset_font(font: str, chars) -> bytes:
     options.notdef_outline = True
     options.glyph_names = False
     options.hinting = False
+    options.drop_tables += ["FFTM"]  # FontForge's time stamp: fontTools would warn that it cannot subset it
     font_file = subset.load_font(font, options, lazy=True, dontLoadGlyphNames=True)
     try:
         subsetter = subset.Subsetter(options)
@@ -881,6 +896,31 @@ def _kill_pool(pool: ProcessPoolExecutor) -> None:
         with contextlib.suppress(Exception):
             w.join(5)
     pool.shutdown(wait=False, cancel_futures=True)
+
+
+def previous_seconds(out_dir) -> dict[str, float]:
+    """Seconds per notebook that the newest report in ``out_dir`` recorded in its manifest
+    ({} when there is none or it cannot be read)."""
+    manifests = []
+    for path in Path(out_dir).glob("*/manifest.json"):
+        with contextlib.suppress(OSError):
+            manifests.append((path.stat().st_mtime, path))
+    if not manifests:
+        return {}
+    try:
+        notebooks = json.loads(max(manifests)[1].read_text(encoding="utf-8"))["notebooks"]
+        return {n["name"]: float(n["seconds"]) for n in notebooks if n.get("seconds") is not None}
+    except Exception:  # noqa: BLE001 - only the order is lost
+        return {}
+
+
+def longest_first(jobs: list[_Job], seconds: dict[str, float]) -> list[_Job]:
+    """The jobs in the order to hand them to the workers: the longest first (by ``seconds``,
+    see :func:`previous_seconds`), so that a long notebook does not start last while the
+    other workers have nothing left to do; notebooks without a recorded time before them,
+    in their own order."""
+    unknown = [j for j in jobs if j.name not in seconds]
+    return unknown + sorted((j for j in jobs if j.name in seconds), key=lambda j: -seconds[j.name])
 
 
 def run_notebooks(jobs: list[_Job], workers: int, progress: bool) -> list[_Outcome]:
@@ -1303,7 +1343,8 @@ def build_report(
             ]
             prepared = time.monotonic()
             try:
-                outcomes = run_notebooks(jobs_, int(jobs), progress and not verbose)
+                order = longest_first(jobs_, previous_seconds(out_dir)) if int(jobs) > 1 else jobs_
+                outcomes = run_notebooks(order, int(jobs), progress and not verbose)
             finally:  # never published, never kept with a failed run
                 if cache is not None:
                     cache.unlink(missing_ok=True)

@@ -439,6 +439,25 @@ def test_pdf_with_or_without_harfbuzz_subset(tmp_path, monkeypatch, harfbuzz):
         assert shown in text, shown
 
 
+def test_longest_notebooks_are_handed_out_first(tmp_path):
+    from types import SimpleNamespace as Job
+
+    jobs = [Job(name=n) for n in ("complaint_statistics", "satisfaction_trends", "fee_reconciliation", "quarterly_trends", "new")]
+    assert report.previous_seconds(tmp_path) == {}
+    assert report.longest_first(jobs, {}) == jobs  # no history: as given
+    for month, seconds, mtime in (("2026-09", {"fee_reconciliation": 30.0}, 1_000), ("2026-10", {"complaint_statistics": 12.2, "satisfaction_trends": 10.7,
+                                  "fee_reconciliation": 7.7, "quarterly_trends": 9.8}, 2_000)):
+        (tmp_path / month).mkdir()
+        manifest = tmp_path / month / "manifest.json"
+        manifest.write_text(json.dumps({"notebooks": [{"name": k, "seconds": v} for k, v in seconds.items()]}))
+        os.utime(manifest, (mtime, mtime))
+    (tmp_path / "2026-11.failed").mkdir()  # no manifest: ignored
+    seconds = report.previous_seconds(tmp_path)
+    assert seconds["fee_reconciliation"] == 7.7  # the newest report's times
+    order = [j.name for j in report.longest_first(jobs, seconds)]
+    assert order == ["new", "complaint_statistics", "satisfaction_trends", "quarterly_trends", "fee_reconciliation"]
+
+
 # -- failure, replacement --------------------------------------------------------------------
 
 def test_failing_notebook_keeps_previous_report_and_names_cell(built, nbdir, tmp_path):
