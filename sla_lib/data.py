@@ -124,12 +124,9 @@ from typing import Iterable, MutableMapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
-import openpyxl
 import pandas as pd
-import pandera.pandas as pa
 import pyarrow as pa_lib
 import pyarrow.compute as pa_compute
-from openpyxl.utils.exceptions import InvalidFileException
 
 from .calendar import constant_utc_offset, to_local_naive
 from .errors import TableError, TableErrors
@@ -603,6 +600,8 @@ def _infinite_cell(path: Path, sheet: str | None) -> TableError:
     """The error for a workbook holding a number cell too large for a float (pandas'
     reader fails on it with OverflowError): names the first such cell."""
     try:
+        import openpyxl  # imported when a workbook is read (kernels that never read one skip it)
+
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         try:
             for ws in [book[sheet]] if sheet is not None else book.worksheets:
@@ -622,6 +621,8 @@ def _infinite_cell(path: Path, sheet: str | None) -> TableError:
 
 
 def _read_xlsx(path: Path, spec: "TableSpec") -> _Raw:
+    from openpyxl.utils.exceptions import InvalidFileException
+
     sheet = None
     try:
         with pd.ExcelFile(path, engine="openpyxl") as book:
@@ -849,13 +850,23 @@ def _parse_column(kind: str, s: pd.Series, tz: str, excel: bool):
 # ------------------------------------------------------------------------ validation
 
 
+def _schema_errors():
+    from pandera.errors import SchemaErrors
+
+    return SchemaErrors
+
+
 def _free_text(col: ColumnSpec) -> bool:
     """A column no row can fail on (optional-valued text): reading it can be skipped."""
     return col.kind in (ID, TEXT) and col.nullable
 
 
 @lru_cache(maxsize=64)
-def _schema(table: str, tz: str) -> pa.DataFrameSchema:
+def _schema(table: str, tz: str):
+    """The pandera schema of a typed table (pandera is imported on the first load: a report
+    kernel that takes its tables from the inputs cache never pays for it)."""
+    import pandera.pandas as pa
+
     spec = TABLES[table]
     columns = {}
     for col in spec.columns:
@@ -1106,7 +1117,7 @@ def _validated(path: Path, table: str, spec: TableSpec, zone: str, frame: pd.Dat
     failures = None
     try:
         _schema(table, zone).validate(frame, lazy=True, inplace=True)
-    except pa.errors.SchemaErrors as exc:
+    except _schema_errors() as exc:
         failures = exc.failure_cases
     dup_positions: set[int] = set()
     if failures is not None and len(failures):
