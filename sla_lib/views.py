@@ -104,22 +104,13 @@ def load_inputs(terms_path, data_dir, cache_path=None):
 INPUTS_CACHE_FORMAT = "sla-inputs-cache/1"
 
 
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def inputs_fingerprint(terms_path, data_dir) -> dict:
     """What a loaded (terms, Dataset) depends on: the resolved terms path and data folder,
     the sha256 of the terms file, and the sha256 of every file of the folder named after a
     table (``consultations.csv``, ``payments.xlsx``, ``complaints.parquet``...), so that an
     edited, added or removed table file changes it."""
     from .data import TABLES
+    from .report import sha256_file as _sha256  # one file-hash helper (report.py has no module-level views import)
 
     terms_path, data_dir = Path(terms_path).resolve(), Path(data_dir).resolve()
     tables = {}
