@@ -408,13 +408,17 @@ def failing_months(data, terms, up_to: str, workcal: WorkCalendar, kpi_cache: di
     """C19: months of the term up to ``up_to`` in which some fee KPI was missed.
     ``kpi_cache`` (month -> MonthKpis) is read and filled, so a range is computed once."""
     cache = {} if kpi_cache is None else kpi_cache
+    # tables that memoize their months themselves (a Dataset, MonthlyData) keep them; holding
+    # every earlier month here too would keep millions of missed ids per month in memory
+    remember = getattr(data, "kpi_cache", None) is None
     out = []
     for m in terms.term_months:
         if parse_month(m) > parse_month(up_to):
             break
-        if m not in cache:
-            cache[m] = month_kpis(data, terms, m, workcal)
-        if cache[m].failing_fee_kpis:
+        kpis = cache[m] if m in cache else month_kpis(data, terms, m, workcal)
+        if remember:
+            cache[m] = kpis
+        if kpis.failing_fee_kpis:
             out.append(m)
     return out
 

@@ -8,9 +8,10 @@ the row groups that can hold the month are read (10 M consultations a month stay
 few GiB); CSV and .xlsx files, which cannot be read by month, are loaded whole once and
 sliced.
 
-Each month's KPIs are kept in ``kpi_cache`` (a dict, or a :class:`~sla_lib.kpi_store.KpiStore`
-that keeps them in files between runs), so C19's look back over the term reads each earlier
-month once, or never again.
+Each month's KPIs are kept in ``kpi_cache`` (in memory, compactly, by
+:class:`~sla_lib.kpi_store.CompactMemo`; or a :class:`~sla_lib.kpi_store.KpiStore` that keeps
+them in files between runs), so C19's look back over the term reads each earlier month once,
+or never again.
 
 Rows whose month column (``received_at`` …) is empty belong to no month; each month's read
 sets them aside, and :attr:`MonthlyData.accounting` lists them once.
@@ -46,7 +47,7 @@ class MonthlyData:
     tz: str
     money: Dataset
     files: dict[str, Path]
-    kpi_cache: MutableMapping = field(default_factory=dict, repr=False)
+    kpi_cache: MutableMapping = field(default_factory=lambda: _compact_memo(), repr=False)
     _whole: dict[str, tuple[pd.DataFrame, TableAccount]] = field(default_factory=dict, repr=False)
     _month_accounts: dict[str, dict[str, TableAccount]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -191,6 +192,12 @@ class MonthlyData:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The money tables (event tables are read by :meth:`month`)."""
         return dict(self.money.tables)
+
+
+def _compact_memo():
+    from .kpi_store import CompactMemo  # kpi_store imports kpis, which imports this module
+
+    return CompactMemo()
 
 
 _WORKER_SOURCES: dict[tuple[str, str], MonthlyData] = {}

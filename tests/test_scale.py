@@ -345,6 +345,17 @@ def test_kpi_store_round_trip_and_keys(tmp_path, sample_csv, terms):
     assert store.get((terms.fingerprint, "2026-07")) is None  # unreadable: absent, recomputed
 
 
+def test_compact_memo_gives_back_the_same_months(sample_csv, terms):
+    from sla_lib.kpi_store import CompactMemo
+
+    memo = CompactMemo()
+    computed = {m: month_kpis(sample_csv, terms, m) for m in ("2026-02", "2026-07")}
+    for m, k in computed.items():
+        memo[(terms.fingerprint, m)] = k
+    assert {key[1]: memo[key] for key in memo} == computed
+    assert MonthlyData.open(SAMPLE, terms).kpi_cache.__class__ is CompactMemo
+
+
 def test_cli_kpi_cache_reuses_months_and_gives_the_same_json(tmp_path, capsys, sample_parquet):
     args = ["fees", "--terms", str(sample_parquet / "contract.yaml"), "--data", str(sample_parquet),
             "--month", "2026-12", "--as-of", "2027-02-28", "--format", "json"]
