@@ -274,6 +274,20 @@ def month_of(values, tz: str | None = None) -> np.ndarray:
     return to_local_naive(values, tz).to_numpy().astype("datetime64[M]")
 
 
+def month_bounds(month: str) -> tuple[np.datetime64, np.datetime64]:
+    """[first local midnight of ``month``, first of the next) as naive datetime64[ns]."""
+    first = parse_month(month)
+    return first.astype("datetime64[ns]"), (first + 1).astype("datetime64[ns]")
+
+
+def in_month(values, month: str, tz: str | None = None) -> np.ndarray:
+    """Which timestamps fall in ``month`` by local time in ``tz`` (spec 2); NaT: False.
+    Two comparisons with the month's bounds (no per-value month arithmetic)."""
+    local = to_local_naive(values, tz).to_numpy()
+    lo, hi = month_bounds(month)
+    return (local >= lo) & (local < hi)
+
+
 def months_between(first: str, last: str) -> list[str]:
     start, end = parse_month(first), parse_month(last)
     if end < start:

@@ -128,7 +128,7 @@ import pandas as pd
 import pyarrow as pa_lib
 import pyarrow.compute as pa_compute
 
-from .calendar import constant_utc_offset, to_local_naive
+from .calendar import constant_utc_offset, in_month, month_bounds
 from .errors import TableError, TableErrors
 from .terms import CHANNELS
 
@@ -1248,22 +1248,13 @@ def _parquet_file(path: Path):
         raise TableError(path, f"not a readable Parquet file ({exc})") from None
 
 
-def _month_bounds(month: str, zone: str) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """[first local midnight of the month, first of the next) as naive local timestamps."""
-    match = re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", str(month))
-    if not match:
-        raise ValueError(f"month {month!r} is not YYYY-MM")
-    lo = pd.Timestamp(int(match[1]), int(match[2]), 1)
-    return lo, lo + pd.offsets.MonthBegin(1)
-
-
-def _row_groups_for(pf, column: str, lo: pd.Timestamp, hi: pd.Timestamp, zone: str) -> list[int]:
+def _row_groups_for(pf, column: str, lo, hi, zone: str) -> list[int]:
     """Row groups whose min/max of ``column`` may fall in [lo, hi) local time, or that hold
     empty values of it (those rows belong to no month: every month's read reports them)."""
     meta = pf.metadata
     j = pf.schema_arrow.get_field_index(column)
-    field_type = pf.schema_arrow.field(column).type
-    if j < 0 or not pa_lib.types.is_timestamp(field_type):
+    field_type = pf.schema_arrow.field(j).type
+    if not pa_lib.types.is_timestamp(field_type):  # text dates: no usable statistics
         return list(range(meta.num_row_groups))
     aware = field_type.tz is not None
     # one day of slack each side: statistics of a column in another zone than the contract's
@@ -1340,36 +1331,29 @@ def _may_need_trim(chunk) -> bool:
 
 def _arrow_text(col):
     """String-like Arrow column -> stripped ``string`` Series with empty -> <NA>."""
-    import pyarrow.compute as pc
-
     if pa_lib.types.is_dictionary(col.type):
         col = col.cast(pa_lib.string())
     if not (pa_lib.types.is_string(col.type) or pa_lib.types.is_large_string(col.type)):
         col = col.cast(pa_lib.string())
     if any(_may_need_trim(chunk) for chunk in col.chunks):
-        col = pc.utf8_trim_whitespace(col)
-        col = pc.if_else(pc.equal(col, ""), pa_lib.scalar(None, col.type), col)
+        col = pa_compute.utf8_trim_whitespace(col)
+        col = pa_compute.if_else(pa_compute.equal(col, ""), pa_lib.scalar(None, col.type), col)
     return pd.Series(pd.array(col, dtype=_STRING))
 
 
 def _arrow_as_cells(col) -> pd.Series:
-    """Any Arrow column as the stripped text of its cells ('' for empty), for the text parsers."""
-    import pyarrow.compute as pc
-
+    """Any Arrow column as the stripped text of its cells ('' for empty), for the text parsers.
+    Arrow writes floats shortest-round-trip (300.0 -> '300', 12.345 -> '12.345'); NaN is empty."""
     if pa_lib.types.is_dictionary(col.type):
         col = col.cast(col.type.value_type)
-    if pa_lib.types.is_floating(col.type):  # 12.5 rather than 12.500000
-        values = col.to_pandas()
-        return pd.Series([("" if v != v else repr(float(v)).removesuffix(".0") if float(v).is_integer() else repr(float(v)))
-                          if v is not None else "" for v in values], dtype=str)
-    text = pc.utf8_trim_whitespace(col.cast(pa_lib.string()))
+    if pa_lib.types.is_floating(col.type):
+        col = pa_compute.if_else(pa_compute.is_nan(col), pa_lib.scalar(None, col.type), col)
+    text = pa_compute.utf8_trim_whitespace(col.cast(pa_lib.string()))
     return pd.Series(text.fill_null("").to_numpy(zero_copy_only=False), dtype=str)
 
 
 def _arrow_column(kind: str, col, zone: str):
     """One Arrow column -> (typed Series, bad mask or None, reason) like :func:`_parse_column`."""
-    import pyarrow.compute as pc
-
     t = col.type
     if kind in (ID, TEXT) and not pa_lib.types.is_floating(t):
         return _arrow_text(col), None, None
@@ -1379,7 +1363,7 @@ def _arrow_column(kind: str, col, zone: str):
     if kind == BOOL and pa_lib.types.is_boolean(t):
         return pd.Series(col.to_pandas(types_mapper={pa_lib.bool_(): pd.BooleanDtype()}.get)), None, None
     if kind == SCORE and pa_lib.types.is_integer(t):
-        return pd.Series(pc.cast(col, pa_lib.int64()).to_pandas(types_mapper={pa_lib.int64(): pd.Int64Dtype()}.get)), None, None
+        return pd.Series(pa_compute.cast(col, pa_lib.int64()).to_pandas(types_mapper={pa_lib.int64(): pd.Int64Dtype()}.get)), None, None
     if kind == CHANNEL and (pa_lib.types.is_dictionary(t) or pa_lib.types.is_string(t) or pa_lib.types.is_large_string(t)):
         encoded = col.dictionary_encode() if not pa_lib.types.is_dictionary(t) else col
         encoded = encoded.combine_chunks() if hasattr(encoded, "combine_chunks") else encoded
@@ -1423,12 +1407,11 @@ def _load_parquet(path: Path, table: str, spec: TableSpec, zone: str, month: str
     left_out = {n for n in names if n in order} - set(canonical)
 
     groups = list(range(pf.metadata.num_row_groups))
-    lo = hi = None
     if month is not None:
         if spec.month_column is None:
             raise ValueError(f"the {table} table has no month column: read it whole")
-        lo, hi = _month_bounds(month, zone)
-        groups = _row_groups_for(pf, file_of[spec.month_column], lo, hi, zone)
+        lo, hi = month_bounds(month)
+        groups = _row_groups_for(pf, file_of[spec.month_column], pd.Timestamp(lo), pd.Timestamp(hi), zone)
     starts = np.concatenate([[0], np.cumsum([pf.metadata.row_group(g).num_rows for g in range(pf.metadata.num_row_groups)])])
     try:
         data = pf.read_row_groups(groups, columns=[file_of[n] for n in canonical + extras], use_threads=True)
@@ -1441,8 +1424,7 @@ def _load_parquet(path: Path, table: str, spec: TableSpec, zone: str, month: str
     converted = {}  # the month column, typed once for the selection and kept for the frame
     if month is not None:
         when, bad, reason = _arrow_column(TS, data.column(file_of[spec.month_column]), zone)
-        local = to_local_naive(when, zone).to_numpy()
-        keep = ((local >= lo.to_datetime64()) & (local < hi.to_datetime64())) | np.isnat(local)
+        keep = in_month(when, month, zone) | when.isna().to_numpy()
         if not keep.all():
             data = _rows_kept(data, keep)
             positions = positions[keep]
@@ -1503,6 +1485,18 @@ def _find_file(data_dir: Path, table: str) -> Path | None:
     return found[0] if found else None
 
 
+def table_file(data_dir: Path, table: str) -> Path | None:
+    """The file of ``table`` in the folder; None for an absent optional table; TableError for
+    an absent required one, or for two formats of the table."""
+    path = _find_file(data_dir, table)
+    if path is None and TABLES[table].required:
+        raise TableError(
+            data_dir / f"{table}.csv",
+            f"required table {table} not found (expected {table}.csv, {table}.xlsx or {table}.parquet)",
+        )
+    return path
+
+
 def load_dataset(data_dir, tz="Asia/Shanghai", tables: Iterable[str] | None = None) -> Dataset:
     """Load the tables of a data folder (all of TABLES by default).
 
@@ -1522,15 +1516,9 @@ def load_dataset(data_dir, tz="Asia/Shanghai", tables: Iterable[str] | None = No
     files: dict[str, Path] = {}
     errors: list[TableError] = []
     for table in wanted:
-        spec = TABLES[table]
         try:
-            path = _find_file(data_dir, table)
+            path = table_file(data_dir, table)
             if path is None:
-                if spec.required:
-                    raise TableError(
-                        data_dir / f"{table}.csv",
-                        f"required table {table} not found (expected {table}.csv, {table}.xlsx or {table}.parquet)",
-                    )
                 frames[table] = empty_table(table, zone)
                 accounting[table] = TableAccount(table, None, 0, 0, [])
                 continue

@@ -14,9 +14,9 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
-from .calendar import WorkCalendar, month_days, month_of, parse_month, to_local_naive, today_in
+from .calendar import WorkCalendar, in_month, month_days, parse_month, to_local_naive, today_in
 from .exact import FEN, decimal_text, pct_text, to_fen, to_fraction
-from .kpis import FEE_KPIS, MonthKpis, month_kpis
+from .kpis import FEE_KPIS, MonthKpis, month_kpis, with_month_memo
 
 ZERO = Decimal("0.00")
 
@@ -404,27 +404,18 @@ def invoices_on_time(checks: list[InvoiceCheck]) -> bool:
     return all(c.status in ("on_time", "pending") for c in checks if c.payment_id is not None)
 
 
-def failing_months(data, terms, up_to: str, workcal: WorkCalendar, kpi_cache: dict | None = None) -> list[str]:
-    """C19: months of the term up to ``up_to`` in which some fee KPI was missed.
-    ``kpi_cache`` (month -> MonthKpis) is read and filled, so a range is computed once."""
-    cache = {} if kpi_cache is None else kpi_cache
-    # tables that memoize their months themselves (a Dataset, MonthlyData) keep them; holding
-    # every earlier month here too would keep millions of missed ids per month in memory
-    remember = getattr(data, "kpi_cache", None) is None
-    out = []
-    for m in terms.term_months:
-        if parse_month(m) > parse_month(up_to):
-            break
-        kpis = cache[m] if m in cache else month_kpis(data, terms, m, workcal)
-        if remember:
-            cache[m] = kpis
-        if kpis.failing_fee_kpis:
-            out.append(m)
-    return out
+def failing_months(data, terms, up_to: str, workcal: WorkCalendar) -> list[str]:
+    """C19: months of the term up to ``up_to`` in which some fee KPI was missed (each month
+    counted once: see :func:`~sla_lib.kpis.with_month_memo`)."""
+    data = with_month_memo(data)
+    return [
+        m for m in terms.term_months
+        if parse_month(m) <= parse_month(up_to) and month_kpis(data, terms, m, workcal).failing_fee_kpis
+    ]
 
 
 def month_fee_statement(
-    data, terms, month: str, as_of: dt.date | None = None, workcal: WorkCalendar | None = None, kpi_cache: dict | None = None
+    data, terms, month: str, as_of: dt.date | None = None, workcal: WorkCalendar | None = None
 ) -> FeeStatement:
     """C12–C20 for ``month``: base, bonus or deductions, on-site fees, amount due, payment due
     date, payments applied in date order, late damages at ``as_of`` (default: today in the
@@ -433,10 +424,8 @@ def month_fee_statement(
     tz = terms.contract.timezone
     if as_of is None:
         as_of = today_in(tz)
-    kpi_cache = {} if kpi_cache is None else kpi_cache
-    if month not in kpi_cache:
-        kpi_cache[month] = month_kpis(data, terms, month, workcal)
-    kpis = kpi_cache[month]
+    data = with_month_memo(data)
+    kpis = month_kpis(data, terms, month, workcal)
     fees, liability = terms.fees, terms.liability
     base = fees.monthly_base_fee
 
@@ -445,7 +434,7 @@ def month_fee_statement(
     lines.extend(adjustment.lines)
 
     visits = data["onsite_visits"]
-    visits = visits[month_of(visits["visited_at"], tz) == parse_month(month)]
+    visits = visits[in_month(visits["visited_at"], month, tz)]
     onsite = sum(visits["fee"], ZERO)
     if len(visits):
         lines.append(LineItem("C5", "onsite_fees", onsite, f"C5 on-site visits (agreed separately): {len(visits)} visits = {onsite}"))
@@ -504,7 +493,7 @@ def month_fee_statement(
         )
     )
 
-    failing = failing_months(data, terms, month, workcal, kpi_cache)
+    failing = failing_months(data, terms, month, workcal)
     contract_total = terms.total_contract_amount()
     exposure = to_fen(to_fraction(contract_total) * to_fraction(liability.breach_penalty_pct) / 100)
     triggered = len(failing) >= liability.repeated_failure_months
@@ -556,8 +545,8 @@ def month_fee_statement(
 def fee_statements(data, terms, months: list[str], as_of: dt.date | None = None) -> list[FeeStatement]:
     """The statements of several months, sharing one calendar and one KPI computation per month."""
     workcal = WorkCalendar.from_terms(terms)
-    cache: dict = {}
-    return [month_fee_statement(data, terms, m, as_of, workcal, cache) for m in months]
+    data = with_month_memo(data)
+    return [month_fee_statement(data, terms, m, as_of, workcal) for m in months]
 
 
 def fee_series(statements: list[FeeStatement]) -> pd.DataFrame:

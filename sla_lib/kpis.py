@@ -16,9 +16,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .calendar import ServiceCalendar, WorkCalendar, day_numbers, elapsed_wall_clock, month_days, month_of, parse_month, to_local_naive
+from .calendar import ServiceCalendar, WorkCalendar, day_numbers, elapsed_wall_clock, in_month, month_days, to_local_naive
 from .exact import decimal_text, pct_text, to_fraction
 from .masking import mask_id
+from .data import Dataset
 from .monthly import MonthlyData
 
 # kpi key -> (clause, source table, id column, the terms' target attribute or None)
@@ -115,9 +116,7 @@ def _result(terms, kpi: str, hit: np.ndarray, ids: pd.Series) -> KpiResult:
 def month_rows(frame: pd.DataFrame, column: str, month: str, tz: str | None = None) -> pd.DataFrame:
     """The rows of a table that belong to ``month`` by the timestamp ``column`` (spec 2): the
     frame itself when all its rows do (read-only, like every loaded table)."""
-    local = to_local_naive(frame[column], tz).to_numpy()
-    first = parse_month(month)
-    inside = (local >= first.astype("datetime64[ns]")) & (local < (first + 1).astype("datetime64[ns]"))
+    inside = in_month(frame[column], month, tz)
     return frame if inside.all() else frame[inside]
 
 
@@ -282,6 +281,15 @@ def month_kpis(data, terms, month: str, workcal: WorkCalendar | None = None) -> 
     return result
 
 
+def with_month_memo(data):
+    """``data`` itself when it memoizes its months (a Dataset, MonthlyData: ``kpi_cache``),
+    else a Dataset over the same frames that does, so that C19's look back and a range of
+    statements count each month once whatever tables they are given."""
+    if hasattr(data, "kpi_cache"):
+        return data
+    return Dataset(tables=dict(data), accounting={}, files={})
+
+
 def _consultation_kpis(data, terms, month: str, workcal: WorkCalendar) -> dict[str, KpiResult]:
     consultations = month_rows(data["consultations"], "received_at", month, terms.contract.timezone)
     service = ServiceCalendar.from_terms(terms, workcal)
@@ -372,7 +380,7 @@ def complaint_statistics(data, terms, month: str, top: int = 10) -> ComplaintSta
     received = to_local_naive(all_complaints["received_at"], tz)
     closed = to_local_naive(all_complaints["closed_at"], tz)
     open_at_end = (received < month_end) & (closed.isna() | (closed >= month_end))
-    this_month = month_of(all_complaints["received_at"], tz) == parse_month(month)
+    this_month = in_month(all_complaints["received_at"], month, tz)
     status = pd.DataFrame(
         {
             "received_this_month": [int(this_month.sum())],

@@ -20,7 +20,6 @@ sets them aside, and :attr:`MonthlyData.accounting` lists them once.
 from __future__ import annotations
 
 import multiprocessing
-import threading
 import weakref
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -29,8 +28,8 @@ from typing import MutableMapping
 
 import pandas as pd
 
-from .calendar import month_of, parse_month
-from .data import TABLES, Dataset, TableAccount, _find_file, _zone_name, load_table
+from .calendar import in_month
+from .data import TABLES, Dataset, TableAccount, _zone_name, load_table, table_file
 from .errors import TableError, TableErrors
 
 __all__ = ["MonthlyData", "EVENT_TABLES", "MONEY_TABLES"]
@@ -50,7 +49,6 @@ class MonthlyData:
     kpi_cache: MutableMapping = field(default_factory=lambda: _compact_memo(), repr=False)
     _whole: dict[str, tuple[pd.DataFrame, TableAccount]] = field(default_factory=dict, repr=False)
     _month_accounts: dict[str, dict[str, TableAccount]] = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     workers: int = 1  # processes that count a month's table groups at once (count_month)
     _pool: object = field(default=None, repr=False)
     _finalizer: object = field(default=None, repr=False)
@@ -67,17 +65,11 @@ class MonthlyData:
             raise TableError(data_dir, "data folder not found")
         errors: list[TableError] = []
         files: dict[str, Path] = {}
-        for table in EVENT_TABLES:
+        for table in EVENT_TABLES:  # all required
             try:
-                path = _find_file(data_dir, table)
+                files[table] = table_file(data_dir, table)
             except TableError as exc:
                 errors.append(exc)
-                continue
-            if path is None:
-                errors.append(TableError(data_dir / f"{table}.parquet",
-                                         f"required table {table} not found (expected {table}.csv, {table}.xlsx or {table}.parquet)"))
-            else:
-                files[table] = path
         try:
             money = load_dataset(data_dir, zone, tables=MONEY_TABLES)
         except TableErrors as exc:
@@ -116,8 +108,7 @@ class MonthlyData:
         rest = []
         for future in futures:
             counted, accounts = future.result()
-            with self._lock:
-                self._month_accounts.setdefault(month, {}).update(accounts)
+            self._month_accounts.setdefault(month, {}).update(accounts)
             rest.append(counted)
         return [first, *rest]
 
@@ -136,13 +127,12 @@ class MonthlyData:
 
     def month(self, month: str, tables=EVENT_TABLES) -> Dataset:
         """The rows of ``month`` of the event ``tables`` (rows with no month: set aside) and
-        the money tables. Shares this object's ``kpi_cache``. Safe to call from threads."""
+        the money tables. Shares this object's ``kpi_cache``."""
         frames, accounts = {}, {}
         for table in tables:
             frame, account = self._read(table, month)
             frames[table], accounts[table] = frame, account
-        with self._lock:
-            self._month_accounts.setdefault(month, {}).update(accounts)
+        self._month_accounts.setdefault(month, {}).update(accounts)
         frames.update(self.money.tables)
         accounts.update(self.money.accounting)
         return Dataset(tables=frames, accounting=accounts, files=dict(self.files), kpi_cache=self.kpi_cache)
@@ -152,12 +142,10 @@ class MonthlyData:
         if path.suffix.lower() == ".parquet":
             # personal data (names, phones) is never needed for a month's figures
             return load_table(path, table, self.tz, month=month, columns=())
-        with self._lock:
-            if table not in self._whole:
-                self._whole[table] = load_table(path, table, self.tz)
-            frame, account = self._whole[table]
-        in_month = month_of(frame[TABLES[table].month_column], self.tz) == parse_month(month)
-        return frame[in_month].reset_index(drop=True), account
+        if table not in self._whole:
+            self._whole[table] = load_table(path, table, self.tz)
+        frame, account = self._whole[table]
+        return frame[in_month(frame[TABLES[table].month_column], month, self.tz)].reset_index(drop=True), account
 
     @property
     def accounting(self) -> dict[str, TableAccount]:
@@ -183,15 +171,6 @@ class MonthlyData:
                 set_aside=sorted(seen.values(), key=lambda s: s.row),
             )
         return out
-
-    @property
-    def set_aside(self):
-        return [s for account in self.accounting.values() for s in account.set_aside]
-
-    @property
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """The money tables (event tables are read by :meth:`month`)."""
-        return dict(self.money.tables)
 
 
 def _compact_memo():

@@ -301,17 +301,17 @@ def cache_months(terms, month: str, quarter: str | None) -> list[str]:
     return list(dict.fromkeys(months))
 
 
-def write_inputs_cache(folder: Path, terms_path, data_dir, terms, data, months, fingerprint: dict | None = None) -> Path:
+def prepare_inputs_cache(folder: Path, terms_path, data_dir, terms, data, months, fingerprint: dict | None = None) -> Path:
     """Compute ``months`` into ``data.kpi_cache`` (a month that fails is left to the
     notebook, which then reports the error in its own cell) and write (terms, data) to
     ``folder/INPUTS_CACHE`` for the notebooks' :func:`sla_lib.views.load_inputs`."""
     from .kpis import month_kpis
-    from .views import write_inputs_cache as write
+    from .views import write_inputs_cache
 
     for m in months:
         with contextlib.suppress(Exception):
             month_kpis(data, terms, m)
-    return write(Path(folder) / INPUTS_CACHE, terms_path, data_dir, terms, data, fingerprint)
+    return write_inputs_cache(Path(folder) / INPUTS_CACHE, terms_path, data_dir, terms, data, fingerprint)
 
 
 # -- execute (in a worker process or in this one) ------------------------------------------
@@ -1321,7 +1321,7 @@ def build_report(
             staging = make_staging(out_dir, month)
             cache = None
             if cached:
-                cache = write_inputs_cache(staging, terms_path, data_dir, terms, data, cache_months(terms, month, quarter), fingerprint)
+                cache = prepare_inputs_cache(staging, terms_path, data_dir, terms, data, cache_months(terms, month, quarter), fingerprint)
             titles = {name: notebook_title(name, path, lang) for name, path in sources}
             jobs_ = [
                 _Job(

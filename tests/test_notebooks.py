@@ -151,7 +151,7 @@ def test_run_from_the_inputs_cache_shows_the_same(executed, tmp_path):
     from sla_lib import report
 
     terms, data = views.load_inputs(SAMPLES / "contract.yaml", SAMPLES)
-    cache = report.write_inputs_cache(tmp_path, SAMPLES / "contract.yaml", SAMPLES, terms, data, report.cache_months(terms, "2026-10", None))
+    cache = report.prepare_inputs_cache(tmp_path, SAMPLES / "contract.yaml", SAMPLES, terms, data, report.cache_months(terms, "2026-10", None))
     assert len(data.kpi_cache) == 10  # 2026-01 .. 2026-10
     book = _execute("satisfaction_trends", tmp_path / "satisfaction_trends.ipynb", terms_path=str(SAMPLES / "contract.yaml"),
                     data_dir=str(SAMPLES), month="2026-10", as_of=AS_OF, lang="zh", output_dir=str(tmp_path / "side"), cache_path=str(cache))
