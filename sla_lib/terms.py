@@ -2,12 +2,30 @@
 
 Numbers in the YAML are read as ``Decimal`` straight from their text (never through a
 binary float), so ``late_payment_daily_pct: 0.05`` is exactly 0.05.
+
+The file comes from people who may be careless or hostile (issue 12); whatever it holds,
+:func:`load_terms` returns valid terms or raises TermsError(s) naming the file and the
+dotted key, never another exception:
+
+* anchors and aliases (``&a`` / ``*a``, and so ``<<: *a`` merges) are refused outright: a
+  terms file has no use for them, and an alias bomb ("billion laughs") would otherwise
+  expand to gigabytes; nesting deeper than :data:`MAX_DEPTH` levels is refused before the
+  recursive composer could hit Python's recursion limit;
+* an impossible calendar date written unquoted (``start: 2026-02-30``) and an integer too
+  long for Python's int conversion stay text, so the key's validation names them;
+* the text fields (``contract.id``, ``party_a``, ``party_b``) must be one line of printable
+  text: C0/C1 control characters, line and paragraph separators and the bidirectional
+  controls (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069) are rejected, since the
+  contract id goes into e-mail subjects and report titles;
+* messages quote the offending value escaped (``repr``) and shortened, so every error is
+  one printable line.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
@@ -58,15 +76,35 @@ Days = Annotated[int, BeforeValidator(_no_bool), Field(ge=0, strict=False)]
 PosInt = Annotated[int, BeforeValidator(_no_bool), Field(ge=1)]
 
 
+# C0 and C1 controls (tab and line breaks included), DEL, line/paragraph separators and the
+# bidirectional controls: none belongs in a one-line text field of the terms
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _one_line_text(value: str) -> str:
+    found = _CONTROL_RE.search(value)
+    if found:
+        char = found.group()
+        raise ValueError(
+            f"holds the control character U+{ord(char):04X} at position {found.start() + 1}: a text "
+            f"field of the terms must be one line of printable characters (it goes into e-mail "
+            f"subjects and report titles)"
+        )
+    return value
+
+
+Text = Annotated[str, AfterValidator(_one_line_text)]
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
 
 
 class Contract(_Section):
-    id: str
-    party_a: str
-    party_b: str
-    timezone: str = "Asia/Shanghai"
+    id: Text
+    party_a: Text
+    party_b: Text
+    timezone: Text = "Asia/Shanghai"
 
     @field_validator("timezone")
     @classmethod
@@ -272,8 +310,52 @@ class Terms(_Section):
         return terms_from_mapping(data, source="<changes>")
 
 
+MAX_DEPTH = 20  # the terms nest 3 levels deep; the composer recurses once per level
+
+
+class _Refused(Exception):
+    """YAML structure a terms file must not use (an anchor, an alias, deep nesting)."""
+
+    def __init__(self, key: str, message: str):
+        self.key, self.message = key, message
+
+
 class _DecimalLoader(yaml.SafeLoader):
-    """SafeLoader that reads YAML floats as Decimal from their text."""
+    """SafeLoader that reads YAML floats as Decimal from their text, refuses anchors and
+    aliases, bounds the nesting depth, and keeps an impossible date or an over-long
+    integer as text (for the key's validation to name)."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._keys: list[str] = []
+
+    def compose_node(self, parent, index):
+        if isinstance(index, yaml.ScalarNode):  # a mapping's value: its key
+            part = str(index.value)
+        elif isinstance(index, yaml.Node):
+            part = "?"
+        elif isinstance(index, int):  # a sequence item
+            part = str(index)
+        else:  # the document, or a mapping key
+            part = None
+        keys = self._keys + ([part] if part is not None else [])
+        event = self.peek_event()
+        line = f"line {event.start_mark.line + 1}, column {event.start_mark.column + 1}"
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _Refused(".".join(keys) or "<file>",
+                           f"anchors and aliases (&name, *name) are not allowed in a terms file "
+                           f"({line}); write the values out")
+        if len(keys) > MAX_DEPTH:
+            raise _Refused(".".join(keys[:3]) + ".…",
+                           f"nested more than {MAX_DEPTH} levels deep ({line}); a terms file "
+                           f"nests 3 levels")
+        if part is None or isinstance(event, yaml.ScalarEvent):
+            return super().compose_node(parent, index)
+        self._keys.append(part)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._keys.pop()
 
 
 def _construct_decimal(loader, node):
@@ -284,7 +366,29 @@ def _construct_decimal(loader, node):
     return Decimal(text)
 
 
+def _construct_timestamp(loader, node):
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError):  # 2026-02-30, hour 25: the key's validation names it
+        return loader.construct_scalar(node)
+
+
+def _construct_int(loader, node):
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+    except (ValueError, OverflowError):  # more digits than int() converts
+        return loader.construct_scalar(node)
+
+
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+_DecimalLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+_DecimalLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
+def _shown(value, limit: int = 60) -> str:
+    """``repr`` of a value for a one-line message: escaped, and shortened when long."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 5] + "…" + text[-4:]
 
 
 def _duplicate_key(node, prefix: str = ""):
@@ -312,7 +416,7 @@ def _duplicate_key(node, prefix: str = ""):
 def _dotted(loc: tuple) -> str:
     # pydantic puts union member / validator names in loc; keep only the real keys
     parts = [str(p) for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))]
-    return ".".join(parts)
+    return _CONTROL_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", ".".join(parts))
 
 
 def terms_from_mapping(data, source: str = "<terms>") -> Terms:
@@ -332,7 +436,7 @@ def terms_from_mapping(data, source: str = "<terms>") -> Terms:
             else:
                 msg = err["msg"].removeprefix("Value error, ")
                 if "input" in err and not isinstance(err["input"], dict):
-                    msg += f" (got {err['input']!r})"
+                    msg += f" (got {_shown(err['input'])})"
             if (key, msg) not in seen:
                 seen.add((key, msg))
                 errors.append(TermsError(source, key, msg))
@@ -360,6 +464,8 @@ def load_terms(path) -> Terms:
             loader.dispose()
     except UnicodeDecodeError:
         raise TermsError(path, "<file>", "the terms file is not UTF-8 text") from None
+    except _Refused as exc:
+        raise TermsError(path, exc.key, exc.message) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

@@ -346,3 +346,82 @@ def test_with_changes_rejects_bad_changes(sample, changes, key, fragment):
     assert info.value.key == key
     assert f": {key}: " in str(info.value)
     assert fragment in str(info.value)
+
+
+# --- hostile terms files (issue 12): one line naming the file and key, never a traceback -----
+
+LAUGHS = "".join(
+    f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi")
+)
+ALIAS_BOMB = 'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n' + LAUGHS
+
+
+def _sample_text(old: str, new: str) -> str:
+    text = SAMPLE.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    return text.replace(old, new)
+
+
+HOSTILE = [
+    pytest.param(_sample_text("start: 2026-01-01", "start: 2026-02-30"), "term.start",
+                 "day value is outside expected range (got '2026-02-30')", id="impossible-date"),
+    pytest.param(_sample_text("end: 2026-12-31", "end: 2026-12-31 25:00:00"), "term.end",
+                 "hour value is outside", id="impossible-hour"),
+    pytest.param(_sample_text("  holidays: [2027-01-01]", "  holidays: [2027-02-29]"),
+                 "calendar_overrides.holidays.0", "2027-02-29", id="impossible-override-date"),
+    pytest.param(ALIAS_BOMB + SAMPLE.read_text(encoding="utf-8"), "a",
+                 "anchors and aliases (&name, *name) are not allowed in a terms file (line 1, column 4)",
+                 id="alias-bomb"),
+    pytest.param(_sample_text("  bonus_pct: 5 ", "  bonus_pct: &five 5\n  penalty_cap_pct_x: *five "),
+                 "fees.bonus_pct", "anchors and aliases", id="one-harmless-anchor"),
+    pytest.param(_sample_text("  id: CS-2026-001", "  id: " + "[" * 10000 + "]" * 10000),
+                 "contract.id.0.…", "nested more than 20 levels deep (line 5", id="nested-10000-flow"),
+    pytest.param("x: " + "{a: " * 10000 + "1" + "}" * 10000 + "\n", "x.a.a.…", "nested more than 20",
+                 id="nested-10000-mappings"),
+    pytest.param(_sample_text("  id: CS-2026-001", '  id: "CS-2026\\n001"'), "contract.id",
+                 "control character U+000A at position 8", id="line-break-in-contract-id"),
+    pytest.param(_sample_text("  id: CS-2026-001", '  id: "CS-2026-001\\r"'), "contract.id",
+                 "U+000D", id="carriage-return-in-contract-id"),
+    pytest.param(_sample_text("  party_a: 华东星辰电子有限公司", '  party_a: "华东\u202e星辰"'), "contract.party_a",
+                 "U+202E at position 3", id="bidi-override-in-party-a"),
+    pytest.param(_sample_text("  party_b: 汇联客户服务外包有限公司", '  party_b: "汇联\u2066x\u2069"'), "contract.party_b",
+                 "U+2066", id="bidi-isolate-in-party-b"),
+    pytest.param(_sample_text("  party_b: 汇联客户服务外包有限公司", '  party_b: "汇联\\x85"'), "contract.party_b",
+                 "U+0085", id="c1-control-in-party-b"),
+    pytest.param(_sample_text("  party_b: 汇联客户服务外包有限公司", '  party_b: "汇联\\x1b[31m"'), "contract.party_b",
+                 "U+001B", id="escape-sequence-in-party-b"),
+    pytest.param(_sample_text("payment_workdays: 10", "payment_workdays: " + "1" * 5000), "fees.payment_workdays",
+                 "exceeded maximum size", id="integer-of-5000-digits"),
+    pytest.param(_sample_text('confidentiality_penalty: "500000.00"', "confidentiality_penalty: 1" + "0" * 30),
+                 "liability.confidentiality_penalty", "less than", id="money-of-31-digits"),
+    pytest.param(_sample_text("na_counts_as: met", 'na_counts_as: met\n"na\\ncounts": 1'), "na\\u000acounts",
+                 "unknown key", id="line-break-in-an-unknown-key"),
+]
+
+
+@pytest.mark.parametrize(("text", "key", "fragment"), HOSTILE)
+def test_hostile_terms_give_one_line_naming_file_and_key(tmp_path, text, key, fragment):
+    import time
+
+    path = tmp_path / "contract.yaml"
+    path.write_text(text, encoding="utf-8")
+    started = time.perf_counter()
+    with pytest.raises((TermsError, TermsErrors)) as info:
+        load_terms(path)
+    assert time.perf_counter() - started < 1.0  # an alias bomb or deep nesting answers at once
+    errors = info.value.errors if isinstance(info.value, TermsErrors) else [info.value]
+    assert key in [e.key for e in errors], [str(e) for e in errors]
+    err = next(e for e in errors if e.key == key)
+    assert err.path == str(path)
+    assert str(err).startswith(f"{path}: {key}: ")
+    assert fragment in err.message, err.message
+    for e in errors:  # one printable line each, however hostile the value
+        assert str(e).isprintable(), repr(str(e))
+        assert len(e.message) < 400
+
+
+def test_quoted_texts_and_plain_unicode_in_text_fields_are_fine(tmp_path):
+    path = tmp_path / "contract.yaml"
+    path.write_text(_sample_text("  party_a: 华东星辰电子有限公司", '  party_a: "华东 <星辰> & \'电子\' $$x$$ =1+1"'),
+                    encoding="utf-8")
+    assert load_terms(path).contract.party_a == "华东 <星辰> & '电子' $$x$$ =1+1"  # escaping is the output's job
