@@ -1378,6 +1378,57 @@ def _arrow_column(kind: str, col, zone: str):
     return _parse_column(kind, _arrow_as_cells(col), zone, excel=False)
 
 
+_KIND_WORDS = {
+    ID: "an id", TEXT: "text", TS: "a date/time", CHANNEL: "a channel", BOOL: "a yes/no value",
+    SCORE: "a score", MONEY: "an amount of money", MONTH: "a month", None: "text",
+}
+_KIND_HINT = {
+    ID: "text (string) or integers", TEXT: "text (string)", TS: "a timestamp, a date or text",
+    CHANNEL: "text (string)", BOOL: "booleans or text", SCORE: "integers or text",
+    MONEY: "decimals or text", MONTH: "text such as 2026-10 (or a date)", None: "text (string)",
+}
+
+
+def _arrow_type_ok(kind: str | None, t) -> bool:
+    """Whether an Arrow column of type ``t`` can be read as a column of ``kind`` (None: an
+    extra column, carried as text). Nested types (struct, list, map, union), bytes (binary),
+    durations, times of day, half floats and extension types never can; a timestamp column
+    must hold timestamps, dates or text (a duration or a number is no point in time)."""
+    T = pa_lib.types
+    if T.is_dictionary(t):
+        t = t.value_type
+    text = T.is_string(t) or T.is_large_string(t) or T.is_null(t) or (
+        hasattr(T, "is_string_view") and T.is_string_view(t))
+    number = T.is_integer(t) or T.is_decimal(t) or (T.is_floating(t) and not t.bit_width == 16)
+    when = T.is_timestamp(t) or T.is_date(t)
+    if kind == TS or kind == MONTH:
+        return text or when
+    if kind == CHANNEL:
+        return text
+    if kind == BOOL:
+        return text or T.is_boolean(t) or T.is_integer(t)
+    if kind in (SCORE, MONEY):
+        return text or number
+    return text or number or when or T.is_boolean(t)  # ids, free text, extra columns
+
+
+def _arrow_type_errors(path: Path, spec: TableSpec, schema, file_of: dict, columns: list[str]) -> list[TableError]:
+    """A TableError for each column whose Arrow type cannot be read (names file, column, type)."""
+    errors = []
+    for name in columns:
+        t = schema.field(file_of[name]).type
+        kind = spec.column(name).kind if name in spec.column_names else None
+        if not _arrow_type_ok(kind, t):
+            shown = "" if file_of[name] == name else f" {file_of[name]!r}"
+            errors.append(TableError(
+                path, f"the column{shown} has the Parquet type {t}, which cannot be read as "
+                      f"{_KIND_WORDS[kind]}; write it as {_KIND_HINT[kind]}"
+                      + ("" if kind is not None else ", or leave the column out"),
+                column=name,
+            ))
+    return errors
+
+
 def _rows_kept(table, keep: np.ndarray):
     """The rows of an Arrow table where ``keep``: zero-copy slices when the kept rows form
     a few runs (a month in a file sorted by time), else a filtered copy."""
@@ -1405,6 +1456,9 @@ def _load_parquet(path: Path, table: str, spec: TableSpec, zone: str, month: str
     canonical = [n for n in names if n in order and (wanted is None or n in wanted or not _free_text(spec.column(n)))]
     extras = [n for n in names if n not in order and (wanted is None or n in wanted)]
     left_out = {n for n in names if n in order} - set(canonical)
+    bad_types = _arrow_type_errors(path, spec, pf.schema_arrow, file_of, canonical + extras)
+    if bad_types:
+        _raise(bad_types)
 
     groups = list(range(pf.metadata.num_row_groups))
     if month is not None:

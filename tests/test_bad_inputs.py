@@ -29,6 +29,8 @@ from typing import Callable
 
 import openpyxl
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import yaml
 
@@ -181,6 +183,25 @@ def workbook(table: str, rows: list[list], *, title: str | None = None, merge: s
         return path
 
     return build
+
+
+def parquet(table: str, columns: dict) -> Builder:
+    """A .parquet of the table (its CSV removed), from Arrow arrays or lists."""
+
+    def build(folder: Path) -> Path:
+        (folder / f"{table}.csv").unlink(missing_ok=True)
+        path = folder / f"{table}.parquet"
+        pq.write_table(pa.table(columns), path)
+        return path
+
+    return build
+
+
+def _parquet_new_customers(**change) -> dict:
+    """The columns of a valid new_customers Parquet table, some replaced or added."""
+    return {"customer_id": pa.array(["C1", "C2", "C3"]),
+            "acquired_at": pa.array([dt.datetime(2026, 10, d, 9) for d in (1, 2, 3)], type=pa.timestamp("s")),
+            **change}
 
 
 def terms_text(mutate: Callable[[str], str]) -> Builder:
@@ -442,6 +463,24 @@ CASES = [
          workbook("new_customers", [["customer_id", "acquired_at", "备注"],
                                     ["C1", dt.datetime(2026, 10, 1, 9), 1.7976931348623155e308]]),
          Rejected("new_customers.xlsx", ((2, None, "cell C2 of sheet 'Sheet1' holds an infinite number"),))),
+    # --- Parquet column types (issue 12) ---------------------------------------------
+    Case("Parquet: a struct column as the id", "new_customers",
+         parquet("new_customers", _parquet_new_customers(customer_id=pa.array(
+             [{"id": "C1"}, {"id": "C2"}, {"id": "C3"}]))),
+         Rejected("new_customers.parquet", ((None, "customer_id", "the column has the Parquet type struct<id: string>, which cannot be read as an id"),))),
+    Case("Parquet: a list column as the id", "new_customers",
+         parquet("new_customers", _parquet_new_customers(customer_id=pa.array([["C1"], ["C2"], []]))),
+         Rejected("new_customers.parquet", ((None, "customer_id", "the column has the Parquet type list<element: string>"),))),
+    Case("Parquet: a map column and a binary column", "new_customers",
+         parquet("new_customers", _parquet_new_customers(
+             customer_id=pa.array([b"C1", b"C2", b"\xff"]),
+             tags=pa.array([[("k", 1)], [], [("k", 2)]], type=pa.map_(pa.string(), pa.int64())))),
+         Rejected("new_customers.parquet", ((None, "customer_id", "the Parquet type binary, which cannot be read as an id"),
+                                            (None, "tags", "cannot be read as text; write it as text (string), or leave the column out")))),
+    Case("Parquet: a duration column as a timestamp", "new_customers",
+         parquet("new_customers", _parquet_new_customers(acquired_at=pa.array(
+             [3600, 7200, 10800], type=pa.duration("s")))),
+         Rejected("new_customers.parquet", ((None, "acquired_at", "the Parquet type duration[s], which cannot be read as a date/time; write it as a timestamp, a date or text"),))),
     # --- timestamps ---------------------------------------------------------------
     Case("Excel serial number in a CSV is not a date", "consultations",
          edit("consultations", {(2, "received_at"): "46303.375"}),
