@@ -4,36 +4,71 @@ Policy: a report, table or chart produced by the suite never shows a customer's 
 data unmasked. Personal data are customer names, phone numbers, e-mail addresses and
 postal addresses, wherever they appear: in their own columns (found by column name or by
 what the values look like, :func:`personal_columns`) or inside free text such as a
-complaint description (:func:`mask_text`). Customer ids are pseudonyms, but the tables
-that single customers out (top repeat complainers) show them through :func:`mask_id`.
+complaint description (:func:`mask_text`, :func:`mask_value` for one string). Customer ids
+are pseudonyms, but the tables that single customers out (top repeat complainers) show them
+through :func:`mask_id`.
 
 What is kept is just enough to tell records apart and check them against the source:
 
-=============  ==============================  ===================================
-kind           input                           shown
-=============  ==============================  ===================================
-name           张伟 / 欧阳明 / John Smith        张* / 欧** / J*** S****
-mobile         13812345678 / +86 138-1234-5678  138****5678 / +86 138-****-5678
-landline       021-62345678 / 0755-1234567      021-****5678 / 0755-***4567
-other phone    anything else                    every digit but the last 4 masked
-e-mail         zhang.wei@example.com            z***@example.com
-address        上海市徐汇区漕溪北路88号            上海市徐汇区**** (region only)
-customer id    C000123                          C00***23
-=============  ==============================  ===================================
+==============  ==================================  ====================================
+kind            input                               shown
+==============  ==================================  ====================================
+name            张伟 / 欧阳明 / John Smith            张* / 欧** / J*** S****
+mobile          13812345678 / +86 138-1234-5678      138****5678 / +86 138-****-5678
+landline        021-62345678 / 0755-1234567          021-****5678 / 0755-***4567
+other phone     138 1234 5603 (张伟) / call 1381234  *** **** 5603 (**) / **** ***1234
+                (phone column, not a phone)          (digits but the last 4, all letters)
+e-mail          zhang.wei@example.com                z***@example.com
+address         上海市徐汇区漕溪北路88号                上海市徐汇区**** (region only)
+customer id     C000123                              C00***23
+id with data    C-张伟-13812345678                   C-****78 (letters after the first too)
+free text       see below                            the same masks, in place
+==============  ==================================  ====================================
 
-Every function takes and returns a pandas Series, works with vectorized ``.str`` methods
-(regular expressions, no per-row Python code) and keeps missing values missing. The
-results use pandas' Python-backed string dtype so that the regular expressions (which use
-look-arounds) behave the same whether or not pyarrow is installed.
+Free text (:func:`mask_text`, :func:`mask_value`, and every text column of
+:func:`mask_frame`, record ids included) is masked in place:
+
+==========================================================  ================================
+in the text                                                 shown
+==========================================================  ================================
+13812345603 / 138 1234 5603 / 138-1234-5603                 138****5603 / 138 **** 5603 / ...
++86 138 1234 5603 / 008613812345603 / (+86)13812345603      +86 138 **** 5603 / ...
+１３８１２３４５６０３ (full-width digits)                    １３８****５６０３
+021-62345678 / (021) 6234 5678 / +86 21 6234 5678 转123     021-****5678 / (021) **** 5678 / ...
+zhang.wei@example.com / josé@exämple.com / 张伟@例子.中国     z***@example.com / j***@... / 张***@...
+user@xn--fsqu00a.xn--fiqs8s / a＠b.cn / a[at]b.cn           u***@xn--fsqu00a.xn--fiqs8s / ...
+mailto:lily@example.org / mailto:lily%40example.org         mailto:l***@example.org / ...
+mailto:lily at example dot org / mailto:lily                mailto:l*** at example dot org
+known customer names: 张伟 (anywhere), John Smith (whole      张* / J*** S****
+words, any case, any spacing)
+==========================================================  ================================
+
+A number glued to other digits (an order number holding 11 digits) is not a phone.
+Customer names are the ``names`` given, or the process-wide known names
+(:func:`remember_names`, called by the display layer right after a data set is loaded);
+names shorter than 2 characters or without a letter are ignored. The names are compiled
+once per distinct set into one trie-shaped alternation (longest name first at each
+position, :func:`re.escape`-d): with 20,000 known names, compilation takes about 0.2 s
+and :func:`mask_value` on a 200-character text about 30-60 µs (measured on the project's
+2-core machine; ``tests/test_masking.py::test_twenty_thousand_names_stay_fast``).
+
+Every Series function takes and returns a pandas Series, works with vectorized ``.str``
+methods (regular expressions, no per-row Python code; free text is masked once per
+distinct value) and keeps missing values missing. The results use pandas' Python-backed
+string dtype so that the regular expressions (which use look-arounds) behave the same
+whether or not pyarrow is installed.
 
 :func:`find_personal_data` is the other side of the policy: it scans rendered report text
-for anything that still looks like an unmasked mobile, landline, e-mail or known name.
+with the same patterns for anything that still looks like an unmasked mobile, landline,
+e-mail address, ``mailto:`` target or known name.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -41,6 +76,8 @@ from pandas.api import types as ptypes
 
 __all__ = [
     "find_personal_data",
+    "forget_names",
+    "known_names",
     "mask_address",
     "mask_email",
     "mask_frame",
@@ -48,13 +85,18 @@ __all__ = [
     "mask_name",
     "mask_phone",
     "mask_text",
+    "mask_value",
     "personal_columns",
+    "remember_names",
 ]
 
 _STR = pd.StringDtype("python", na_value=np.nan)
 _CJK = r"[\u3400-\u9fff]"
+# CJK ideographs, kana and hangul: scripts written without spaces between words
+_CJK_RANGES = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_HAS_CJK = re.compile(f"[{_CJK_RANGES}]")
 
-# --- patterns ---------------------------------------------------------------------------
+# --- patterns: whole values (phone column) ----------------------------------------------
 
 _CC = r"(?:(?:\+|00)?86[ -]?)"  # PRC country code, optional
 # A whole value that is a mobile: head (country code and the 3-digit network prefix),
@@ -72,10 +114,65 @@ _EMAIL_LOCAL = r"[A-Za-z0-9._%+\-]"
 _EMAIL_DOMAIN = r"[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
 _EMAIL_VALUE = rf"^{_EMAIL_LOCAL}+@{_EMAIL_DOMAIN}$"
 
-# The same shapes inside free text: not glued to other digits (or e-mail characters).
-_MOBILE_IN_TEXT = rf"(?<![\d+])({_CC}?1[3-9]\d[ -]?)\d{{4}}([ -]?\d{{4}})(?!\d)"
-_LANDLINE_IN_TEXT = r"(?<![\d+])(\(0\d{{2,3}}\)\s?|0\d{{2,3}}[ -]?)\d{{{n}}}([ -]?\d{{4}})(?!\d)"
-_EMAIL_IN_TEXT = rf"(?<!{_EMAIL_LOCAL})({_EMAIL_LOCAL}){_EMAIL_LOCAL}*(@{_EMAIL_DOMAIN})"
+# --- patterns: inside free text ---------------------------------------------------------
+# The same shapes as the phone column accepts, plus what people type: full-width digits
+# and signs (\d matches every Unicode decimal digit), a single space / no-break space /
+# ideographic space / dash of any kind between the groups, the country code in
+# parentheses. Not glued to other digits. Mask and scan (find_personal_data) use the very
+# same compiled patterns, so whatever the scan finds, the mask masks.
+
+_SEP = "[ \u00a0\u3000\\-\u2010-\u2014\uff0d]"
+_PLUS = "[+\uff0b]"
+_ZERO = "[0\uff10]"
+_ONE = "[1\uff11]"
+_NET = "[3-9\uff13-\uff19]"  # second digit of a mobile
+_86 = "[8\uff18][6\uff16]"
+_OPEN, _CLOSE = "[(\uff08]", "[)\uff09]"
+_CC_TEXT = rf"(?:{_OPEN}\s?(?:{_PLUS}|00)?{_86}\s?{_CLOSE}|(?:{_PLUS}|{_ZERO}{_ZERO})?{_86})"
+
+_MOBILE_TEXT = re.compile(
+    rf"(?<!\d)(?P<head>(?:{_CC_TEXT}\s?{_SEP}?)?{_ONE}{_NET}\d{_SEP}?)(?P<mid>\d{{4}})"
+    rf"(?P<tail>{_SEP}?\d{{4}})(?!\d)"
+)
+_AREA_TEXT = (
+    rf"(?:{_CC_TEXT}\s?{_SEP}?{_OPEN}?{_ZERO}?\d{{2,3}}?{_CLOSE}?"  # +86 21 / (+86)(21)
+    rf"|{_OPEN}\s?{_ZERO}\d{{2,3}}\s?{_CLOSE}"  # (021)
+    rf"|{_ZERO}\d{{2,3}}?)"  # 021 / 0755 (the shortest first: 8-digit numbers win)
+)
+_LANDLINE_TEXT = re.compile(
+    rf"(?<!\d)(?P<head>{_AREA_TEXT}\s?{_SEP}?)(?P<mid>\d{{3,4}})(?P<tail>{_SEP}?\d{{4}})(?!\d)"
+)
+
+# e-mail: the local part is a run of Latin-script characters (letters of any non-CJK
+# script, digits, . _ % + -) or a run of CJK characters, so that '邮箱zhang@x.cn' masks
+# 'zhang' and '张伟@例子.中国' masks '张伟'; '@' may be full-width, '%40' or '[at]'.
+_LATIN_CH = rf"(?:[^\W{_CJK_RANGES}]|[.%+\-])"
+_LOCAL_TEXT = (
+    rf"(?:(?<!{_LATIN_CH}){_LATIN_CH}+|(?<![{_CJK_RANGES}])[{_CJK_RANGES}]+)"
+)
+_AT_TEXT = r"(?:@|\uff20|%40|\s?[(\[{\uff08\u3010]\s?at\s?[)\]}\uff09\u3011]\s?)"
+_DOT_TEXT = r"(?:\.|\uff0e|\s?[(\[{\uff08\u3010]\s?dot\s?[)\]}\uff09\u3011]\s?)"
+_LABEL = r"[\w\-]+"
+# com / xn--fiqs8s / 中国: one script, so that '...@example.com请回复' ends at 'com'
+_TLD = (
+    rf"(?:[^\W\d_{_CJK_RANGES}](?:[^\W{_CJK_RANGES}]|-)*[^\W_{_CJK_RANGES}]"
+    rf"|[{_CJK_RANGES}]{{2,}})"
+)
+_DOMAIN_TEXT = rf"(?:{_LABEL}{_DOT_TEXT})+{_TLD}"
+_EMAIL_TEXT = re.compile(
+    rf"(?P<local>{_LOCAL_TEXT})(?P<at>{_AT_TEXT})(?P<domain>{_DOMAIN_TEXT})", re.IGNORECASE
+)
+# mailto: whatever names the mailbox, up to '@' (or '%40', ' at ', '?', a quote...), with
+# or without a domain.
+_MAILTO_CH = "[^\\s@\uff20*<>\"'(){}\\[\\],;:?&/\\\\]"
+_MAILTO_TEXT = re.compile(
+    rf"(?P<pre>mailto[:\uff1a]\s?)(?P<local>{_MAILTO_CH}+?)(?=%40|(?!{_MAILTO_CH}))",
+    re.IGNORECASE,
+)
+# The scan: a mailto target of 2 characters or more (a masked one, 'l***', has 1).
+_MAILTO_SCAN = re.compile(
+    rf"mailto[:\uff1a]\s?{_MAILTO_CH}{{2,}}?(?=%40|(?!{_MAILTO_CH}))", re.IGNORECASE
+)
 
 # Chinese addresses: keep province / city / district when they can be read off the start.
 _REGION = (
@@ -84,10 +181,175 @@ _REGION = (
     r"(?:[\u4e00-\u9fff]{1,7}?(?:区|县|旗|市))?)"
 )
 
-# Scanning rendered text (find_personal_data): only unmasked digits count.
-_SCAN_MOBILE = re.compile(rf"(?<![\d+*]){_CC}?1[3-9]\d[ -]?\d{{4}}[ -]?\d{{4}}(?![\d*])")
-_SCAN_LANDLINE = re.compile(r"(?<![\d+*])(?:\(0\d{2,3}\)\s?|0\d{2,3}[ -])\d{7,8}(?![\d*])")
-_SCAN_EMAIL = re.compile(rf"(?<![{_EMAIL_LOCAL[1:-1]}*]){_EMAIL_LOCAL}+@{_EMAIL_DOMAIN}")
+_LETTER = r"[^\W\d_]"  # a letter of any script, CJK included
+
+
+def _mask_email_match(m: re.Match) -> str:
+    return m["local"][0] + "***" + m["at"] + m["domain"]
+
+
+def _mask_mailto_match(m: re.Match) -> str:
+    return m["pre"] + m["local"][0] + "***"
+
+
+def _mask_name_text(name: str) -> str:
+    """mask_name for one string: a name with CJK keeps only its first character, a
+    Latin-script one the first character of each space-separated part."""
+    if _HAS_CJK.search(name):
+        first = len(name) - len(name.lstrip())
+        return name[: first + 1] + re.sub(r"\S", "*", name[first + 1 :])
+    return re.sub(r"(?<=\S)\S", "*", name)
+
+
+def _mask_name_match(m: re.Match) -> str:
+    return _mask_name_text(m.group(0))
+
+
+# --- customer names -----------------------------------------------------------------------
+
+_LOCK = threading.Lock()
+_KNOWN: set[str] = set()
+_KNOWN_VERSION = 0
+_KNOWN_REGEX: tuple[int, re.Pattern | None] = (-1, None)
+_REGEX_CACHE: OrderedDict[frozenset, re.Pattern | None] = OrderedDict()
+_CACHE_SIZE = 8
+_TRIE_DEPTH = 64  # longer names go in a plain alternation of their own (before the trie)
+_LATIN_LETTER = rf"[^\W\d_{_CJK_RANGES}]"
+
+
+def _clean_name(name) -> str | None:
+    """A name as it is matched: whitespace collapsed; None if it is not a usable name
+    (not text, shorter than 2 characters, or without any letter)."""
+    if not isinstance(name, str):
+        return None
+    name = " ".join(name.split())
+    if len(name) < 2 or not any(ch.isalpha() for ch in name):
+        return None
+    return name
+
+
+def remember_names(names: Iterable[str]) -> None:
+    """Add ``names`` to the process-wide known customer names that :func:`mask_text`,
+    :func:`mask_value`, :func:`mask_id` and :func:`mask_frame` mask when called without
+    ``names``. The display layer calls it right after loading a data set."""
+    global _KNOWN_VERSION
+    cleaned = {c for c in map(_clean_name, names) if c}
+    with _LOCK:
+        if not cleaned <= _KNOWN:
+            _KNOWN.update(cleaned)
+            _KNOWN_VERSION += 1
+
+
+def known_names() -> tuple[str, ...]:
+    """The process-wide known customer names, sorted."""
+    with _LOCK:
+        return tuple(sorted(_KNOWN))
+
+
+def forget_names() -> None:
+    """Forget every known name (for tests)."""
+    global _KNOWN_VERSION, _KNOWN_REGEX
+    with _LOCK:
+        _KNOWN.clear()
+        _KNOWN_VERSION += 1
+        _KNOWN_REGEX = (-1, None)
+
+
+def _trie_regex(words: Iterable[str], escape: Callable[[str], str]) -> str:
+    """One regular expression matching any of ``words``, shaped as a trie so that the
+    engine never tries more than one branch per character: at each position the longest
+    word wins, as in a longest-first alternation."""
+    root: dict = {}
+    for word in words:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        branches = [escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if "" in node:
+            return (body if len(branches) > 1 else f"(?:{body})") + "?"
+        return body
+
+    return emit(root)
+
+
+def _escape_name_char(ch: str) -> str:
+    return r"\s+" if ch == " " else re.escape(ch)
+
+
+def _compile_names(names: Iterable[str]) -> re.Pattern | None:
+    """The names' pattern: names with CJK anywhere (case as written), the others as whole
+    words (not next to another Latin-script letter), in any case."""
+    cjk, latin = set(), set()
+    for name in filter(None, map(_clean_name, names)):
+        (cjk if _HAS_CJK.search(name) else latin).add(name if _HAS_CJK.search(name) else name.lower())
+    if not cjk and not latin:
+        return None
+    parts = []
+    for group, wrap in ((latin, True), (cjk, False)):
+        if not group:
+            continue
+        long = sorted((n for n in group if len(n) > _TRIE_DEPTH), key=len, reverse=True)
+        alternatives = [
+            "".join(map(_escape_name_char, n)) for n in long
+        ] + [_trie_regex((n for n in group if len(n) <= _TRIE_DEPTH), _escape_name_char)]
+        body = "|".join(a for a in alternatives if a)
+        if wrap:
+            parts.append(rf"(?i:(?<!{_LATIN_LETTER})(?:{body})(?!{_LATIN_LETTER}))")
+        else:
+            parts.append(f"(?:{body})")
+    return re.compile("|".join(parts))
+
+
+def _names_regex(names: Iterable[str] | None) -> re.Pattern | None:
+    """The compiled pattern of ``names`` (None: the known names), from the cache."""
+    global _KNOWN_REGEX
+    if names is None:
+        version, pattern = _KNOWN_REGEX
+        if version == _KNOWN_VERSION:
+            return pattern
+        with _LOCK:
+            version, snapshot = _KNOWN_VERSION, frozenset(_KNOWN)
+        pattern = _compile_names(snapshot)
+        _KNOWN_REGEX = (version, pattern)
+        return pattern
+    key = names if isinstance(names, frozenset) else frozenset(
+        n for n in names if isinstance(n, str)
+    )
+    with _LOCK:
+        if key in _REGEX_CACHE:
+            _REGEX_CACHE.move_to_end(key)
+            return _REGEX_CACHE[key]
+    pattern = _compile_names(key)
+    with _LOCK:
+        _REGEX_CACHE[key] = pattern
+        while len(_REGEX_CACHE) > _CACHE_SIZE:
+            _REGEX_CACHE.popitem(last=False)
+    return pattern
+
+
+def _free_text_steps(names) -> list[tuple[re.Pattern, str | Callable]]:
+    """The substitutions of free-text masking, in order: mailto targets, e-mail addresses
+    (before phones: '13812345678@qq.com' is an address), mobiles, landlines, names."""
+    steps: list[tuple[re.Pattern, str | Callable]] = [
+        (_MAILTO_TEXT, _mask_mailto_match),
+        (_EMAIL_TEXT, _mask_email_match),
+        (_MOBILE_TEXT, r"\g<head>****\g<tail>"),
+        (_LANDLINE_TEXT, _mask_landline_match),
+    ]
+    pattern = _names_regex(names)
+    if pattern is not None:
+        steps.append((pattern, _mask_name_match))
+    return steps
+
+
+def _mask_landline_match(m: re.Match) -> str:
+    return m["head"] + "*" * len(m["mid"]) + m["tail"]
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -111,6 +373,17 @@ def _assemble(parts: pd.DataFrame, names: Iterable[str]) -> pd.Series:
     return out
 
 
+def _per_distinct(text: pd.Series, func: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``func`` applied once per distinct value of ``text`` (a column of categories or
+    product names holds few), spread back over the rows; NA stays NA."""
+    codes, uniques = pd.factorize(text)
+    if len(uniques) == len(text):
+        return func(text)
+    done = func(pd.Series(uniques, dtype=_STR)).to_numpy(dtype=object, na_value=np.nan)
+    values = np.append(done, np.nan)[codes]  # code -1 (NA) takes the appended NaN
+    return pd.Series(values, index=text.index, dtype=_STR)
+
+
 # --- the masks --------------------------------------------------------------------------
 
 
@@ -130,8 +403,10 @@ def mask_phone(series: pd.Series) -> pd.Series:
     """Mobiles keep the network prefix and the last 4 digits ('13812345678' ->
     '138****5678', '+86 138-1234-5678' -> '+86 138-****-5678'); landlines keep the area
     code and the last 4 digits ('021-62345678' -> '021-****5678'), separators and
-    extension kept. Any other value: every digit except the last 4 is masked, and all
-    of them when there are fewer than 7 (too short to be a phone number we can read)."""
+    extension kept. Any other value keeps nothing readable: every digit except the last 4
+    is masked (all of them when there are fewer than 7, too short to be a phone number we
+    can read) and so is every letter, Chinese characters included
+    ('138 1234 5603 (张伟)' -> '*** **** 5603 (**)'); separators and punctuation stay."""
     text = _text(series).str.strip()
     out = text
     for pattern in (_LANDLINE_VALUE, _MOBILE_VALUE):  # mobile last: it wins on overlap
@@ -147,7 +422,9 @@ def mask_phone(series: pd.Series) -> pd.Series:
         short = text.str.count(r"\d") < 7
         keep_last4 = text.str.replace(r"\d(?=(?:\D*\d){4})", "*", regex=True)
         all_digits = text.str.replace(r"\d", "*", regex=True)
-        out = out.where(~other, keep_last4.where(~short.fillna(False).astype(bool), all_digits))
+        masked = keep_last4.where(~short.fillna(False).astype(bool), all_digits)
+        masked = masked.str.replace(_LETTER, "*", regex=True)
+        out = out.where(~other, masked)
     return out
 
 
@@ -172,27 +449,57 @@ def mask_address(series: pd.Series) -> pd.Series:
     return masked.where(text.str.len() > 0, text)
 
 
-def mask_text(series: pd.Series) -> pd.Series:
-    """Free text (complaint descriptions, notes): every mobile, landline and e-mail
-    address found inside is masked as above; the rest of the text is kept."""
-    text = _text(series)
-    text = text.str.replace(_EMAIL_IN_TEXT, r"\g<1>***\g<2>", regex=True)
-    text = text.str.replace(_MOBILE_IN_TEXT, r"\g<1>****\g<2>", regex=True)
-    for digits in (4, 3):  # 8-digit numbers first, then 7-digit ones
-        text = text.str.replace(
-            _LANDLINE_IN_TEXT.format(n=digits), rf"\g<1>{'*' * digits}\g<2>", regex=True
-        )
+def mask_text(series: pd.Series, names: Iterable[str] | None = None) -> pd.Series:
+    """Free text (complaint descriptions, categories, notes, record ids): every phone
+    number (mobile or landline, in any form the phone column accepts, full-width digits
+    too), every e-mail address (internationalized ones, ``mailto:`` targets, '%40' / '[at]'
+    for '@') and every customer name (``names``; None: the known names,
+    :func:`remember_names`) found inside is masked as in the tables of the module; the
+    rest of the text is kept. Each distinct value is masked once."""
+    steps = _free_text_steps(names)
+
+    def run(text: pd.Series) -> pd.Series:
+        for pattern, repl in steps:
+            text = text.str.replace(pattern, repl, regex=True)
+        return text
+
+    return _per_distinct(_text(series), run)
+
+
+def mask_value(text: str | None, names: Iterable[str] | None = None) -> str | None:
+    """:func:`mask_text` for one Python string (a JSON message, the reason a row was set
+    aside, an e-mail subject, a party name): the same compiled patterns, no Series.
+    None (or NaN) is returned as it is; anything else is masked as its ``str``."""
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return text
+    text = str(text)
+    for pattern, repl in _free_text_steps(names):
+        text = pattern.sub(repl, text)
     return text
 
 
-def mask_id(series: pd.Series) -> pd.Series:
+_ORDINARY_ID = r"[A-Za-z0-9_.:/#\-]+"
+
+
+def mask_id(series: pd.Series, names: Iterable[str] | None = None) -> pd.Series:
     """Customer ids in tables that single customers out: the first 3 and last 2 characters
     are kept ('C000123' -> 'C00***23'), so the same id always shows the same way; ids
-    shorter than 7 characters keep only their first character ('C0012' -> 'C***')."""
+    shorter than 7 characters keep only their first character ('C0012' -> 'C***').
+    An id that is not ordinary (characters other than ASCII letters, digits and
+    ``_ . : / # -``, or holding a phone, an e-mail or a customer name, ``names`` or the
+    known names) is first masked as free text and has every letter after its first
+    character masked, so that no part of it shows: 'C-张伟-13812345678' -> 'C-****78'."""
     text = _text(series).str.strip()
-    long_form = text.str.slice(0, 3) + "***" + text.str.slice(-2)
-    short_form = text.str.slice(0, 1) + "***"
-    return long_form.where(text.str.len() >= 7, short_form)
+    free = mask_text(text, names)
+    ordinary = (
+        text.str.fullmatch(_ORDINARY_ID).fillna(False).astype(bool)
+        & (free.fillna("\0") == text.fillna("\0"))
+    )
+    scrubbed = free.str.replace(rf"(?<=.){_LETTER}", "*", regex=True)
+    source = text.where(ordinary, scrubbed)
+    long_form = source.str.slice(0, 3) + "***" + source.str.slice(-2)
+    short_form = source.str.slice(0, 1) + "***"
+    return long_form.where(source.str.len() >= 7, short_form)
 
 
 # --- whole tables -----------------------------------------------------------------------
@@ -207,7 +514,6 @@ _NAME_PATTERNS = {
     "email": rf"^{_PREFIX}(?:email|e_mail|mail|邮箱|电子邮件|电子邮箱|邮件)(?:_?(?:address|addr|地址|\d))?$",
     "address": rf"^{_PREFIX}(?:address|addr|地址|住址)(?:_?\d)?$",
 }
-_ID_NAME = re.compile(r"(?:^|_)id$|编号$|单号$|^id_")
 
 
 def _normalise(column) -> str:
@@ -272,30 +578,52 @@ _MASKERS = {
 }
 
 
-def mask_frame(df: pd.DataFrame, id_columns: Iterable[str] = ()) -> pd.DataFrame:
+def _is_text(series: pd.Series) -> bool:
+    dtype = series.dtype
+    return (
+        ptypes.is_string_dtype(dtype)
+        or ptypes.is_object_dtype(dtype)
+        or isinstance(dtype, pd.CategoricalDtype)
+    )
+
+
+def mask_frame(
+    df: pd.DataFrame, id_columns: Iterable[str] = (), names: Iterable[str] | None = None
+) -> pd.DataFrame:
     """A copy of ``df`` safe to show (C20): every personal column (:func:`personal_columns`)
     masked by the function for its kind, the columns named in ``id_columns`` through
-    :func:`mask_id`, and every other text column through :func:`mask_text` (replaced only
-    where that changes something, so untouched columns keep their dtype). Columns whose
-    name marks them as record ids (``*_id``, 编号, 单号) are not treated as free text, so
-    ids stay traceable (C21)."""
+    :func:`mask_id`, and every other text column, record ids (``*_id``, 编号, 单号)
+    included, through :func:`mask_text` (replaced only where that changes something, so
+    untouched columns keep their dtype, and ordinary ids such as 'ZX-202601-000001' stay
+    traceable, C21).
+
+    The names masked in free text are ``names`` (None: the known names) together with the
+    values of the frame's own name columns; with ``names=None`` those are added to the
+    known names (:func:`remember_names`), so one compiled pattern serves every table of a
+    data set."""
     out = df.copy()
     personal = personal_columns(df)
+    own = [
+        value
+        for column, kind in personal.items()
+        if kind == "name"
+        for value in pd.unique(df[column].dropna().astype(str))
+    ]
+    if names is None:
+        if own:
+            remember_names(own)
+        effective = None
+    else:
+        effective = frozenset(n for n in names if isinstance(n, str)) | frozenset(own)
     ids = set(id_columns)
     for column in df.columns:
         series = df[column]
         if column in personal:
             out[column] = _MASKERS[personal[column]](series)
         elif column in ids:
-            out[column] = mask_id(series)
-        elif _ID_NAME.search(_normalise(column)):
-            continue
-        elif (
-            ptypes.is_string_dtype(series.dtype)
-            or ptypes.is_object_dtype(series.dtype)
-            or isinstance(series.dtype, pd.CategoricalDtype)
-        ):
-            masked = mask_text(series)
+            out[column] = mask_id(series, effective)
+        elif _is_text(series):
+            masked = mask_text(series, effective)
             original = _text(series)
             if not bool((masked.fillna("\0") == original.fillna("\0")).all()):
                 out[column] = masked
@@ -305,27 +633,23 @@ def mask_frame(df: pd.DataFrame, id_columns: Iterable[str] = ()) -> pd.DataFrame
 # --- scanning rendered output -----------------------------------------------------------
 
 
-def find_personal_data(text: str, names: Iterable[str] = ()) -> list[str]:
-    """Unmasked personal data in rendered text (HTML, Markdown, JSON of a report):
-    mobiles, landlines written with an area code, e-mail addresses whose local part is not
-    masked, and any of the known customer ``names`` (two characters or more) written out.
-    Returns the distinct findings in order of first appearance; empty means clean."""
+def find_personal_data(text: str, names: Iterable[str] | None = ()) -> list[str]:
+    """Unmasked personal data in rendered text (HTML, Markdown, JSON of a report), found
+    with the patterns :func:`mask_text` masks with: mobiles and landlines in every form it
+    masks (spaced, dashed, +86 / 0086 / (+86), full-width digits), e-mail addresses whose
+    local part is not masked (internationalized ones, '%40', '[at]'), ``mailto:`` targets
+    of 2 characters or more, and any of the customer ``names`` (None: the known names;
+    2 characters or more; Latin-script ones as whole words in any case). Masked output
+    ('138****5603', 'z***@example.com', '张*', 'mailto:l***') is not reported, nor are
+    dates, amounts, rates, counts or record ids. Returns the distinct findings in order of
+    first appearance; empty means clean."""
     hits: list[tuple[int, str]] = []
-    for pattern in (_SCAN_MOBILE, _SCAN_LANDLINE, _SCAN_EMAIL):
+    patterns = [_MOBILE_TEXT, _LANDLINE_TEXT, _EMAIL_TEXT, _MAILTO_SCAN]
+    names_pattern = _names_regex(names)
+    if names_pattern is not None:
+        patterns.append(names_pattern)
+    for pattern in patterns:
         hits += [(m.start(), m.group(0)) for m in pattern.finditer(text)]
-    known = sorted(
-        {str(n).strip() for n in names if isinstance(n, str) and len(n.strip()) >= 2},
-        key=len,
-        reverse=True,
-    )
-    if known:
-        alternatives = []
-        for name in known:
-            if name.isascii():  # Latin names only as whole words; Chinese has no spaces
-                alternatives.append(rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])")
-            else:
-                alternatives.append(re.escape(name))
-        hits += [(m.start(), m.group(0)) for m in re.finditer("|".join(alternatives), text)]
     found: list[str] = []
     for _, hit in sorted(hits):
         if hit not in found:

@@ -57,7 +57,10 @@ def test_mask_name(value, expected):
         ("021-62345678 转 801", "021-****5678 转 801"),
         ("+1 415 555 2671", "+* *** *** 2671"),  # not a PRC number: all but the last 4 digits
         ("12345", "*****"),  # too short to keep any digit
-        ("n/a", "n/a"),
+        ("n/a", "*/*"),  # not a phone: no letter stays readable either
+        ("138 1234 5603 (张伟)", "*** **** 5603 (**)"),
+        ("call me: 13812345603", "**** **: *******5603"),
+        ("张伟", "**"),
         ("", ""),
     ],
 )
@@ -242,10 +245,11 @@ def test_mask_frame(complaints):
     assert complaints["客户姓名"].iloc[0] == "张伟"
 
 
-def test_mask_frame_keeps_record_ids_and_customer_ids_by_default(complaints):
-    frame = complaints.assign(complaint_id=["Q13812345678", "Q2", "Q3"])
+def test_mask_frame_masks_personal_data_in_record_ids_and_keeps_the_rest(complaints):
+    frame = complaints.assign(complaint_id=["Q13812345678", "Q2", "Q-张伟-1"])
     out = mask_frame(frame)
-    assert out["complaint_id"].tolist() == ["Q13812345678", "Q2", "Q3"]  # C21: traceable
+    # an id holding a phone or a name of the table does not show it; the others stay (C21)
+    assert out["complaint_id"].tolist() == ["Q138****5678", "Q2", "Q-张*-1"]
     assert out["customer_id"].tolist() == ["C000123", "C000124", "C000125"]
 
 
