@@ -486,6 +486,9 @@ class _Raw:
     # CSV read wider than its first record (some record has more fields): the field count
     # of every record, to tell a ragged row from a column of the file
     fields: np.ndarray | None = None
+    text: str | None = None  # a CSV's decoded text (field counts of short rows are taken from it)
+    # a workbook's merged ranges: (ref such as 'B5:B7', min_row, min_col, max_row, max_col), 1-based
+    merged: list[tuple[str, int, int, int, int]] = field(default_factory=list)
 
 
 def _csv_text(path: Path) -> str:
@@ -498,7 +501,16 @@ def _csv_text(path: Path) -> str:
         raise TableError(
             path, "this is an Excel workbook saved under a .csv name; rename it to .xlsx"
         )
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
+    nul = data.find(b"\x00")
+    if nul >= 0 and not data.startswith((b"\xff\xfe", b"\xfe\xff")) and data.count(b"\x00") * 8 < len(data):
+        # a few NUL bytes in a text file (UTF-16 text is ~half NUL bytes): name the line
+        line = data.count(b"\n", 0, nul) + 1
+        raise TableError(
+            path,
+            f"the file holds a NUL byte (U+0000) on line {line}: no CSV "
+            f"export writes one (a damaged file, or binary data pasted into a cell); remove it",
+        )
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or nul >= 0:
         raise TableError(
             path,
             "cannot decode the file as UTF-8 or GB18030: it contains NUL bytes (UTF-16 text, "
@@ -551,22 +563,36 @@ def _read_csv(path: Path) -> _Raw:
     if not text.strip():
         raise TableError(path, "the file is empty (no header row)")
     try:
-        return _Raw(_csv_frame(path, text))
+        return _Raw(_csv_frame(path, text), text=text)
     except _TooManyFields:
         pass
     # Some record is wider than the first (a title row above the header, or a ragged row):
     # count every record's fields (the csv module, C speed), read again that wide.
-    try:
-        fields = np.fromiter(map(len, csv.reader(io.StringIO(text, newline=""))), dtype=np.int64)
-    except csv.Error as exc:
-        raise TableError(path, f"malformed CSV: {exc}") from None
+    fields = _field_counts(path, text)
     frame = _csv_frame(path, text, int(fields.max()))
     if len(frame) != len(fields):  # the two readers disagree on the records: never guess
         raise TableError(path, "malformed CSV: cannot tell where its records start and end")
-    return _Raw(frame, fields=fields)
+    return _Raw(frame, fields=fields, text=text)
+
+
+def _field_counts(path: Path, text: str) -> np.ndarray:
+    """The number of fields of every record of a CSV text (the csv module, C speed). The
+    module's field size limit (128 KiB) is lifted to the text's length meanwhile: a long
+    free-text cell is no malformed CSV."""
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, len(text) + 1))
+    try:
+        return np.fromiter(map(len, csv.reader(io.StringIO(text, newline=""))), dtype=np.int64)
+    except csv.Error as exc:
+        raise TableError(path, f"malformed CSV: {exc}") from None
+    finally:
+        csv.field_size_limit(limit)
 
 
 _HEADER_SEARCH = 20  # the header is searched in the first 20 non-blank rows
+# At most this many columns (the widest table has 10, plus the export's extra columns): a
+# row of 100 000 fields is no table, and reading it column by column would take minutes.
+MAX_COLUMNS = 1000
 
 
 def _sheet_holds(head: pd.DataFrame, spec: "TableSpec") -> bool:
@@ -620,6 +646,85 @@ def _infinite_cell(path: Path, sheet: str | None) -> TableError:
     return TableError(path, "cannot read the workbook: a number cell holds an infinite value")
 
 
+def _sheet_data(frame: pd.DataFrame, spec: "TableSpec") -> str | None:
+    """Where a sheet other than the table's holds data, else None (a notes sheet).
+
+    Data is (a) a row among its first 20 non-blank ones naming every required column of
+    the table, or (b) a row that looks like a record: at least as many filled cells as the
+    table has required columns (and at least 2), one of them a date/time (an Excel date cell
+    or text the loader reads as one). Titles, free-text notes and a column dictionary
+    without dates are notes."""
+    if frame.empty:
+        return None
+    frame = frame.fillna("").astype(str)
+    pos, _, holds = _find_header(frame, spec)
+    if holds:
+        return f"the {spec.name} columns on row {pos + 1}"
+    cells = {c: frame[c].str.strip() for c in frame.columns}
+    counts = np.add.reduce([(v != "").to_numpy(dtype=np.int64) for v in cells.values()])
+    rows = np.flatnonzero(counts >= max(2, len(spec.required_columns)))
+    if not len(rows):
+        return None
+    dated = np.zeros(len(rows), dtype=bool)
+    for v in cells.values():
+        parsed, _ = _parse_timestamps(v.iloc[rows], "UTC", excel=False)
+        dated |= parsed.notna().to_numpy()
+    if not dated.any():
+        return None
+    row = int(rows[np.argmax(dated)])
+    return f"row {row + 1}: {_row_text(frame.iloc[row])!r}"
+
+
+def _check_other_sheets(path: Path, book: pd.ExcelFile, spec: "TableSpec", sheet: str) -> None:
+    """A TableError naming the sheets other than ``sheet`` that hold data (see
+    :func:`_sheet_data`): their rows would silently be left out of the table."""
+    found = []
+    for name in map(str, book.sheet_names):
+        if name != sheet:
+            where = _sheet_data(pd.read_excel(book, sheet_name=name, header=None, dtype=str,
+                                              keep_default_na=False), spec)
+            if where:
+                found.append(f"sheet {name!r} ({where})")
+    if found:
+        raise TableError(
+            path,
+            f"the {spec.name} table is read from sheet {sheet!r}, but {'; '.join(found)} also "
+            f"{'holds' if len(found) == 1 else 'hold'} data that would be left out: move those rows "
+            f"into sheet {sheet!r} or delete them (other sheets may hold notes only)",
+        )
+
+
+_MERGE_RE = re.compile(
+    rb'<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3}[0-9]{1,7}(?::[A-Z]{1,3}[0-9]{1,7})?)"'
+)
+
+
+def _merged_ranges(path: Path, member: str) -> list[tuple[str, int, int, int, int]]:
+    """The merged ranges of a worksheet (openpyxl's read-only mode, which pandas uses, does
+    not parse them): found in the sheet's XML, streamed, as (ref, min_row, min_col, max_row,
+    max_col), 1-based, sorted."""
+    from openpyxl.utils.cell import range_boundaries
+
+    refs: set[str] = set()
+    tail = b""
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(member) as stream:
+            while True:
+                chunk = stream.read(1 << 22)
+                buf = tail + chunk
+                refs.update(m.group(1).decode("ascii") for m in _MERGE_RE.finditer(buf))
+                if not chunk:
+                    break
+                tail = buf[-512:]
+    except (KeyError, zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise TableError(path, f"cannot read the workbook: {exc}") from None
+    ranges = []
+    for ref in refs:
+        min_col, min_row, max_col, max_row = range_boundaries(ref)
+        ranges.append((ref, min_row, min_col, max_row, max_col))
+    return sorted(ranges, key=lambda r: (r[1], r[2]))
+
+
 def _read_xlsx(path: Path, spec: "TableSpec") -> _Raw:
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -628,13 +733,18 @@ def _read_xlsx(path: Path, spec: "TableSpec") -> _Raw:
         with pd.ExcelFile(path, engine="openpyxl") as book:
             sheet = _pick_sheet(path, book, spec)
             frame = pd.read_excel(book, sheet_name=sheet, header=None, dtype=str, keep_default_na=False)
+            _check_other_sheets(path, book, spec, sheet)
+            member = getattr(book.book[sheet], "_worksheet_path", None)
+            member = member.lstrip("/") if member else None
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError, EOFError) as exc:
         raise TableError(path, f"cannot read the workbook: {exc}") from None
     except OverflowError:
         raise _infinite_cell(path, sheet) from None
     if frame.shape[1] == 0:
         raise TableError(path, f"the sheet {sheet!r} is empty (no header row)")
-    return _Raw(frame.fillna("").astype(str), sheet=sheet)
+    if member is None:  # never with the openpyxl this is pinned to: fail loudly, not silently
+        raise TableError(path, "cannot read the merged cells of the workbook (unexpected openpyxl version)")
+    return _Raw(frame.fillna("").astype(str), sheet=sheet, merged=_merged_ranges(path, member))
 
 
 def _read_raw(path: Path, spec: "TableSpec") -> _Raw:
@@ -967,6 +1077,14 @@ def load_table(path, table: str, tz="Asia/Shanghai", month: str | None = None,
     excel = path.suffix.lower() == ".xlsx"
     source = _read_raw(path, spec)
     raw = source.frame
+    if raw.shape[1] > MAX_COLUMNS:
+        widest = None if excel else 1 if source.fields is None else int(np.argmax(source.fields)) + 1
+        where = f"sheet {source.sheet!r}" if excel else "the row"
+        raise TableError(
+            path, f"{where} has {raw.shape[1]} columns; a table may have at most {MAX_COLUMNS} "
+                  f"(the widest has 10, plus extra columns): is this a table export?",
+            row=widest,
+        )
     in_sheet = "" if source.sheet is None else f" in sheet {source.sheet!r}"
 
     # the header: the first of the first 20 non-blank rows that names every required
@@ -975,11 +1093,6 @@ def load_table(path, table: str, tz="Asia/Shanghai", month: str | None = None,
     if header_pos is None:
         raise TableError(path, f"the {'sheet' if excel else 'file'} is empty (no header row)")
     header_row = header_pos + 1
-    skipped = [
-        SkippedRow(table, p + 1, f"title row above the header (row {header_row}): "
-                                 f"{_row_text(raw.iloc[p])!r}")
-        for p in title_positions
-    ]
 
     # CSV records wider than the header: ragged rows (an unquoted comma in a value?)
     ragged = np.zeros(len(raw) - header_row, dtype=bool)
@@ -1041,18 +1154,92 @@ def load_table(path, table: str, tz="Asia/Shanghai", month: str | None = None,
     repeated = np.logical_and.reduce([
         (v == header_cells[canonical[name]]).to_numpy() for name, v in texts.items()
     ]) & ~ragged
-    structural: list[tuple[int, str | None, str]] = []  # (row, record id, reason)
-    if ragged.any() or repeated.any():
-        ids = texts.get(spec.id_column)
-        for pos in np.flatnonzero(ragged | repeated):
-            pos = int(pos)
-            if pos in ragged_text:
-                record_id = None if ids is None or ids.iat[pos] == "" else ids.iat[pos]
-                structural.append((header_row + pos + 1, record_id, ragged_text[pos]))
+    name_of = dict(zip(keep, names))  # file column -> final column name
+
+    def first_named(start: int, stop: int | None = None) -> str | None:
+        """The name of the first kept column in file columns [start, stop)."""
+        return next((name_of[c] for c in keep if c >= start and (stop is None or c < stop)), None)
+
+    # CSV records with fewer fields than the header: cut short (the last row of a file that
+    # ends inside it: an interrupted export or copy), or a line break inside a value. Only
+    # a record whose last named cell is empty can be one: the csv module counts fields then.
+    short = np.zeros(len(body), dtype=bool)
+    short_text: dict[int, tuple[str | None, str]] = {}
+    if source.text is not None and len(body):
+        width = max(c for c, h in zip(raw.columns, header_cells) if h != "") + 1
+        if (body[raw.columns[width - 1]] == "").any():
+            fields = source.fields if source.fields is not None else _field_counts(path, source.text)
+            if len(fields) == len(raw):
+                fields = fields[header_row:]
+                short = (fields < width) & ~blank & ~ragged & ~repeated
+                cut_off = not source.text.endswith(("\n", "\r"))
+                for pos in np.flatnonzero(short):
+                    got = int(fields[pos])
+                    if cut_off and pos == len(body) - 1:
+                        reason = (f"the last row is cut off: {got} of {width} fields (the file ends "
+                                  f"inside the row: an interrupted export or copy?)")
+                    else:
+                        reason = (f"the row has {got} of the header's {width} fields (row {header_row}): "
+                                  f"a line break inside a value, or a row cut short?")
+                    short_text[int(pos)] = (first_named(got), reason)
+    # workbook cells merged across data rows: Excel keeps the value in the first cell only,
+    # the others read as empty; every non-blank row a merge touches is a row problem
+    merged = np.zeros(len(body), dtype=bool)
+    merged_text: dict[int, tuple[str | None, str]] = {}
+    for ref, min_row, min_col, max_row, max_col in source.merged:
+        if max_row <= header_row:
+            continue  # a merged title or header cell
+        rows = np.arange(max(min_row, header_row + 1), max_row + 1) - header_row - 1
+        rows = rows[(rows < len(body))]
+        rows = rows[~blank[rows] & ~ragged[rows] & ~repeated[rows]]
+        merged[rows] = True
+        for pos in rows.tolist():
+            column, reason = merged_text.get(pos, (first_named(min_col - 1, max_col), ""))
+            more = (f"cells {ref} are merged (a merged cell keeps its value in its first cell only; "
+                    f"the others read as empty): unmerge them and fill every cell")
+            merged_text[pos] = (column, f"{reason}; {more}" if reason else more)
+    ids = texts.get(spec.id_column)
+
+    def id_at(pos: int) -> str | None:
+        return None if ids is None or ids.iat[pos] == "" else ids.iat[pos]
+
+    structural: list[tuple[int, str | None, str | None, str]] = []  # (row, record id, column, reason)
+    for pos in np.flatnonzero(ragged | repeated | short | merged):
+        pos = int(pos)
+        if pos in ragged_text:
+            structural.append((header_row + pos + 1, id_at(pos), None, ragged_text[pos]))
+        elif repeated[pos]:
+            structural.append((header_row + pos + 1, None, None,
+                               f"the row repeats the header (row {header_row}): two files joined together?"))
+        else:
+            column, reason = short_text.get(pos) or merged_text[pos]
+            structural.append((header_row + pos + 1, id_at(pos), column, reason))
+
+    # non-blank rows above the header: title rows (skipped, listed), or records above the
+    # header (they fill two or more of the header's required columns, one of them a required
+    # date/time column holding a date/time): set aside / rejected, never silently skipped
+    skipped: list[SkippedRow] = []
+    if title_positions:
+        above = raw.iloc[title_positions]
+        required = [n for n in spec.required_columns if n in canonical]
+        filled = np.add.reduce([(above[canonical[n]].str.strip() != "").to_numpy(dtype=np.int64) for n in required])
+        dated = np.zeros(len(title_positions), dtype=bool)
+        for n in required:
+            if spec.column(n).kind == TS:
+                when, _ = _parse_timestamps(above[canonical[n]].str.strip(), zone, excel)
+                dated |= when.notna().to_numpy()
+        records_above = (filled >= 2) & dated
+        for k, p in enumerate(title_positions):
+            if records_above[k]:
+                record_id = above[canonical[spec.id_column]].iat[k].strip() or None
+                structural.append((p + 1, record_id, None,
+                                   f"a record above the header (row {header_row}): rows above the header "
+                                   f"are not read as records; move it below the header"))
             else:
-                structural.append((header_row + pos + 1, None,
-                                   f"the row repeats the header (row {header_row}): two files joined together?"))
-    data_rows = ~blank & ~ragged & ~repeated
+                skipped.append(SkippedRow(table, p + 1, f"title row above the header (row {header_row}): "
+                                                        f"{_row_text(raw.iloc[p])!r}"))
+        structural.sort(key=lambda r: r[0])
+    data_rows = ~blank & ~ragged & ~repeated & ~short & ~merged
     rows = None if data_rows.all() else np.flatnonzero(data_rows)
     n = len(body) if rows is None else len(rows)
     index = pd.RangeIndex(n)
@@ -1187,7 +1374,7 @@ def _validated(path: Path, table: str, spec: TableSpec, zone: str, frame: pd.Dat
             TableError(path, reason, row=int(source_row.iat[pos]), column=column)
             for pos, _, column, reason in problems
         )
-        errors.extend(TableError(path, reason, row=row) for row, _, reason in structural)
+        errors.extend(TableError(path, reason, row=row, column=column) for row, _, column, reason in structural)
         errors.sort(key=lambda e: (e.row or 0, order.get(e.column, -1)))
         problems = []
     if errors:
@@ -1221,7 +1408,7 @@ def _validated(path: Path, table: str, spec: TableSpec, zone: str, frame: pd.Dat
         if col.kind == BOOL:
             frame[col.name] = frame[col.name].astype(bool)
     if structural:
-        set_aside.extend(SetAside(table, row, rid, None, reason) for row, rid, reason in structural)
+        set_aside.extend(SetAside(table, row, rid, column, reason) for row, rid, column, reason in structural)
         set_aside.sort(key=lambda a: a.row)
     account = TableAccount(
         table=table, file=str(path), rows_read=n + len(structural), rows_used=len(frame),

@@ -158,9 +158,10 @@ def edit(table: str, cells: dict[tuple[int, str], str] | None = None, *, append=
 
 def workbook(table: str, rows: list[list], *, title: str | None = None, merge: str | None = None,
              sheet: str = "Sheet1", more_sheets: dict[str, list[list]] | None = None,
-             keep_csv: bool = False) -> Builder:
+             keep_csv: bool = False, merge_data: tuple[str, ...] = ()) -> Builder:
     """An .xlsx of the table (its CSV removed): an optional title row merged across
-    ``merge`` above the header, then ``rows`` (header first)."""
+    ``merge`` above the header, then ``rows`` (header first); ``merge_data`` ranges are
+    merged after the rows are written (Excel keeps the first cell's value)."""
 
     def build(folder: Path) -> Path:
         if not keep_csv:
@@ -174,6 +175,8 @@ def workbook(table: str, rows: list[list], *, title: str | None = None, merge: s
                 ws.merge_cells(merge)
         for r in rows:
             ws.append(r)
+        for ref in merge_data:
+            ws.merge_cells(ref)
         for name, other in (more_sheets or {}).items():
             extra = book.create_sheet(name)
             for r in other:
@@ -253,6 +256,7 @@ class SetAsideRows:
     rows: tuple[tuple[int, str | None, str], ...]
     read: int
     used: int
+    check: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -303,6 +307,28 @@ def _values(column: str, expected: list):
         assert frame[column].tolist() == expected
 
     return check
+
+
+def _hostile_ids(frame, account):
+    assert frame["consultation_id"].tolist() == ['=HYPERLINK("http://x","y")', "TS-<svg onload=alert(1)>", "+1-2"]
+    assert frame["customer_id"].tolist() == ["@SUM(A1)", "C2", "C3"]
+
+
+def _control_cells(frame, account):
+    # kept exactly as written: the loader reads text; the output layer neutralises it
+    assert frame["customer_id"].tolist() == ["C1\u202e1gpj.exe", "C2\x07\x1b[31m", "C3\u2066x\u2069"]
+    assert frame["category"].tolist() == ["a\x01b", pd.NA, "line\nbreak"]
+
+
+def _megabyte_cell(frame, account):
+    assert frame["category"].str.len().tolist() == [1_000_000, pd.NA, pd.NA]
+    assert frame["consultation_id"].tolist() == ["Q1", "Q2", "Q3"]
+
+
+def _skipped_title(frame, account):
+    assert [(r.row, r.reason) for r in account.skipped_rows] == [
+        (1, "title row above the header (row 3): '2026年10月 咨询'")]
+    assert frame["source_row"].tolist() == [4, 5]
 
 
 def _title_row(frame, account):
@@ -393,6 +419,20 @@ Q3,在线客服,C3,2026/10/8 11:00,,是,王五
 """
 
 MONTH_OUTSIDE = "payment for a month outside the term 2026-01..2026-12"
+CUT_OFF = "the last row is cut off: {} of {} fields (the file ends inside the row: an interrupted export or copy?)"
+MERGED = "cells {} are merged (a merged cell keeps its value in its first cell only; the others read as empty)"
+ABOVE = "a record above the header (row {}): rows above the header are not read as records"
+CONS_LINES = BASE["consultations"].splitlines()
+HOSTILE_CELLS = (
+    "consultation_id,channel,customer_id,received_at,first_response_at,resolved,category\n"
+    "Q1,phone,C1\u202e1gpj.exe,2026-10-08 09:00,2026-10-08 09:00:30,true,a\x01b\n"
+    "Q2,email,C2\x07\x1b[31m,2026-10-08 10:00,2026-10-08 11:00,false,\n"
+    'Q3,chat,C3\u2066x\u2069,2026-10-09 14:00,2026-10-09 14:01,true,"line\nbreak"\n'
+)
+
+
+ALIAS_BOMB = 'lol: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n' + "".join(
+    f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi"))
 
 # ---------------------------------------------------------------------------- cases
 
@@ -481,6 +521,66 @@ CASES = [
          parquet("new_customers", _parquet_new_customers(acquired_at=pa.array(
              [3600, 7200, 10800], type=pa.duration("s")))),
          Rejected("new_customers.parquet", ((None, "acquired_at", "the Parquet type duration[s], which cannot be read as a date/time; write it as a timestamp, a date or text"),))),
+    # --- no silent row loss (issue 12) ----------------------------------------------
+    Case(".xlsx: the table continues on a second sheet", "consultations",
+         workbook("consultations", [CONS_HEADER, *CONS_ROWS[:2]], sheet="10月", more_sheets={"10月(续)": [CONS_ROWS[2]]}),
+         Rejected("consultations.xlsx", ((None, None, "the consultations table is read from sheet '10月', but sheet "
+                                                      "'10月(续)' (row 1: 'Q3 chat C3 2026-10-09 14:00:00"),))),
+    Case(".xlsx: the table's own sheet and another sheet with its columns", "consultations",
+         workbook("consultations", [CONS_HEADER, *CONS_ROWS], sheet="consultations",
+                  more_sheets={"9月": [CONS_HEADER, ["Q0", "phone", "C0", dt.datetime(2026, 9, 30, 9), None, True]]}),
+         Rejected("consultations.xlsx", ((None, None, "but sheet '9月' (the consultations columns on row 1) also holds "
+                                                      "data that would be left out"),))),
+    Case(".xlsx: a column dictionary on another sheet is notes", "consultations",
+         workbook("consultations", [CONS_HEADER, *CONS_ROWS], sheet="数据",
+                  more_sheets={"字段说明": [["字段", "含义", "必填"], ["received_at", "接入时间", "是"],
+                                            ["resolved", "是否解决", "是"]]}), Loaded(3, 3, _sheet)),
+    Case("CSV whose last row is cut off", "consultations",
+         text("consultations", BASE["consultations"] + "Q4,chat,C4,2026-10-09 1"),
+         SetAsideRows(((5, "first_response_at", CUT_OFF.format(4, 6)),), 4, 3)),
+    Case("CSV of money whose last row is cut off", "payments",
+         text("payments", BASE["payments"].rstrip("\n").rsplit(",", 1)[0]),
+         Rejected("payments.csv", ((4, "amount", CUT_OFF.format(3, 4)),))),
+    Case("row with fewer fields than the header (a line break in a value)", "consultations",
+         edit("consultations", raw_lines={3: "Q2,email,C2 张", 4: "三,2026-10-08 10:00,2026-10-08 11:00,false"}),
+         SetAsideRows(((3, "received_at", "the row has 3 of the header's 6 fields (row 1): a line break inside a value"),
+                       (4, "first_response_at", "the row has 4 of the header's 6 fields")), 3, 1)),
+    Case(".xlsx: cells merged down a column of data rows", "consultations",
+         workbook("consultations", [CONS_HEADER, *CONS_ROWS], merge_data=("B3:B4",)),
+         SetAsideRows(((3, "channel", MERGED.format("B3:B4")), (4, "channel", MERGED.format("B3:B4"))), 3, 1)),
+    Case(".xlsx: a sub-title merged across a row of the data", "consultations",
+         workbook("consultations", [CONS_HEADER, *CONS_ROWS[:2], ["10月下旬"], CONS_ROWS[2]], merge_data=("A4:F4",)),
+         SetAsideRows(((4, "consultation_id", MERGED.format("A4:F4")),), 4, 3)),
+    Case(".xlsx: merged cells in a money table", "payments",
+         workbook("payments", [["payment_id", "service_month", "paid_at", "amount"],
+                               ["P1", "2026-10", dt.datetime(2026, 11, 10, 10), 150000],
+                               ["P2", None, dt.datetime(2026, 11, 20, 10), 50000]], merge_data=("B2:B3",)),
+         Rejected("payments.xlsx", ((2, "service_month", MERGED.format("B2:B3")), (3, "service_month", MERGED.format("B2:B3"))))),
+    Case("a record above the header, below a title row", "consultations",
+         text("consultations", "2026年10月 咨询\n" + CONS_LINES[1] + "\n" + CONS_LINES[0] + "\n" + "\n".join(CONS_LINES[2:]) + "\n"),
+         SetAsideRows(((2, None, ABOVE.format(3)),), 3, 2, _skipped_title)),
+    Case(".xlsx: a payment above the header", "payments",
+         workbook("payments", [["P0", "2026-09", dt.datetime(2026, 10, 9, 10), 1000],
+                               ["payment_id", "service_month", "paid_at", "amount"],
+                               ["P1", "2026-10", dt.datetime(2026, 11, 10, 10), 150000]]),
+         Rejected("payments.xlsx", ((1, None, ABOVE.format(2)),))),
+    # --- hostile cells load as plain text (issue 12) ------------------------------------
+    Case("formula and markup in id cells load as text", "consultations",
+         edit("consultations", {(2, "consultation_id"): '=HYPERLINK("http://x","y")', (3, "consultation_id"): "TS-<svg onload=alert(1)>",
+                                (4, "consultation_id"): "+1-2", (2, "customer_id"): "@SUM(A1)"}),
+         Loaded(3, 3, _hostile_ids)),
+    Case("control and bidi characters in cells load as text", "consultations", text("consultations", HOSTILE_CELLS),
+         Loaded(3, 3, _control_cells)),
+    Case("a NUL byte in a UTF-8 file", "consultations",
+         text("consultations", BASE["consultations"].replace("Q2,", "Q2\x00,")),
+         Rejected("consultations.csv", ((None, None, "the file holds a NUL byte (U+0000) on line 3"),))),
+    Case("a 1 MB cell in a free-text column", "consultations",
+         text("consultations", CONS_LINES[0] + ",category\n" + CONS_LINES[1] + "," + "长" * 1_000_000 + "\n"
+              + "\n".join(line + "," for line in CONS_LINES[2:]) + "\n"),
+         Loaded(3, 3, _megabyte_cell)),
+    Case("a header row of 100 000 columns", "consultations",
+         text("consultations", ",".join(f"c{i}" for i in range(100_000)) + "\n" + "\n".join(CONS_LINES[1:]) + "\n"),
+         Rejected("consultations.csv", ((1, None, "the row has 100000 columns; a table may have at most 1000"),))),
     # --- timestamps ---------------------------------------------------------------
     Case("Excel serial number in a CSV is not a date", "consultations",
          edit("consultations", {(2, "received_at"): "46303.375"}),
@@ -613,11 +713,27 @@ CASES = [
          TermsRejected("contract.yaml", (("liability", "missing key"),))),
     Case("terms: empty file", "terms", terms_text(lambda s: ""),
          TermsRejected("contract.yaml", (("<file>", "must be a YAML mapping"),))),
+    # --- hostile terms (issue 12) ----------------------------------------------------
+    Case("terms: impossible date 2026-02-30 unquoted", "terms", terms_replace("start: 2026-01-01", "start: 2026-02-30"),
+         TermsRejected("contract.yaml", (("term.start", "day value is outside expected range (got '2026-02-30')"),))),
+    Case("terms: alias bomb (billion laughs)", "terms", terms_text(lambda s: ALIAS_BOMB + s),
+         TermsRejected("contract.yaml", (("lol", "anchors and aliases (&name, *name) are not allowed in a terms file"),))),
+    Case("terms: nesting 10000 levels deep", "terms",
+         terms_replace("  id: CS-2026-001", "  id: " + "[" * 10_000 + "]" * 10_000),
+         TermsRejected("contract.yaml", (("contract.id.0.…", "nested more than 20 levels deep"),))),
+    Case("terms: line break in the contract id", "terms", terms_replace("  id: CS-2026-001", '  id: "CS-2026\\n001"'),
+         TermsRejected("contract.yaml", (("contract.id", "holds the control character U+000A at position 8"),))),
+    Case("terms: bidi override in a party name", "terms",
+         terms_replace("  party_a: 华东星辰电子有限公司", '  party_a: "华东\u202e星辰电子有限公司"'),
+         TermsRejected("contract.yaml", (("contract.party_a", "holds the control character U+202E at position 3"),))),
+    Case("terms: a money amount of 31 digits", "terms",
+         terms_replace('confidentiality_penalty: "500000.00"', "confidentiality_penalty: 1" + "0" * 30),
+         TermsRejected("contract.yaml", (("liability.confidentiality_penalty", "less than"),))),
 ]
 
 
 def test_the_matrix_is_big_and_covers_every_table():
-    assert len(CASES) >= 45
+    assert len(CASES) >= 100
     assert len({c.name for c in CASES}) == len(CASES)
     assert {c.table for c in CASES} >= set(TABLES) | {"terms"}
 
@@ -713,6 +829,8 @@ def test_bad_input(case: Case, tmp_path):
         assert fragment in aside.reason, (fragment, aside.reason)
     # the rows used are exactly the others
     assert not set(frame["source_row"]) & {s.row for s in account.set_aside}
+    if expect.check:
+        expect.check(frame, account)
 
 
 def test_check_against_terms_on_a_plain_mapping_and_the_sample(sample_terms):
