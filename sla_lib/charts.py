@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from . import labels as L
+from . import published
 from .fonts import cjk_font_family, cjk_font_path
 
 FIGSIZE = (8.0, 3.6)  # inches: 960 × 432 px at 120 dpi, fits an A4 page at full width
@@ -63,6 +64,7 @@ def use_report_style() -> str:
             "axes.spines.right": False,
             "pdf.fonttype": 42,  # TrueType in PDFs, selectable text
             "ps.fonttype": 42,
+            "text.parse_math": False,  # labels from the data are drawn as written: '星辰 $$手机' is no formula
         }
     )
     _register_png_display()
@@ -94,6 +96,12 @@ def _month_ticks(months, lang: str) -> list[str]:
     if len(set(years)) > 1 or lang == "en":  # show the year at the first month of each year
         ticks = [f"{t}\n{y}" if i == 0 or years[i - 1] != y else t for i, (t, y) in enumerate(zip(ticks, years))]
     return ticks
+
+
+def _label(value, lang: str) -> str:
+    """A category, product, channel... as drawn: its label in ``lang``, or the data's own
+    text masked and neutralised (:func:`sla_lib.published.text`)."""
+    return published.text(L.value(value, lang))
 
 
 def _fmt_pct(value: float) -> str:
@@ -172,7 +180,7 @@ def daily_volume_chart(daily: pd.DataFrame, lang: str, month: str) -> Figure:
         ax.axvspan(day[start] - 0.5, day[end] + 0.5, color=RED, alpha=0.08, linewidth=0)
         name = names[start]
         if isinstance(name, str):
-            ax.text((day[start] + day[end]) / 2, top * 0.97, L.value(name, lang), ha="center", va="top", fontsize=8.5, color=RED)
+            ax.text((day[start] + day[end]) / 2, top * 0.97, _label(name, lang), ha="center", va="top", fontsize=8.5, color=RED)
     for i in np.flatnonzero(kind == "adjusted_workday"):
         ax.text(day[i], counts[i] + top * 0.02, L.chart("adjusted_mark", lang), ha="center", va="bottom", fontsize=8.5, color=ORANGE)
     ax.set_xticks(day, [str(d) for d in day])
@@ -182,7 +190,7 @@ def daily_volume_chart(daily: pd.DataFrame, lang: str, month: str) -> Figure:
     ax.set_ylabel(L.chart("complaints_axis", lang))
     ax.set_title(L.chart("daily_volume_title", lang, month=month), loc="left")
     present = [k for k in DAY_COLORS if k in set(kind)]
-    ax.legend(handles=[Patch(color=DAY_COLORS[k], label=L.value(k, lang)) for k in present], loc="upper left", ncols=len(present), bbox_to_anchor=(0, -0.2))
+    ax.legend(handles=[Patch(color=DAY_COLORS[k], label=_label(k, lang)) for k in present], loc="upper left", ncols=len(present), bbox_to_anchor=(0, -0.2))
     ax.grid(axis="x", visible=False)
     return fig
 
@@ -220,7 +228,7 @@ def _histogram(ax, values, target: float, lang: str, *, xlabel: str, title: str,
     ax.annotate(target_label, (line, 1), xycoords=("data", "axes fraction"), xytext=(4, -4), textcoords="offset points", ha="left", va="top", fontsize=8.5, color=DARK)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(L.chart("count_axis", lang))
-    ax.set_title(title, loc="left")
+    ax.set_title(published.text(title), loc="left")
 
 
 def histogram_chart(values, target: float, lang: str, *, xlabel: str, title: str, target_label: str, ok=None, discrete: bool = False, upper: float | None = None) -> Figure:
@@ -257,7 +265,7 @@ def bar_chart(frame: pd.DataFrame, label_col: str, value_col: str, lang: str, *,
     if isinstance(target, str):
         given = pd.to_numeric(frame[target], errors="coerce").dropna()
         target = float(given.iloc[0]) if len(given) else None
-    labels = [str(L.value(v, lang)) for v in frame[label_col]]
+    labels = [_label(v, lang) for v in frame[label_col]]
     values = pd.to_numeric(frame[value_col], errors="coerce").to_numpy(dtype=float)
     status = frame[status_col].to_numpy(dtype=object) if status_col else np.full(len(frame), "", dtype=object)
     colors = np.where(status == "missed", RED, BLUE)
@@ -296,7 +304,7 @@ def bar_chart(frame: pd.DataFrame, label_col: str, value_col: str, lang: str, *,
             ax.annotate(L.chart("target", lang, value=_fmt_pct(target)), (target, 1), xycoords=("data", "axes fraction"), xytext=(-3, 2), textcoords="offset points", ha="right", va="bottom", fontsize=8, color=DARK)
         else:
             ax.annotate(L.chart("target", lang, value=_fmt_pct(target)), (1, target), xycoords=("axes fraction", "data"), xytext=(0, 2), textcoords="offset points", ha="right", va="bottom", fontsize=8, color=DARK)
-    ax.set_title(title, loc="left")
+    ax.set_title(published.text(title), loc="left")
     return fig
 
 
@@ -305,7 +313,7 @@ def stacked_bar_chart(wide: pd.DataFrame, lang: str, *, title: str, axis_label: 
     Column names and row labels are translated with the labels; ``month_index`` writes a
     'YYYY-MM' index as month ticks."""
     rows = list(wide.index)
-    ticks = _month_ticks(rows, lang) if month_index else [str(L.value(r, lang)) for r in rows]
+    ticks = _month_ticks(rows, lang) if month_index else [_label(r, lang) for r in rows]
     height = max(2.6, 0.34 * len(rows) + 1.2) if horizontal else FIGSIZE[1]
     fig, axes = _figure(size=(FIGSIZE[0], height))
     ax = axes[0, 0]
@@ -314,7 +322,7 @@ def stacked_bar_chart(wide: pd.DataFrame, lang: str, *, title: str, axis_label: 
     for i, column in enumerate(wide.columns):  # a few series
         values = pd.to_numeric(wide[column], errors="coerce").fillna(0).to_numpy(dtype=float)
         name = str(column).removesuffix("_pct")
-        label = str(L.value(name, lang))
+        label = _label(name, lang)
         color = CHANNEL_COLORS.get(name, SERIES[i % len(SERIES)])
         if horizontal:
             ax.barh(positions, values, left=base, color=color, height=0.65, label=label)
@@ -331,7 +339,7 @@ def stacked_bar_chart(wide: pd.DataFrame, lang: str, *, title: str, axis_label: 
         ax.set_ylabel(axis_label)
         ax.grid(axis="x", visible=False)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    ax.set_title(title, loc="left")
+    ax.set_title(published.text(title), loc="left")
     return fig
 
 
@@ -346,7 +354,7 @@ def heatmap_chart(grid: pd.DataFrame, lang: str, *, title: str) -> Figure:
     ax.set_xticks(np.arange(len(grid.columns)) + 0.5, [str(h) for h in grid.columns], rotation=0)
     ax.set_xlabel(L.chart("hour_axis", lang))
     ax.set_ylabel(L.chart("weekday_axis", lang))
-    ax.set_title(title, loc="left")
+    ax.set_title(published.text(title), loc="left")
     return fig
 
 
@@ -358,7 +366,7 @@ def score_chart(distribution: pd.DataFrame, lang: str, *, month: str, min_score:
     satisfied = distribution["satisfied"].to_numpy(dtype=bool)
     unrated = (distribution.index == "unrated")
     colors = np.where(satisfied, GREEN, np.where(unrated, "white", GREY))
-    ticks = [str(L.value(i, lang)) for i in distribution.index]
+    ticks = [_label(i, lang) for i in distribution.index]
     for ax, column in zip(axes.flat, series):
         counts = distribution[column].to_numpy()
         bars = ax.bar(np.arange(len(counts)), counts, color=colors, edgecolor=GREY, width=0.7)
@@ -367,7 +375,7 @@ def score_chart(distribution: pd.DataFrame, lang: str, *, month: str, min_score:
                 bar.set_hatch("///")
         ax.bar_label(bars, fontsize=8)
         ax.set_xticks(np.arange(len(counts)), ticks)
-        name = str(L.value(column, lang))
+        name = _label(column, lang)
         ax.set_title(name[:1].upper() + name[1:], loc="left")
         ax.set_xlabel(L.chart("score_axis", lang))
         ax.grid(axis="x", visible=False)
@@ -409,7 +417,7 @@ def cost_distribution_chart(costs: pd.DataFrame, lang: str) -> Figure:
     scaled = costs.astype(float) / 1_000_000  # fen -> CNY 10k
     bins = np.linspace(scaled.min().min(), scaled.max().max(), 40)
     for i, name in enumerate(scaled.columns):
-        label = L.value(name, lang)
+        label = _label(name, lang)
         ax.hist(scaled[name], bins=bins, alpha=0.45, color=SERIES[i % len(SERIES)], label=label)
         ax.axvline(scaled[name].mean(), color=SERIES[i % len(SERIES)], linestyle="--", linewidth=1)
     ax.set_xlabel(L.chart("cost_axis", lang))

@@ -17,6 +17,7 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, make_msgid
 
+from . import published
 from .errors import SlaError
 from .report import ReportResult, attachment_name, render_index, render_index_text
 
@@ -40,7 +41,8 @@ def parse_recipients(mail_to) -> list[str]:
 
 
 def report_subject(result: ReportResult) -> str:
-    subject = f"[SLA] {result.month} 月度报告 / monthly report — {result.contract_id}"
+    # the contract id comes from the terms file: masked, and no line break can reach the header
+    subject = f"[SLA] {result.month} 月度报告 / monthly report — {published.text(result.contract_id)}"
     if result.quarter:
         subject += f" (+ {result.quarter} 季度趋势 / quarterly trends)"
     return subject

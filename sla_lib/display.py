@@ -3,6 +3,13 @@
 The frames keep canonical keys and exact values; this module only turns them into text at
 the last moment: headers and known values through :mod:`sla_lib.labels`, money as
 ``211,400.00`` (Decimal, never through a float), dates as ISO dates, missing values as '—'.
+
+This is also the one place where tables and prose become HTML (issue 12): every cell,
+header, index label and caption of :func:`show`, and every value put into the prose of
+:func:`md`, goes through :mod:`sla_lib.published` (masked, then escaped), so a category
+``<script>`` or a product ``<img onerror=…>`` is shown as text. Both are wrapped in the
+``tex2jax_ignore mathjax_ignore`` classes, so a ``$…$`` in the data is never typeset as TeX
+by a notebook frontend that runs MathJax.
 """
 
 from __future__ import annotations
@@ -15,8 +22,11 @@ import numpy as np
 import pandas as pd
 
 from . import labels as L
+from . import published
 
 MISSING = "—"
+# MathJax 2 and 3 skip elements with these classes (JupyterLab, classic Notebook)
+NO_TEX = "tex2jax_ignore mathjax_ignore"
 _STATUS_CSS = {
     "missed": "color: #b42318; font-weight: 600;",
     "late": "color: #b42318; font-weight: 600;",
@@ -31,7 +41,7 @@ def money(value) -> str:
 
 
 def cell_text(value, lang: str) -> str:
-    """One cell as the reader sees it."""
+    """One cell as the reader sees it (plain text: masked, not yet escaped)."""
     if value is None or value is pd.NA or value is pd.NaT:
         return MISSING
     if isinstance(value, (bool, np.bool_)):
@@ -48,13 +58,17 @@ def cell_text(value, lang: str) -> str:
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, dt.date):
         return value.isoformat()
-    return str(L.value(value, lang))
+    return published.text(L.value(value, lang))
+
+
+def _html_cell(value, lang: str) -> str:
+    return published.html_text(cell_text(value, lang))
 
 
 def _header(key, lang: str) -> str:
     if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
         return str(key)
-    return L.column(key, lang)
+    return published.html_text(L.column(key, lang))
 
 
 def show(frame: pd.DataFrame, lang: str, *, index: bool | None = None, caption: str | None = None, highlight: pd.DataFrame | None = None):
@@ -73,8 +87,8 @@ def show(frame: pd.DataFrame, lang: str, *, index: bool | None = None, caption: 
         highlight = highlight.reset_index() if highlight is not None else None
         index = False
     shown = frame.copy()
-    styler = shown.style.format(lambda v: cell_text(v, lang)).format_index(lambda v: _header(v, lang), axis=1)
-    styler = styler.format_index(lambda v: cell_text(v, lang), axis=0)
+    styler = shown.style.format(lambda v: _html_cell(v, lang)).format_index(lambda v: _header(v, lang), axis=1)
+    styler = styler.format_index(lambda v: _html_cell(v, lang), axis=0)
     weekday_columns = [c for c in frame.columns if c == "weekday"]
     if weekday_columns:
         styler = styler.format(lambda v: L.weekday(v, lang) if pd.notna(v) else MISSING, subset=weekday_columns)
@@ -87,15 +101,51 @@ def show(frame: pd.DataFrame, lang: str, *, index: bool | None = None, caption: 
         css = highlight.reindex(index=frame.index, columns=frame.columns)
         styler = styler.apply(lambda _: css.map(lambda v: _STATUS_CSS.get(v, "") if isinstance(v, str) else ""), axis=None)
     if caption:
-        styler = styler.set_caption(caption)
-    return styler.set_table_attributes('class="sla-table"')
+        styler = styler.set_caption(published.html_text(caption))
+    return styler.set_table_attributes(f'class="sla-table {NO_TEX}"')
 
 
-def md(key: str, lang: str, **values):
-    """The Markdown of :data:`sla_lib.labels.PROSE` ``key`` as an IPython display object."""
-    from IPython.display import Markdown
+class Prose:
+    """Prose of the report for IPython's display: ``data`` is its Markdown (values already
+    escaped), shown as HTML rendered here, so what nbconvert and JupyterLab show does not
+    depend on their Markdown and math handling."""
 
-    return Markdown(L.text(key, lang, **values))
+    def __init__(self, markdown: str):
+        self.data = markdown
+
+    def _repr_html_(self) -> str:
+        return f'<div class="sla-prose {NO_TEX}">{_render_markdown(self.data)}</div>'
+
+    def __repr__(self) -> str:
+        return self.data
+
+
+_markdown_renderer = None
+
+
+def _render_markdown(markdown: str) -> str:
+    global _markdown_renderer
+    if _markdown_renderer is None:
+        import mistune
+
+        # escape=True: any raw HTML is shown as text (the templates of labels.py have none)
+        _markdown_renderer = mistune.create_markdown(escape=True, plugins=["table", "strikethrough"])
+    return _markdown_renderer(markdown)
+
+
+def _prose_value(value):
+    """A value put into prose: numbers, dates and Decimals as they are (the templates give
+    their formats); anything else is text from the data or the terms, escaped."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, Decimal, np.integer, np.floating, dt.date)):
+        return published.markdown_text(value)
+    return value
+
+
+def md(key: str, lang: str, **values) -> Prose:
+    """The prose of :data:`sla_lib.labels.PROSE` ``key`` with ``values`` put in as text:
+    each value that is not a number or a date is masked and escaped
+    (:func:`sla_lib.published.markdown_text`), so it can never become Markdown, HTML or TeX."""
+    return Prose(L.text(key, lang, **{name: _prose_value(v) for name, v in values.items()}))
 
 
 def frontend_is_interactive() -> bool:

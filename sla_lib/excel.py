@@ -6,6 +6,12 @@ Decimal's own digits), dates as dates, yes/no and the canonical values as words 
 report's language; the header row is bold and frozen, and the columns are as wide as their
 text. The file is written to a temporary file beside the target and then moved into place
 (``os.replace``), so a reader never sees half a workbook.
+
+Text is only ever text (issue 12): every string cell, headers and sheet names included, is
+masked and neutralised by :func:`sla_lib.published.text` and stored as a string cell
+(``t="inlineStr"``), never a formula, whatever it starts with; a cell starting with one of
+OWASP's formula characters (``= + - @`` tab CR) also gets Excel's quote prefix, so editing
+it in Excel does not turn it into a formula either.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from . import labels as L
+from . import published
 
 AMOUNT_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -39,7 +46,7 @@ def _cell_value(value, lang: str):
         return L.value(bool(value), lang), None
     if isinstance(value, Decimal):
         return value, AMOUNT_FORMAT
-    if isinstance(value, np.integer):
+    if isinstance(value, (int, np.integer)):
         return int(value), None
     if isinstance(value, (float, np.floating)):
         return (None, None) if np.isnan(value) else (float(value), None)
@@ -50,8 +57,8 @@ def _cell_value(value, lang: str):
     if isinstance(value, dt.date):
         return value, DATE_FORMAT
     if isinstance(value, str):
-        return L.value(value, lang), None
-    return value, None
+        return published.text(L.value(value, lang)), None
+    return published.text(value), None
 
 
 def _text_width(value) -> int:
@@ -68,6 +75,15 @@ def _text_width(value) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+def _as_text(cells) -> None:
+    """String cells stay strings: openpyxl makes any string starting with '=' a formula."""
+    for cell in cells:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+            if cell.value.startswith(published.FORMULA_PREFIXES):
+                cell.quotePrefix = True
+
+
 def write_fee_workbook(statement_tables: dict[str, pd.DataFrame], path, lang: str = "zh") -> Path:
     """Write ``statement_tables`` (name -> frame) to ``path`` (.xlsx), one sheet per table,
     sheet names and headers in ``lang`` (:data:`sla_lib.labels.SHEETS`, ``COLUMNS``).
@@ -79,8 +95,9 @@ def write_fee_workbook(statement_tables: dict[str, pd.DataFrame], path, lang: st
     for name, frame in statement_tables.items():
         sheet = book.create_sheet(L.sheet(name, lang))
         columns = list(frame.columns)
-        headers = [L.column(c, lang) for c in columns]
+        headers = [published.text(L.column(c, lang)) for c in columns]
         sheet.append(headers)
+        _as_text(sheet[1])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
             cell.fill = _HEADER_FILL
@@ -90,6 +107,7 @@ def write_fee_workbook(statement_tables: dict[str, pd.DataFrame], path, lang: st
             converted = [_cell_value(v, lang) for v in row]
             sheet.append([v for v, _ in converted])
             r = sheet.max_row
+            _as_text(sheet[r])
             for i, (v, fmt) in enumerate(converted):
                 if fmt:
                     sheet.cell(row=r, column=i + 1).number_format = fmt

@@ -49,6 +49,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from . import labels as L
+from . import published
 from .calendar import parse_month, resolve_as_of, today_in
 from .errors import ReportError, SlaError
 
@@ -983,9 +984,10 @@ def headline_figures(terms, data, month: str, as_of: dt.date) -> dict:
         kpis[key] = {"clause": result.clause, "label_zh": zh, "label_en": en, **result.to_json(), "status": result.status}
     statuses = [k["status"] for k in kpis.values()]
     return {
-        "contract_id": terms.contract.id,
-        "party_a": terms.contract.party_a,
-        "party_b": terms.contract.party_b,
+        # published in manifest.json, the index and the e-mail: terms text is masked like data
+        "contract_id": published.text(terms.contract.id),
+        "party_a": published.text(terms.contract.party_a),
+        "party_b": published.text(terms.contract.party_b),
         "month": month,
         "as_of": as_of.isoformat(),
         **{k: fees[k] for k in ("base", "bonus", "total_deduction", "onsite_fees", "amount_due", "payment_due",
@@ -1016,7 +1018,7 @@ def attachment_name(doc: Document, month: str, suffix: str) -> str:
 def render_index(result: ReportResult, for_mail: bool = False) -> str:
     """index.html of the month: headline figures and links; ``for_mail`` names the
     attachments instead of linking files (the e-mail's HTML body)."""
-    t, h, e = L.INDEX[result.lang], result.headline, html.escape
+    t, h, e = L.INDEX[result.lang], result.headline, published.html_text  # masked and escaped: terms text is hostile too
     title = t["title"].format(contract=h["contract_id"], month=result.month)
     figures = [(t[k], h[k]) for k in ("amount_due", "payment_due", "paid", "balance", "bonus", "total_deduction", "late_damages")]
     rows = "".join(f"<tr><th>{e(label)}</th><td class=\"num\">{e(str(value))}</td></tr>" for label, value in figures)
@@ -1077,7 +1079,7 @@ def render_index_text(result: ReportResult) -> str:
     from . import __version__
 
     lines += ["", t["as_of"].format(as_of=h["as_of"], created=result.created_at, version=__version__)]
-    return "\n".join(lines) + "\n"
+    return "\n".join(published.text(line) for line in lines) + "\n"
 
 
 def sha256_file(path) -> str:
@@ -1086,6 +1088,10 @@ def sha256_file(path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _published_or_none(value):
+    return None if value is None else published.text(value)
 
 
 def row_accounting(data) -> dict:
@@ -1098,8 +1104,10 @@ def row_accounting(data) -> dict:
             "rows_read": account.rows_read,
             "rows_used": account.rows_used,
             "rows_set_aside": len(account.set_aside),
-            "set_aside": [{"row": s.row, "id": s.record_id, "column": s.column, "reason": s.reason} for s in account.set_aside],
-            "skipped_rows": [{"row": k.row, "reason": k.reason} for k in account.skipped_rows],  # title rows, not records
+            # published: ids and reasons quote the cells as written, so they are masked (C20)
+            "set_aside": [{"row": s.row, "id": _published_or_none(s.record_id), "column": s.column, "reason": published.text(s.reason)}
+                          for s in account.set_aside],
+            "skipped_rows": [{"row": k.row, "reason": published.text(k.reason)} for k in account.skipped_rows],  # title rows, not records
         }
     return out
 
@@ -1305,6 +1313,10 @@ def build_report(
         font = str(cjk_font_path())
     data = load_dataset(data_dir, terms)  # bad inputs stop here, before any kernel starts
     raise_problems(check_against_terms(data, terms))
+    from .masking import remember_names
+    from .views import personal_names
+
+    remember_names(personal_names(data))  # masked wherever they occur in what is published
     headline = headline_figures(terms, data, month, as_of)
     from .views import inputs_fingerprint
 

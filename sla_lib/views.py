@@ -31,6 +31,7 @@ import pandas as pd
 from . import calendar as C
 from . import kpis as K
 from . import labels as L
+from . import published
 from . import renewal as R
 from .calendar import (
     ServiceCalendar,
@@ -45,7 +46,7 @@ from .calendar import (
 )
 from .exact import decimal_text
 from .fees import FeeStatement, fee_series, fee_statements
-from .masking import mask_frame
+from .masking import mask_frame, personal_columns, remember_names
 
 CHANNEL_ORDER = ("phone", "email", "chat")
 NA = "n/a"
@@ -87,16 +88,19 @@ def load_inputs(terms_path, data_dir, cache_path=None):
     ``cache_path`` parameter): the parsed, validated tables with the months already computed
     in the Dataset's ``kpi_cache``. It is used only when it was made from these very files
     (same resolved paths, sha256 of the terms file and of every table file of the folder);
-    otherwise (None, missing, stale, unreadable) the files are loaded as without it."""
-    if cache_path is not None:
-        cached = read_inputs_cache(cache_path, terms_path, data_dir)
-        if cached is not None:
-            return cached
-    from .data import load_dataset
-    from .terms import load_terms
+    otherwise (None, missing, stale, unreadable) the files are loaded as without it.
 
-    terms = load_terms(Path(terms_path))
-    return terms, load_dataset(Path(data_dir), terms)
+    The customer names of the data set are remembered (:func:`sla_lib.masking.remember_names`)
+    so that every output of this process masks them, in free text too."""
+    loaded = read_inputs_cache(cache_path, terms_path, data_dir) if cache_path is not None else None
+    if loaded is None:
+        from .data import load_dataset
+        from .terms import load_terms
+
+        terms = load_terms(Path(terms_path))
+        loaded = terms, load_dataset(Path(data_dir), terms)
+    remember_names(personal_names(loaded[1]))  # masked wherever they occur in what is shown (C20)
+    return loaded
 
 
 # The inputs cache: two pickles in one file, a small header (what the payload was made
@@ -565,14 +569,20 @@ def misses_table(month_kpis: K.MonthKpis, data, kpi: str | Sequence[str], terms=
 
 
 def personal_names(data) -> list[str]:
-    """Every customer name present in the loaded tables (for scanning rendered reports with
-    :func:`sla_lib.masking.find_personal_data`; never for display)."""
+    """Every customer name present in the loaded tables: the values of every column that
+    :func:`sla_lib.masking.personal_columns` finds to hold names (``customer_name``, 姓名,
+    联系人…). For masking them wherever else they occur and for scanning rendered reports
+    (:func:`sla_lib.masking.find_personal_data`); never for display."""
+    from .data import TABLES
+
     names: set[str] = set()
-    for frame in data.tables.values() if hasattr(data, "tables") else data.values():
-        for column in ("customer_name", "name", "姓名", "客户姓名"):
-            if column in frame.columns:
-                names.update(frame[column].dropna().astype(str))
-    return sorted(names)
+    for table, frame in (data.tables if hasattr(data, "tables") else data).items():
+        spec = TABLES.get(table)
+        extra = [c for c in frame.columns if spec is None or c not in spec.column_names]  # the spec's columns hold no names
+        for column, kind in personal_columns(frame[extra]).items():
+            if kind == "name":
+                names.update(s.strip() for s in frame[column].dropna().astype(str).unique())
+    return sorted(n for n in names if n)
 
 
 # -- arrivals, channels, drill-down (quarterly) --------------------------------------------
@@ -789,13 +799,15 @@ def simulated_costs(sim, terms, scenarios) -> pd.DataFrame:
 
 
 def negotiator_summary(comparison: pd.DataFrame, lang: str) -> str:
-    """One Markdown line per alternative: its expected cost against the current contract."""
+    """One Markdown line per alternative: its expected cost against the current contract.
+    Scenario names and changes are given by the user: escaped as text
+    (:func:`sla_lib.published.markdown_text`); show it with :class:`sla_lib.display.Prose`."""
     current = comparison.loc["current", "expected_yearly_cost"]
     lines = []
     for name, row in comparison.drop(index="current").iterrows():
         lines.append(
             L.text(
-                "rn_summary_line", lang, scenario=name, changes=row["changes"], cost=f"{row['expected_yearly_cost']:,.2f}",
+                "rn_summary_line", lang, scenario=published.markdown_text(name), changes=published.markdown_text(row["changes"]), cost=f"{row['expected_yearly_cost']:,.2f}",
                 delta=row["expected_yearly_cost"] - current, p5=f"{row['p5']:,.2f}", p95=f"{row['p95']:,.2f}", p_ded=row["p_deduction_month"],
             )
         )

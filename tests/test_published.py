@@ -1,0 +1,98 @@
+"""The one output rule (issue 12), unit by unit: sla_lib.published and the writers that use
+it (display.show / md, excel, charts, the index page and e-mail text). The whole report built
+from hostile data is tests/test_hostile.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import openpyxl
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+
+from sla_lib import display as D
+from sla_lib import published
+from sla_lib.excel import write_fee_workbook
+from sla_lib.masking import forget_names, remember_names
+
+
+@pytest.fixture(autouse=True)
+def _no_known_names():
+    forget_names()
+    yield
+    forget_names()
+
+
+def test_text_masks_and_neutralises():
+    remember_names(["张伟"])
+    assert published.text("张伟 13812345603") == "张* 138****5603"
+    # bidi override, zero width, NUL and C1 controls become U+FFFD; line breaks and tabs spaces
+    assert published.text("a\u202eb\u200bc\x00d\x85e") == "a\ufffdb\ufffdc\ufffdd\ufffde"
+    assert published.text("line1\r\nline2\tx") == "line1 line2 x"
+    assert published.text(None) == ""
+    assert published.text(12) == "12"
+
+
+def test_html_text_is_never_markup():
+    assert published.html_text('<img src=x onerror="alert(1)">') == "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"
+    assert published.html_text("a & b 'c'") == "a &amp; b &#x27;c&#x27;"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["**bold** _it_", "[x](javascript:alert(1))", "# heading", "<b>x</b>", "$\\frac{1}{2}$", "$$x$$", "`code`",
+     "| a | b |", "![img](x)", "1. item", "- item", "> quote", "\\*", "a\\\\b", "&amp; &lt;"],
+)
+def test_markdown_text_renders_literally(value):
+    rendered = D.md("contract", "en", contract=value, party_a="A", party_b="B")._repr_html_()
+    soup = BeautifulSoup(rendered, "html.parser")
+    paragraph = soup.find("p")
+    assert paragraph is not None and [t.name for t in paragraph.find_all(True)] == []  # no element inside: text only
+    assert value in paragraph.get_text()  # shown exactly as written
+
+
+def test_show_escapes_cells_headers_index_and_caption():
+    frame = pd.DataFrame({"<th onclick=x>": ["<script>alert(1)</script>"], "n": [1]}, index=pd.Index(["<i>idx</i>"], name=None))
+    html = D.show(frame, "en", index=True, caption="<b>cap</b>").to_html()
+    soup = BeautifulSoup(html, "html.parser")
+    assert soup.find("script") is None and soup.find("i") is None and soup.find("b") is None
+    assert not [a for tag in soup.find_all(True) for a in tag.attrs if a.startswith("on")]
+    text = soup.get_text()
+    assert "<script>alert(1)</script>" in text and "<th onclick=x>" in text and "<b>cap</b>" in text
+    assert "tex2jax_ignore" in soup.find("table")["class"]
+
+
+def test_show_masks_personal_data_in_any_column():
+    remember_names(["欧阳明"])
+    frame = pd.DataFrame({"category": ["请回电 13812345603 欧阳明", "mailto:lily@example.org"], "complaint_id": ["TS-1", "TS-2"]})
+    text = BeautifulSoup(D.show(frame, "zh").to_html(), "html.parser").get_text()
+    assert "13812345603" not in text and "欧阳明" not in text and "lily@example.org" not in text
+    assert "138****5603" in text and "TS-1" in text
+
+
+def test_workbook_cells_are_strings_never_formulas(tmp_path):
+    hostile = ["=HYPERLINK(\"http://x\",\"y\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(1)", "\tx", "\rx", "ok"]
+    frame = pd.DataFrame({"payment_id": hostile, "amount": [Decimal("1.00")] * len(hostile), "paid_at": [dt.date(2026, 11, 2)] * len(hostile)})
+    path = write_fee_workbook({"payments": frame}, tmp_path / "book.xlsx", "en")
+    book = openpyxl.load_workbook(path)
+    sheet = book.worksheets[0]
+    cells = [row[0] for row in sheet.iter_rows(min_row=2)]
+    assert all(c.data_type == "s" for c in cells)
+    assert [c.value for c in cells] == ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(1)", " x", " x", "ok"]
+    assert [c.quotePrefix for c in cells] == [True, True, True, True, False, False, False]
+    assert sheet.cell(row=2, column=2).data_type == "n"  # amounts stay numbers
+
+
+def test_chart_label_with_dollars_is_drawn_literally(tmp_path):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from sla_lib import charts
+
+    charts.use_report_style()
+    frame = pd.DataFrame({"product": ["星辰 $$手机", "a$\\frac{1}{2}$", "$x^"], "count": [3, 2, 1]})
+    fig = charts.bar_chart(frame, "product", "count", "zh", title="$$", axis_label="n")
+    FigureCanvasAgg(fig).draw()  # mathtext would raise on '$x^' and '$$'
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert ticks == ["星辰 $$手机", "a$\\frac{1}{2}$", "$x^"]
