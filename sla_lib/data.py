@@ -26,6 +26,35 @@ of it?" when a column name is close). In a workbook the sheet named like the tab
 else the only sheet; else the one sheet whose first rows hold the table's columns (two
 such sheets: an error, never a guess that could drop a month); else the first sheet.
 
+No silent row loss (issue 12):
+
+* **Other sheets** of a workbook may hold notes only. A sheet other than the one read
+  holds *data* when (a) one of its first 20 non-blank rows names every required column of
+  the table, or (b) one of its rows looks like a record: at least as many filled cells as
+  the table has required columns (at least 2), one of them a date/time (an Excel date cell,
+  or text the loader reads as a date/time). Either is an error naming the sheet read and
+  every sheet holding data (with the row found), since those rows would be left out.
+  Titles, free-text notes and a column dictionary without dates are notes. (Limits: a
+  continuation sheet whose dates are serial numbers, or a notes row such as
+  ``导出时间 | 2026-11-01`` in a two-column table, are judged by the rule as written.)
+* **Short CSV rows**: a record with fewer fields than the header (up to its last named
+  column) is a row problem naming the first column without a field: "the last row is cut
+  off: N of M fields" when it is the file's last record and the file does not end with a
+  line break (an interrupted export or copy), else "the row has N of the header's M
+  fields: a line break inside a value, or a row cut short?". A last row cut inside its last
+  field has all its fields and is judged by that value (``tr`` is no yes/no value, but a
+  money amount cut from ``500.00`` to ``50`` cannot be told from a real one).
+* **Merged cells** in a workbook (from the sheet's XML: openpyxl's read-only mode, which
+  pandas uses, leaves them out): every non-blank row below the header that a merged range
+  touches is a row problem naming the range ("cells B5:B7 are merged") and its first
+  column, since Excel keeps a merged value in the first cell and the others read as empty.
+  Merged titles above the header are title rows as before.
+* **Records above the header**: a non-blank row above the header that fills two or more
+  of the header's required columns, one of them a required date/time column holding a
+  date/time, is a record (a sheet sorted with its header, two files joined): a row problem
+  "a record above the header (row H)", counted in ``rows_read``. Any other non-blank row
+  above the header (one merged title, a banner, a single text cell) is a title row.
+
 ``TABLES`` maps each table name to its :class:`TableSpec` (kind, id column, columns with
 their kind / required / nullable flags, ordering checks); :func:`empty_table` gives the
 canonical empty frame of a table.
@@ -54,13 +83,21 @@ file missing (required table), both .csv and   all                         Table
 empty file (no header row), a quote never
 closed (names its row), required column
 missing, two columns meaning the same field,
-two sheets holding the table, an infinite
-number cell in a workbook (names its row)
+two sheets holding the table, data on a sheet
+other than the one read (names the sheets),
+an infinite number cell in a workbook (names
+its row), a NUL byte (names its line), more
+than 1000 columns, a Parquet column of a type
+that cannot be read (struct, list, map,
+binary, duration or number as a timestamp…:
+names the column and the type)
 any bad row: unparsable / negative / empty     payments, invoices,         TableError(s),
 amount, amount with fractions of a fen, bad    onsite_visits (money)       load rejected
 or empty date, bad service_month, empty or
 duplicated id (even an identical copy), a
-ragged row, a repeated header row
+ragged row, a repeated header row, a short
+row (the last row cut off), a row touched by
+merged cells, a record above the header
 unparsable or empty required timestamp;        consultations, complaints,  row SET ASIDE
 first_response_at / first_contact_at /         followups, new_customers    (SetAside with
 preliminary_solution_at / closed_at /          (events)                    row, column,
@@ -71,7 +108,11 @@ empty required channel; unparsable or empty
 empty customer_id in followups/new_customers);
 a CSV row with more fields than the header
 (ragged: column None); a row repeating the
-header (two exports joined; column None)
+header (two exports joined; column None); a
+CSV row with fewer fields (the last row cut
+off; column: the first without a field); a
+workbook row touched by merged cells (names
+the range); a record above the header
 duplicated id, row identical to the first      events                      later copy SET
                                                                            ASIDE: 'duplicate
                                                                            of row N'
@@ -79,7 +120,7 @@ duplicated id, contents differ                 events                      Table
                                                                            both rows
 completely blank row                           all                         skipped, not
                                                                            counted (no data)
-title row above the header                     all                         skipped, listed
+title row above the header (not a record)      all                         skipped, listed
                                                                            in skipped_rows
 =============================================  ==========================  ===============
 
@@ -100,6 +141,9 @@ Interpretations where the brief is silent (documented choices):
   it is the 1st (how Excel stores a typed month, e.g. ``2026/10/1``).
 * Excel serial numbers are accepted as timestamps only from .xlsx files, rounded to the
   second (floating-point noise of the serial format).
+* Text cells are kept exactly as written: a formula (``=HYPERLINK(...)``), markup
+  (``TS-<svg onload=...>``), control and bidi characters, a 1 MB note all load as plain
+  text; neutralising them is the output layer's job (escaping, masking, Excel strings).
 * Several problems in one load raise :class:`TableErrors`; a single one raises that
   :class:`TableError` (both are :class:`SlaError`).
 * Problems that need the terms are checked by :func:`check_against_terms` after the load:
@@ -353,8 +397,9 @@ class SkippedRow:
 class TableAccount:
     """What happened to a table's rows: ``rows_read == rows_used + len(set_aside)``.
 
-    ``rows_read`` counts the records: the non-blank rows below the header. Title rows above
-    the header are listed in ``skipped_rows`` (they are not records, so not counted)."""
+    ``rows_read`` counts the records: the non-blank rows below the header, and any record
+    above it (set aside). Title rows above the header are listed in ``skipped_rows`` (they
+    are not records, so not counted)."""
 
     table: str
     file: str | None
