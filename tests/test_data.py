@@ -731,3 +731,129 @@ def test_unreadable_workbook_and_unsupported_type(tmp_path):
         load_table(old, "invoices")
     with pytest.raises(TableError, match="file not found"):
         load_table(tmp_path / "nope.csv", "invoices")
+
+
+# ------------------------------------------------------ no silent row loss (issue 12)
+
+
+def test_short_rows_count_up_to_the_last_named_column(tmp_path):
+    # a header with trailing separators: rows without them are not short
+    path = write(tmp_path, "new_customers.csv", "customer_id,acquired_at,,\nC1,2026-10-01\nC2,2026-10-02,,\n")
+    frame, account = load_table(path, "new_customers")
+    assert (account.rows_read, account.rows_used, account.set_aside) == (2, 2, [])
+    # a complete last row without a final line break is fine; a short one mid-file is not
+    path = write(tmp_path, "complaints.csv", (
+        "complaint_id,customer_id,received_at,first_contact_at,preliminary_solution_at,closed_at,satisfaction\n"
+        "K1,C1,2026-10-08 09:00,,,,\n"
+        "K2,C2,2026-10-08 10:00\n"
+        "K3,C3,2026-10-08 11:00,,,,5"))
+    frame, account = load_table(path, "complaints")
+    assert frame["complaint_id"].tolist() == ["K1", "K3"]
+    (aside,) = account.set_aside
+    assert (aside.row, aside.record_id, aside.column) == (3, "K2", "first_contact_at")
+    assert aside.reason.startswith("the row has 3 of the header's 7 fields (row 1)")
+    assert_invariant(account)
+
+
+def test_cut_off_last_row_after_a_title_and_a_ragged_row(tmp_path):
+    path = write(tmp_path, "followups.csv", (
+        "回访记录\n"
+        "followup_id,customer_id,visited_at,satisfaction\n"
+        "F1,C1,2026-10-09 10:00,5,extra\n"
+        "F2,C2,2026-10-10 10:00,4\n"
+        "F3,C3"))
+    frame, account = load_table(path, "followups")
+    assert frame["followup_id"].tolist() == ["F2"]
+    assert [(s.row, s.column, s.reason[:40]) for s in account.set_aside] == [
+        (3, None, "the row has 5 fields but the header (row"),
+        (5, "visited_at", "the last row is cut off: 2 of 4 fields ("),
+    ]
+    assert [r.row for r in account.skipped_rows] == [1]
+    assert_invariant(account)
+
+
+def test_a_long_cell_beside_a_ragged_row_is_no_malformed_csv(tmp_path):
+    note = "长" * 300_000  # above the csv module's default field limit (128 KiB)
+    path = write(tmp_path, "new_customers.csv", f"customer_id,acquired_at,note\nC1,2026-10-01,{note}\nC2,2026-10-02,a,b\n")
+    frame, account = load_table(path, "new_customers")
+    assert frame["note"].str.len().tolist() == [300_000]
+    assert [(s.row, s.column) for s in account.set_aside] == [(3, None)]
+    import csv
+
+    assert csv.field_size_limit() == 131072  # restored
+
+
+def test_title_rows_with_a_date_outside_a_date_column_stay_titles(tmp_path):
+    path = write(tmp_path, "consultations.csv", (
+        "导出时间,2026-11-01 10:00\n"
+        "consultation_id,channel,customer_id,received_at,first_response_at,resolved\n"
+        "Q1,phone,C1,2026-10-08 09:00,2026-10-08 09:01,true\n"))
+    frame, account = load_table(path, "consultations")
+    assert (account.rows_read, account.rows_used, account.set_aside) == (1, 1, [])
+    assert [r.row for r in account.skipped_rows] == [1]
+
+
+def _book(tmp_path, name, sheets: dict):
+    book = openpyxl.Workbook()
+    for k, (title, rows) in enumerate(sheets.items()):
+        ws = book.active if k == 0 else book.create_sheet(title)
+        ws.title = title
+        for r in rows:
+            ws.append(r)
+    path = tmp_path / name
+    book.save(path)
+    return path
+
+
+def test_what_counts_as_data_on_another_sheet(tmp_path):
+    dated_note = {"说明": [["导出时间", dt.datetime(2026, 11, 1)], ["导出人", "张三"]]}
+    rows = [["customer_id", "acquired_at"], ["C1", dt.datetime(2026, 10, 1, 9)]]
+    # two filled cells with a date: a record-like row for a two-column table ...
+    path = _book(tmp_path, "new_customers.xlsx", {"Sheet1": rows, **dated_note})
+    with pytest.raises(TableError, match=r"sheet '说明' \(row 1: '导出时间 2026-11-01 00:00:00'\)") as exc:
+        load_table(path, "new_customers")
+    assert (exc.value.row, exc.value.column) == (None, None)
+    # ... but notes for a table with six required columns; free text is always notes
+    cons = [["consultation_id", "channel", "customer_id", "received_at", "first_response_at", "resolved"],
+            ["Q1", "phone", "C1", dt.datetime(2026, 10, 8, 9), None, True]]
+    path = _book(tmp_path, "consultations.xlsx", {"data": cons, **dated_note, "备注": [["a", "b", "c", "d", "e", "f"]]})
+    frame, account = load_table(path, "consultations")
+    assert frame["consultation_id"].tolist() == ["Q1"]
+
+
+def test_merged_cells_in_data_rows_with_title_and_blank_rows(tmp_path):
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["2026年10月"])
+    ws.append(["customer_id", "acquired_at", "备注"])
+    ws.append(["C1", dt.datetime(2026, 10, 1, 9), "x"])
+    ws.append(["C2", dt.datetime(2026, 10, 2, 9), None])
+    ws.append([None, None, None])
+    ws.append(["C3", dt.datetime(2026, 10, 3, 9), None])
+    ws.merge_cells("A1:C1")  # the title: fine
+    ws.merge_cells("C3:C5")  # down to a blank row: that row stays blank
+    path = tmp_path / "new_customers.xlsx"
+    book.save(path)
+    frame, account = load_table(path, "new_customers")
+    assert frame["customer_id"].tolist() == ["C3"]
+    assert [(s.row, s.record_id, s.column) for s in account.set_aside] == [(3, "C1", "备注"), (4, "C2", "备注")]
+    assert all("cells C3:C5 are merged" in s.reason for s in account.set_aside)
+    assert (account.rows_read, account.rows_used) == (3, 1)
+
+
+def test_parquet_types_that_cannot_be_read_name_file_column_and_type(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "consultations.parquet"
+    pq.write_table(pa.table({
+        "consultation_id": ["Q1"], "channel": pa.array([1]), "customer_id": [None],
+        "received_at": pa.array([dt.time(9, 0)]), "first_response_at": pa.array([None], type=pa.null()),
+        "resolved": [True], "product": pa.array([[1, 2]]),
+    }), path)
+    with pytest.raises(TableErrors) as exc:
+        load_table(path, "consultations")
+    assert [(e.path, e.column) for e in exc.value.errors] == [
+        (str(path), "channel"), (str(path), "received_at"), (str(path), "product")]
+    assert "the Parquet type int64, which cannot be read as a channel" in exc.value.errors[0].message
+    assert "time64[us]" in exc.value.errors[1].message
