@@ -347,7 +347,7 @@ PROSE: dict[str, tuple[str, str]] = {
     "fr_invoices": ("## 发票（C16）", "## Invoices (C16)"),
     "fr_term": ("## 合同期内累计", "## Term to date"),
     "fr_exposure": ("## 违约风险（C18–C20）", "## Exposure (C18–C20)"),
-    "fr_excel": ("Excel 对账表已保存：`{path}`", "Excel workbook written: `{path}`"),
+    "fr_excel": ("Excel 对账表已保存：{path}", "Excel workbook written: {path}"),  # no code span: values are escaped text
     # quarterly_trends
     "qt_title": ("# 季度趋势 {quarter}", "# Quarterly trends {quarter}"),
     "qt_intro": (

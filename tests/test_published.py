@@ -96,3 +96,13 @@ def test_chart_label_with_dollars_is_drawn_literally(tmp_path):
     FigureCanvasAgg(fig).draw()  # mathtext would raise on '$x^' and '$$'
     ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert ticks == ["星辰 $$手机", "a$\\frac{1}{2}$", "$x^"]
+
+
+def test_no_prose_template_puts_a_value_where_escapes_do_not_work():
+    """Backslash escapes are literal inside code spans: a value there would show its escapes."""
+    import re
+
+    from sla_lib.labels import PROSE
+
+    inside_code = [key for key, pair in PROSE.items() for template in pair if re.search(r"`[^`]*\{\w+", template)]
+    assert inside_code == []
