@@ -4,8 +4,25 @@ clear line instead of a traceback."""
 from __future__ import annotations
 
 
+def _rebuild(cls, args, state):
+    """Unpickle an SlaError without calling its ``__init__`` (whose arguments differ per type)."""
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
 class SlaError(Exception):
-    """Base of every error the suite raises on purpose."""
+    """Base of every error the suite raises on purpose.
+
+    Every subclass pickles as itself (``__reduce__`` below): an error raised in a worker
+    process (:class:`~sla_lib.monthly.MonthlyData` counting a month in two processes, a
+    report notebook's worker) comes back to the parent as the same type with the same
+    attributes and message. Without it, a subclass whose ``__init__`` takes other arguments
+    than its message fails to unpickle and the pool reports ``BrokenProcessPool``."""
+
+    def __reduce__(self):
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
 
 
 class TermsError(SlaError):

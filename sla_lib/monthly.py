@@ -22,6 +22,7 @@ from __future__ import annotations
 import multiprocessing
 import weakref
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import MutableMapping
@@ -30,7 +31,7 @@ import pandas as pd
 
 from .calendar import in_month
 from .data import TABLES, Dataset, TableAccount, _zone_name, load_table, table_file
-from .errors import TableError, TableErrors
+from .errors import SlaError, TableError, TableErrors
 
 __all__ = ["MonthlyData", "EVENT_TABLES", "MONEY_TABLES"]
 
@@ -107,7 +108,16 @@ class MonthlyData:
         first = compute(self.month(month, tables), terms, month, workcal)
         rest = []
         for future in futures:
-            counted, accounts = future.result()
+            try:
+                # an SlaError of the worker (a TableError of the month's rows...) comes back
+                # as itself: every SlaError pickles (errors.SlaError.__reduce__)
+                counted, accounts = future.result()
+            except BrokenProcessPool:
+                self.close()
+                raise SlaError(
+                    f"the second counting process died while counting {month} (killed, or out of memory?); "
+                    "run again, or with one process (fewer rows per month)"
+                ) from None
             self._month_accounts.setdefault(month, {}).update(accounts)
             rest.append(counted)
         return [first, *rest]
