@@ -142,8 +142,11 @@ _AREA_TEXT = (
     rf"|{_OPEN}\s?{_ZERO}\d{{2,3}}\s?{_CLOSE}"  # (021)
     rf"|{_ZERO}\d{{2,3}}?)"  # 021 / 0755 (the shortest first: 8-digit numbers win)
 )
+# the number: 7 or 8 digits, maybe split once ('6234 5678', '1234 567'); all but the last
+# group masked, the last 4 kept when the number is not split
 _LANDLINE_TEXT = re.compile(
-    rf"(?<!\d)(?P<head>{_AREA_TEXT}\s?{_SEP}?)(?P<mid>\d{{3,4}})(?P<tail>{_SEP}?\d{{4}})(?!\d)"
+    rf"(?<!\d)(?P<head>{_AREA_TEXT}\s?{_SEP}?)(?=\d{{4}}{_SEP}?\d{{3}}|\d{{3}}{_SEP}?\d{{4}})"
+    rf"(?P<mid>\d{{3,4}}?)(?P<tail>{_SEP}?\d{{3,4}})(?!\d)"
 )
 
 # e-mail: the local part is a run of Latin-script characters (letters of any non-CJK

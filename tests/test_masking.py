@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import random
+import string
+import time
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sla_lib.masking import (
     find_personal_data,
+    forget_names,
+    known_names,
     mask_address,
     mask_email,
     mask_frame,
@@ -15,8 +24,20 @@ from sla_lib.masking import (
     mask_name,
     mask_phone,
     mask_text,
+    mask_value,
     personal_columns,
+    remember_names,
 )
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
+
+
+@pytest.fixture(autouse=True)
+def _no_known_names():
+    """Every test starts and ends without process-wide known names."""
+    forget_names()
+    yield
+    forget_names()
 
 
 def masked(func, values):
@@ -289,3 +310,306 @@ def test_find_personal_data():
 )
 def test_find_personal_data_clean_text(text):
     assert find_personal_data(text, names=["张伟", "欧阳明", "John Smith"]) == []
+
+
+# --- free text: every form, masked and found -----------------------------------------------
+
+NAMES = ["张伟", "欧阳明", "John Smith", "Lily Chen", "Anna"]
+
+# (text, masked text, what find_personal_data reports in the text)
+FREE_TEXT = [
+    # mobiles, every form the phone column accepts, inside text
+    ("电话13812345603。", "电话138****5603。", ["13812345603"]),
+    ("call 138 1234 5603 now", "call 138 **** 5603 now", ["138 1234 5603"]),
+    ("tel: 138-1234-5603", "tel: 138-****-5603", ["138-1234-5603"]),
+    ("tel +86 138 1234 5603", "tel +86 138 **** 5603", ["+86 138 1234 5603"]),
+    ("tel +86 138-1234-5603", "tel +86 138-****-5603", ["+86 138-1234-5603"]),
+    ("手机(+86)13812345603", "手机(+86)138****5603", ["(+86)13812345603"]),
+    ("手机（+86）138 1234 5603", "手机（+86）138 **** 5603", ["（+86）138 1234 5603"]),
+    ("0086 13812345603", "0086 138****5603", ["0086 13812345603"]),
+    ("008613812345603", "0086138****5603", ["008613812345603"]),
+    ("+8613812345603", "+86138****5603", ["+8613812345603"]),
+    ("8613812345603", "86138****5603", ["8613812345603"]),
+    ("手机１３８１２３４５６０３", "手机１３８****５６０３", ["１３８１２３４５６０３"]),
+    ("手机１３８－１２３４－５６０３", "手机１３８－****－５６０３", ["１３８－１２３４－５６０３"]),
+    ("**13812345603**", "**138****5603**", ["13812345603"]),  # Markdown bold around it
+    # landlines with an area code, extensions kept
+    ("座机021-62345678", "座机021-****5678", ["021-62345678"]),
+    ("座机(021) 6234 5678", "座机(021) **** 5678", ["(021) 6234 5678"]),
+    ("座机（021）62345678", "座机（021）****5678", ["（021）62345678"]),
+    ("座机+86 21 6234 5678", "座机+86 21 **** 5678", ["+86 21 6234 5678"]),
+    ("021-62345678转123", "021-****5678转123", ["021-62345678"]),
+    ("021-62345678 ext 12", "021-****5678 ext 12", ["021-62345678"]),
+    ("0755-1234567", "0755-***4567", ["0755-1234567"]),
+    ("(0755) 1234 567", "(0755) **** 567", ["(0755) 1234 567"]),
+    ("021 62345678", "021 ****5678", ["021 62345678"]),
+    ("０２１－６２３４５６７８", "０２１－****５６７８", ["０２１－６２３４５６７８"]),
+    # e-mail addresses, internationalized ones too
+    ("写信给zhang.wei@example.com请回复", "写信给z***@example.com请回复", ["zhang.wei@example.com"]),
+    ("联系 张伟@例子.中国", "联系 张***@例子.中国", ["张伟", "张伟@例子.中国"]),
+    ("to josé@exämple.com.", "to j***@exämple.com.", ["josé@exämple.com"]),
+    ("to user@xn--fsqu00a.xn--fiqs8s", "to u***@xn--fsqu00a.xn--fiqs8s", ["user@xn--fsqu00a.xn--fiqs8s"]),
+    ("<lily.wang@example.org>", "<l***@example.org>", ["lily.wang@example.org"]),
+    ("lily.wang＠example.org", "l***＠example.org", ["lily.wang＠example.org"]),
+    ("lily.wang [at] example.org", "l*** [at] example.org", ["lily.wang [at] example.org"]),
+    ("13812345603@qq.com", "1***@qq.com", ["13812345603", "13812345603@qq.com"]),
+    # mailto, with the usual obfuscations of '@'
+    ("mailto:lily.wang@example.org", "mailto:l***@example.org", ["mailto:lily.wang", "lily.wang@example.org"]),
+    ("mailto:lily.wang%40example.org", "mailto:l***%40example.org", ["mailto:lily.wang", "lily.wang%40example.org"]),
+    ("MAILTO:lily.wang at example dot org", "MAILTO:l*** at example dot org", ["MAILTO:lily.wang"]),
+    ('<a href="mailto:wei@example.org">x</a>', '<a href="mailto:w***@example.org">x</a>', ["mailto:wei", "wei@example.org"]),
+    # names of the data set: Chinese anywhere, Latin-script ones as whole words in any case
+    ("客户张伟投诉", "客户张*投诉", ["张伟"]),
+    ("欧阳明明天来", "欧**明天来", ["欧阳明"]),
+    ("from JOHN  SMITH and john smith", "from J***  S**** and j*** s****", ["JOHN  SMITH", "john smith"]),
+    ("Johnny Smithers, Annabel, Anna.", "Johnny Smithers, Annabel, A***.", ["Anna"]),
+    ("138 1234 5603 (张伟)", "138 **** 5603 (张*)", ["138 1234 5603", "张伟"]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected", "found"), FREE_TEXT)
+def test_mask_text_every_form(text, expected, found):
+    assert masked(lambda s: mask_text(s, NAMES), [text]) == [expected]
+    assert mask_value(text, NAMES) == expected
+    assert find_personal_data(text, NAMES) == found
+    assert find_personal_data(expected, NAMES) == []
+
+
+# ordinary report and data text: nothing masked, nothing found
+ORDINARY = [
+    "2026-10-08 09:00",
+    "2026-10-08T09:00:00+08:00",
+    "211,200.00 / 1,380,000.00 / 200000.00",
+    "rate 92.8369 % of 1734 / 1800",
+    "ZX-202601-000001 TS-202601-0001 C003436 FK-202601-1 HF-202601-0001 SM-202601-01 FP-202601-1",
+    "订单号202613812345678",  # 11 digits inside a longer number: not a phone
+    "20261001123456 0.0000 13:45 12345",
+    "星辰 Watch S3 智能手表, 物流配送, Annabel's plan, @media screen",
+    '{"base": "200000.00", "payment_due": "2026-11-13", "rate_pct": "96.3333", "late_days": 13}',
+]
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_ordinary_text_is_left_alone(text):
+    assert mask_value(text, NAMES) == text
+    assert find_personal_data(text, NAMES) == []
+
+
+def test_masked_output_is_not_reported():
+    text = "138****5603 138 **** 5603 +86 138-****-5603 021-****5678 z***@example.com 张*** 张* 欧** J*** S**** mailto:l***"
+    assert find_personal_data(text, NAMES) == []
+
+
+def test_mask_value_missing_and_not_text():
+    assert mask_value(None) is None
+    assert np.isnan(mask_value(float("nan")))
+    assert mask_value(13812345603) == "138****5603"
+    assert mask_value("") == ""
+
+
+def test_mask_text_missing_values_index_and_repeats():
+    source = pd.Series(["张伟来电", None, "张伟来电", np.nan, "无"], index=[5, 6, 7, 8, 9], dtype=object)
+    out = mask_text(source, ["张伟"])
+    assert out.index.tolist() == [5, 6, 7, 8, 9]
+    assert [None if pd.isna(v) else v for v in out] == ["张*来电", None, "张*来电", None, "无"]
+    categories = pd.Series(pd.Categorical(["call 13812345603", "x", "call 13812345603"]))
+    assert mask_text(categories).tolist() == ["call 138****5603", "x", "call 138****5603"]
+
+
+# --- names -------------------------------------------------------------------------------------
+
+
+def test_names_longest_first_and_short_or_letterless_names_ignored():
+    names = ["张伟", "张伟明", "王", "A", "12", None, "  Lily   Chen "]
+    assert mask_value("张伟明和张伟, 王先生, A 12, lily chen", names) == "张**和张*, 王先生, A 12, l*** c***"
+
+
+def test_known_names():
+    assert known_names() == ()
+    assert mask_value("张伟来电") == "张伟来电"
+    remember_names(["张伟", "John Smith", "x", None])
+    assert known_names() == ("John Smith", "张伟")
+    assert mask_value("张伟来电, john smith") == "张*来电, j*** s****"
+    assert masked(mask_text, ["张伟来电"]) == ["张*来电"]
+    assert find_personal_data("张伟来电", None) == ["张伟"]
+    assert find_personal_data("张伟来电") == []  # the scan checks the names it is given
+    remember_names(["欧阳明"])  # a new name: compiled again
+    assert mask_value("欧阳明, 张伟") == "欧**, 张*"
+    assert mask_value("欧阳明, 张伟", names=["张伟"]) == "欧阳明, 张*"  # given names replace the known ones
+    forget_names()
+    assert known_names() == () and mask_value("张伟") == "张伟"
+
+
+def test_twenty_thousand_names_stay_fast():
+    rng = random.Random(12)
+    surnames, given = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹", "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚华玉萍红玲芬燕"
+    names = {rng.choice(surnames) + "".join(rng.choices(given, k=rng.randint(1, 3))) for _ in range(30_000)}
+    names = sorted(names)[:19_000] + [
+        "".join(rng.choices(string.ascii_lowercase, k=rng.randint(3, 7))).title() + " " + "".join(rng.choices(string.ascii_lowercase, k=5)).title()
+        for _ in range(1_000)
+    ]
+    remember_names(names)
+    text = ("客户反映屏幕有坏点，联系电话 138 1234 5603，邮箱 lily@example.org，已安排上门检修。"
+            f"The customer {names[-1]} called about the Watch S3 strap; 物流配送延迟三天，{names[0]}请尽快处理。") * 2
+    text = text[:200]
+    mask_value(text)  # compiles
+    runs = []
+    for _ in range(50):
+        start = time.perf_counter()
+        result = mask_value(text)
+        runs.append(time.perf_counter() - start)
+    assert sorted(runs)[len(runs) // 2] < 0.001  # measured: ~0.1 ms
+    assert names[0] not in result and "5603" in result and "1234" not in result
+    assert find_personal_data(result, None) == []
+
+
+# --- mask_id and mask_frame with personal data -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("C-张伟-13812345678", "C-****78"),
+        ("张伟13812345678", "张*1***78"),
+        ("lily@example.org", "l*******"),
+        ("C13812345678", "C13***78"),  # ordinary characters, but a phone inside
+        ("C-john smith-1", "C-****-1"),
+        ("张伟", "张***"),
+        ("C003436", "C00***36"),  # ordinary ids keep today's form
+        ("CUST-2026-000001", "CUS***01"),
+    ],
+)
+def test_mask_id_with_personal_data(value, expected):
+    out = masked(lambda s: mask_id(s, names=["张伟", "John Smith"]), [value])
+    assert out == [expected]
+    assert find_personal_data(out[0], ["张伟", "John Smith"]) == []
+
+
+def test_mask_id_uses_known_names():
+    remember_names(["Lily Chen"])
+    assert masked(mask_id, ["X-Lily Chen-01"]) == ["X-****01"]
+
+
+def test_mask_frame_names_and_id_columns():
+    frame = pd.DataFrame(
+        {
+            "complaint_id": ["TS-202601-0001", "TS-张伟-0002", "TS-13812345603"],
+            "customer_id": ["C000001", "C000002", "C-张伟"],
+            "customer_name": ["张伟", "李娜", "Lily Chen"],
+            "category": ["李娜说屏幕坏了", "mailto:lily@example.org", "LILY CHEN 来电"],
+            "工单编号": ["G1", "G-Lily Chen", "G3"],
+        }
+    )
+    out = mask_frame(frame, names=["王秀英"])
+    assert out["complaint_id"].tolist() == ["TS-202601-0001", "TS-张*-0002", "TS-138****5603"]
+    assert out["customer_id"].tolist() == ["C000001", "C000002", "C-张*"]
+    assert out["customer_name"].tolist() == ["张*", "李*", "L*** C***"]
+    assert out["category"].tolist() == ["李*说屏幕坏了", "mailto:l***@example.org", "L*** C*** 来电"]
+    assert out["工单编号"].tolist() == ["G1", "G-L*** C***", "G3"]
+    assert known_names() == ()  # names given: nothing remembered
+    out = mask_frame(frame, id_columns=["customer_id"])  # names=None: the frame's names become known
+    assert set(known_names()) == {"张伟", "李娜", "Lily Chen"}
+    assert out["customer_id"].tolist() == ["C00***01", "C00***02", "C***"]
+    rendered = out.to_string() + out.to_html()
+    assert find_personal_data(rendered, known_names()) == []
+
+
+def test_sample_ids_are_unchanged():
+    """C21: the record ids of the sample data stay traceable, even with every customer
+    name of the sample known."""
+    tables = {path.stem: pd.read_csv(path, dtype=str) for path in sorted(SAMPLES.glob("*.csv"))}
+    names = sorted({n for t in tables.values() if "customer_name" in t for n in t["customer_name"].dropna()})
+    assert len(names) > 1000
+    remember_names(names)
+    checked = 0
+    for name, table in tables.items():
+        ids = table[[c for c in table.columns if c.endswith("_id")]]
+        out = mask_frame(ids)
+        pd.testing.assert_frame_equal(out, ids, obj=name)
+        checked += ids.size
+    assert checked > 50_000
+
+
+# --- the property: whatever is planted is found, and not found once masked ---------------------
+
+_SURNAMES, _GIVEN = "张王李欧阳", "伟娜明秀英"
+_CJK_FILLER = "的是了在有和屏幕坏点物流配送请回电"
+_LATIN_NAME_LETTERS, _LATIN_FILLER = "abcdefghijklm", "nopqrstuvwxyz"
+_FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@st.composite
+def _mobile(draw):
+    digits = "1" + draw(st.sampled_from("3456789")) + draw(st.text("0123456789", min_size=9, max_size=9))
+    sep = draw(st.sampled_from(["", " ", "-", "－"]))
+    cc = draw(st.sampled_from(["", "+86 ", "+86", "0086", "86", "(+86)", "（+86）", "+86-"]))
+    form = cc + sep.join([digits[:3], digits[3:7], digits[7:]])
+    return form.translate(_FULL_WIDTH) if draw(st.booleans()) else form
+
+
+@st.composite
+def _landline(draw):
+    area = draw(st.sampled_from(["021", "010", "0755", "0571"]))
+    number = draw(st.sampled_from("2345678")) + draw(st.text("0123456789", min_size=6, max_size=7))
+    form = draw(st.sampled_from([
+        f"{area}-{number}", f"{area} {number}", f"({area}) {number[:4]} {number[4:]}",
+        f"+86 {area[1:]} {number[:4]} {number[4:]}", f"（{area}）{number}",
+    ]))
+    return form + draw(st.sampled_from(["", "转123", " ext 12"]))
+
+
+_latin_word = st.text(_LATIN_NAME_LETTERS, min_size=2, max_size=6).map(str.title)
+_latin_name = st.builds(lambda a, b: f"{a} {b}", _latin_word, _latin_word)
+_cjk_name = st.builds(lambda s, g: s + g, st.sampled_from(_SURNAMES), st.text(_GIVEN, min_size=1, max_size=2))
+
+
+@st.composite
+def _email(draw):
+    local = draw(st.one_of(
+        st.text(string.ascii_lowercase + string.digits, min_size=1, max_size=8),
+        st.builds(lambda a, b: a + "." + b, st.text("abcxyz", min_size=1, max_size=4), st.text("xyz09", min_size=1, max_size=4)),
+        st.sampled_from(["josé", "ünal", "张伟", "李娜"]),
+    ))
+    domain = draw(st.sampled_from(["example.com", "例子.中国", "exämple.com", "xn--fsqu00a.xn--fiqs8s", "mail.example.cn"]))
+    at = draw(st.sampled_from(["@", "＠", "%40", " [at] "]))
+    mailto = draw(st.sampled_from(["", "mailto:", "MAILTO:"])) if at in ("@", "%40") else ""
+    return f"{mailto}{local}{at}{domain}"
+
+
+_filler = st.text(_CJK_FILLER + _LATIN_FILLER + " ,.;:!?()/", max_size=12)
+_separator = st.sampled_from([" ", "，", "：", " (", ") ", "\n", "；", "、"])
+
+
+@st.composite
+def _planted(draw):
+    names = draw(st.lists(st.one_of(_cjk_name, _latin_name), min_size=1, max_size=4, unique=True))
+    data = draw(st.lists(
+        st.one_of(_mobile(), _landline(), _email(), st.sampled_from(names).map(lambda n: draw(st.sampled_from([n, n.upper(), n.lower()])))),
+        min_size=1, max_size=5,
+    ))
+    pieces = [draw(_filler)]
+    for datum in data:
+        pieces += [draw(_separator), datum, draw(_separator), draw(_filler)]
+    return "".join(pieces), data, names
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_planted())
+def test_planted_personal_data_is_found_and_masked(planted):
+    text, data, names = planted
+    found = find_personal_data(text, names)
+    for datum in data:
+        assert any(datum in f or f in datum for f in found), (datum, found)
+    result = mask_value(text, names)
+    assert find_personal_data(result, names) == [], result
+    assert masked(lambda s: mask_text(s, names), [text]) == [result]
+    for datum in data:
+        assert datum not in result
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40), _planted())
+def test_masked_text_is_clean_whatever_surrounds_it(noise, planted):
+    text, _, names = planted
+    text = noise + text + noise
+    assert find_personal_data(mask_value(text, names), names) == []
