@@ -16,7 +16,12 @@ notebook raises :class:`~sla_lib.errors.ReportError` (notebook, cell, exception)
 temporary folder is kept as ``<out>/<month>.failed/`` for diagnosis. SIGTERM (systemd stop,
 ``kill``) and Ctrl-C remove the temporary folder and raise :class:`ReportInterrupted`;
 a temporary folder left by a process that died harder (SIGKILL, power loss) is removed by
-the next run.
+the next run. The temporary folder is private (0700) until it is published.
+
+Working files holding personal data unmasked (the inputs cache the notebooks read) are
+written 0600 into a private per-run folder outside the published tree
+(``<tempdir>/sla-work-<uid>/run-<pid>-…``, :func:`sla_lib.folders.private_work_folder`),
+removed when the run ends and, after a ``kill -9``, by the next run.
 
 Notebooks run in kernels (``python3``) driven by papermill in this Python process when
 ``jobs == 1``, and in up to ``jobs`` worker processes otherwise (each worker executes one
@@ -288,7 +293,7 @@ def takes_cache_path(source: Path) -> bool:
 
 # -- the inputs cache ------------------------------------------------------------------------
 
-INPUTS_CACHE = ".inputs-cache.pickle"  # in the temporary folder; removed before anything is published
+INPUTS_CACHE = ".inputs-cache.pickle"  # 0600, in the run's private working folder (folders.private_work_folder), never in the published tree
 
 
 def cache_months(terms, month: str, quarter: str | None) -> list[str]:
@@ -1152,32 +1157,49 @@ def build_manifest(result: ReportResult, terms_path, input_files: dict, paramete
 # -- folders: staging, publication, failure, interruption ----------------------------------
 
 def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    from .folders import pid_alive
+
+    return pid_alive(pid)
 
 
 def clean_stale(out_dir: Path) -> list[Path]:
     """Remove temporary and backup folders (``.<month>.tmp-<pid>-…``, ``.<month>.old-<pid>-…``)
-    left by runs whose process no longer exists."""
+    left by runs whose process no longer exists. An entry of that name that is a symbolic
+    link or a file is unlinked itself, never followed."""
+    from .folders import remove_entry
+
     removed = []
     for entry in Path(out_dir).iterdir():
         match = _STALE_RE.match(entry.name)
-        if match and entry.is_dir() and int(match["pid"]) != os.getpid() and not _pid_alive(int(match["pid"])):
-            shutil.rmtree(entry, ignore_errors=True)
-            removed.append(entry)
+        if not match:
+            continue
+        planted = entry.is_symlink() or not entry.is_dir()
+        if planted or (int(match["pid"]) != os.getpid() and not _pid_alive(int(match["pid"]))):
+            with contextlib.suppress(OSError):
+                remove_entry(entry)
+                removed.append(entry)
     return removed
 
 
 def make_staging(out_dir: Path, month: str) -> Path:
-    """The temporary report folder beside the destination."""
+    """The temporary report folder beside the destination, private (0700) until
+    :func:`publish` opens it like any folder this process makes."""
     staging = Path(out_dir) / f".{month}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
-    (staging / "executed").mkdir(parents=True)
+    staging.mkdir(mode=0o700)
+    os.chmod(staging, 0o700)  # whatever the umask
+    (staging / "executed").mkdir()
     return staging
+
+
+def _umask() -> int:
+    """This process's umask, read without changing it where Linux tells it."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
 
 
 @contextlib.contextmanager
@@ -1195,12 +1217,18 @@ def _signals_deferred():
 
 def publish(staging: Path, final: Path) -> None:
     """Move the finished folder into place. An existing report is renamed to a backup first,
-    restored if the second rename fails, and deleted after; readers never see a mixture."""
+    restored if the second rename fails, and deleted after; readers never see a mixture.
+    The private staging folder gets the mode of a folder made under the umask (0755 under
+    the usual 022) as it is published. A ``final`` that is a symbolic link is replaced as a
+    link: what it points to is never written or removed."""
+    from .folders import remove_entry
+
     backup = None
+    os.chmod(staging, 0o777 & ~_umask())
     with _signals_deferred():
-        if final.exists():
+        if final.is_symlink() or final.exists():
             backup = final.with_name(f".{final.name}.old-{os.getpid()}-{secrets.token_hex(4)}")
-            final.rename(backup)
+            final.rename(backup)  # rename moves a link itself
         try:
             staging.rename(final)
         except BaseException:
@@ -1208,35 +1236,43 @@ def publish(staging: Path, final: Path) -> None:
                 backup.rename(final)
             raise
     if backup is not None:
-        shutil.rmtree(backup, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            remove_entry(backup)
 
 
 def keep_failed(staging: Path, out_dir: Path, month: str) -> Path:
     """Move the temporary folder of a failed run to ``<out>/<month>.failed`` (replacing the
-    one of an earlier failure)."""
+    one of an earlier failure). The kept folder stays private (0700). A ``<month>.failed``
+    that is a symbolic link (or a file) is replaced as itself: the link is unlinked, never
+    followed, so whatever it points to survives."""
+    from .folders import remove_entry
+
     failed = Path(out_dir) / f"{month}.failed"
     with _signals_deferred():
-        if failed.exists():
-            shutil.rmtree(failed)
+        remove_entry(failed)
         staging.rename(failed)
     return failed
 
 
 @contextlib.contextmanager
 def _month_lock(out_dir: Path, month: str):
-    """One run per month and output folder at a time (a cron run meeting a manual one)."""
+    """One run per month and output folder at a time (a cron run meeting a manual one).
+    The lock file is opened without following a link (a link there is refused: the pid
+    would be written into whatever it points to)."""
     try:
         import fcntl
     except ImportError:  # not POSIX
         yield
         return
+    from .folders import open_lock_file
+
     path = Path(out_dir) / f".{month}.lock"
-    with open(path, "a+") as fh:
+    with open(open_lock_file(path), "r+") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             fh.seek(0)
-            raise SlaError(f"another `sla report` for {month} is writing into {out_dir} (pid {fh.read().strip() or '?'}); try again when it is done") from None
+            raise SlaError(f"another `sla report` for {month} is writing into {out_dir} (pid {fh.read(20).strip() or '?'}); try again when it is done") from None
         fh.seek(0)
         fh.truncate()
         fh.write(str(os.getpid()))
@@ -1303,8 +1339,13 @@ def build_report(
     formats = _check_options(formats, lang, jobs)
     terms = load_terms(terms_path)
     month = resolve_month(month, terms)
+    from .folders import private_work_folder, remove_entry, writable_folder
+    from .kpis import check_months_in_contract
+
+    check_months_in_contract(terms, [month])  # a month the contract does not price: refused before any work
     quarter = resolve_quarter(quarter, terms) if quarter else None
     as_of = _as_of_date(as_of, terms)
+    out_dir = writable_folder(out_dir, "out_dir").resolve()  # before the inputs are read
     sources = notebook_sources(NOTEBOOKS_DIR if notebooks_dir is None else notebooks_dir, notebooks, quarter)
     font = None
     if "pdf" in formats:
@@ -1323,17 +1364,19 @@ def build_report(
     fingerprint = inputs_fingerprint(terms_path, data_dir)  # the files loaded above, for the cache and the manifest
     cached = {name for name, path in sources if takes_cache_path(path)}
 
-    out_dir = Path(out_dir).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / month
     staging = None
+    stack = contextlib.ExitStack()
     with _month_lock(out_dir, month), _terminate_raises():
         try:
             clean_stale(out_dir)
+            # personal data at rest only in a private folder outside the published tree,
+            # removed however this run ends (a run killed -9: by the next run)
+            work = stack.enter_context(private_work_folder())
             staging = make_staging(out_dir, month)
             cache = None
             if cached:
-                cache = prepare_inputs_cache(staging, terms_path, data_dir, terms, data, cache_months(terms, month, quarter), fingerprint)
+                cache = prepare_inputs_cache(work, terms_path, data_dir, terms, data, cache_months(terms, month, quarter), fingerprint)
             titles = {name: notebook_title(name, path, lang) for name, path in sources}
             jobs_ = [
                 _Job(
@@ -1385,9 +1428,10 @@ def build_report(
                 how = "Ctrl-C" if isinstance(exc, KeyboardInterrupt) else str(exc)
                 raise ReportInterrupted(f"interrupted by {how}; temporary folder removed, the report for {month} was not replaced") from None
             raise
-    stale_failure = out_dir / f"{month}.failed"
-    if stale_failure.exists():  # an earlier failure of this month is now history
-        shutil.rmtree(stale_failure, ignore_errors=True)
+        finally:
+            stack.close()  # the working folder and the inputs cache in it
+    with contextlib.suppress(OSError):  # an earlier failure of this month is now history (a link: unlinked only)
+        remove_entry(out_dir / f"{month}.failed")
     return dataclasses.replace(result, folder=final)
 
 

@@ -128,7 +128,10 @@ def write_inputs_cache(path, terms_path, data_dir, terms, data, fingerprint: dic
     """Write ``(terms, data)`` (with whatever its ``kpi_cache`` holds) to ``path`` for
     :func:`load_inputs`, atomically (a temporary file renamed). ``fingerprint``:
     :func:`inputs_fingerprint` of the files ``terms`` and ``data`` were loaded from (computed
-    here when not given). A pickle: read only caches this process family wrote."""
+    here when not given). A pickle: read only caches this process family wrote. The file
+    is created 0600 (it holds personal data unmasked); ``sla report`` writes it into its
+    private working folder (:func:`sla_lib.folders.private_work_folder`), never into the
+    report folder."""
     import os
     import pickle
 
@@ -138,8 +141,12 @@ def write_inputs_cache(path, terms_path, data_dir, terms, data, fingerprint: dic
     header = {"format": INPUTS_CACHE_FORMAT, "sla_lib": __version__,
               "inputs": fingerprint or inputs_fingerprint(terms_path, data_dir)}
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial.unlink(missing_ok=True)  # a leftover (or a planted link) is removed, never followed
     try:
-        with open(partial, "wb") as fh:
+        # 0600 from the start (the payload holds every name, phone and e-mail unmasked);
+        # O_EXCL and O_NOFOLLOW: never written through a link
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        with open(fd, "wb") as fh:
             pickle.dump(header, fh, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump((terms, data), fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(partial, path)
@@ -150,14 +157,25 @@ def write_inputs_cache(path, terms_path, data_dir, terms, data, fingerprint: dic
 
 def read_inputs_cache(path, terms_path, data_dir):
     """(terms, data) from the cache at ``path`` when it was made from these files (see
-    :func:`load_inputs`), else None (missing, other files or versions, unreadable)."""
+    :func:`load_inputs`), else None (missing, other files or versions, unreadable).
+
+    A pickle runs code when it is read, so only a regular file (not a link) owned by this
+    user and writable by nobody else is read at all."""
     import logging
+    import os
     import pickle
+    import stat
 
     from . import __version__
 
     try:
-        with open(path, "rb") as fh:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_mode & 0o022 or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+            os.close(fd)
+            logging.getLogger(__name__).warning("inputs cache %s not used: not a private file of this user", path)
+            return None
+        with open(fd, "rb") as fh:
             header = pickle.load(fh)
             if not (isinstance(header, dict) and header.get("format") == INPUTS_CACHE_FORMAT and header.get("sla_lib") == __version__):
                 return None
