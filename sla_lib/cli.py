@@ -56,19 +56,37 @@ def _months(text: str) -> list[str]:
 
 def _kpi_cache_option(f):
     return click.option(
-        "--kpi-cache", "kpi_cache", type=click.Path(file_okay=False, path_type=Path), default=None, envvar="SLA_KPI_CACHE",
+        "--kpi-cache", "kpi_cache", type=click.Path(path_type=Path), default=None, envvar="SLA_KPI_CACHE",
         help="Folder that keeps each computed month's KPIs for later runs (keyed by the input files, "
              "the terms and the code; env SLA_KPI_CACHE). Default: no cache.",
     )(f)
 
 
-def _load(terms_path: Path, data_dir: Path, by_month: bool = False, kpi_cache: Path | None = None):
+def _option_name(param: str, option: str, envvar: str | None = None) -> str:
+    """How the user gave a value: the option, or the environment variable it came from."""
+    ctx = click.get_current_context(silent=True)
+    if envvar and ctx is not None and ctx.get_parameter_source(param) == click.core.ParameterSource.ENVIRONMENT:
+        return envvar
+    return option
+
+
+def _load(terms_path: Path, data_dir: Path, by_month: bool = False, kpi_cache: Path | None = None, months=None):
     """Terms and tables. ``by_month``: a folder with Parquet event tables is read one month at
-    a time (MonthlyData); CSV/.xlsx folders are loaded whole either way."""
+    a time (MonthlyData); CSV/.xlsx folders are loaded whole either way. ``months``: refused
+    (one line naming the term) when one is outside the contract, before any table is read;
+    ``kpi_cache``: refused when it is not a folder this process can write."""
     from .data import check_against_terms, load_dataset, raise_problems
     from .terms import load_terms
 
     terms = load_terms(terms_path)
+    if months is not None:
+        from .kpis import check_months_in_contract
+
+        check_months_in_contract(terms, months)
+    if kpi_cache is not None:
+        from .folders import writable_folder
+
+        writable_folder(kpi_cache, _option_name("kpi_cache", "--kpi-cache", "SLA_KPI_CACHE"))
     if by_month and data_dir.is_dir() and any(data_dir.glob("*.parquet")):
         from .monthly import MonthlyData
 
@@ -108,7 +126,16 @@ def _kpi_table(kpis) -> str:
     for key, r in kpis.results.items():
         zh, en = KPI_LABELS[key]
         rows.append([r.clause, f"{zh} {en}", r.met, r.total, r.rate_pct or "n/a", r.to_json()["target_pct"], r.status])
-    return render_table(["条款 Clause", "指标 KPI", "达标 Met", "总数 Total", "比率 Rate %", "目标 Target %", "结果 Status"], rows, right={2, 3, 4, 5})
+    table = render_table(["条款 Clause", "指标 KPI", "达标 Met", "总数 Total", "比率 Rate %", "目标 Target %", "结果 Status"], rows, right={2, 3, 4, 5})
+    return table + _no_data_text(kpis)
+
+
+def _no_data_text(kpis) -> str:
+    """A line under the KPI table for tables with no rows in the month ('' when none)."""
+    if not kpis.tables_without_rows:
+        return ""
+    return (f"\n无数据 NO DATA: {', '.join(kpis.tables_without_rows)}: no rows in {kpis.month}; "
+            f"n/a: {', '.join(kpis.no_data_kpis)} (check the export covers the month)")
 
 
 def _fee_table(statement) -> str:
@@ -167,10 +194,10 @@ def kpis(terms_path, data_dir, month, fmt, kpi_cache):
     from .kpis import month_kpis
 
     months = _months(month)
-    terms, data = _load(terms_path, data_dir, by_month=True, kpi_cache=kpi_cache)
+    terms, data = _load(terms_path, data_dir, by_month=True, kpi_cache=kpi_cache, months=months)
     results = [month_kpis(data, terms, m) for m in months]
     if fmt == "json":
-        objs = [{"month": k.month, "kpis": k.to_json()} for k in results]
+        objs = [{"month": k.month, "kpis": k.to_json(), "no_data": list(k.tables_without_rows)} for k in results]
         _echo_json(objs[0] if len(objs) == 1 else {"months": objs})
     else:
         click.echo("\n\n".join(f"{k.month}\n{_kpi_table(k)}" for k in results))
@@ -192,10 +219,11 @@ def fees(terms_path, data_dir, month, as_of, fmt, kpi_cache):
     from .fees import fee_statements, range_totals
 
     months = _months(month)
-    terms, data = _load(terms_path, data_dir, by_month=True, kpi_cache=kpi_cache)
+    terms, data = _load(terms_path, data_dir, by_month=True, kpi_cache=kpi_cache, months=months)
     statements = fee_statements(data, terms, months, as_of.date() if as_of else None)
     if fmt == "json":
-        objs = [{"month": s.month, "as_of": s.as_of.isoformat(), "kpis": s.kpis.to_json(), "fees": s.to_json()} for s in statements]
+        objs = [{"month": s.month, "as_of": s.as_of.isoformat(), "kpis": s.kpis.to_json(), "no_data": list(s.no_data_tables),
+                 "fees": s.to_json()} for s in statements]
         _echo_json(objs[0] if len(objs) == 1 else {"months": objs, "totals": range_totals(statements)})
     else:
         blocks = [f"{_kpi_table(s.kpis)}\n\n{_fee_table(s)}" for s in statements]
@@ -378,7 +406,7 @@ def terms_extract(contract, out_path, allow_missing, assignments):
 @click.option("--month", required=True, help="YYYY-MM, or 'previous': the last complete month, as of today in the contract's time zone.")
 @click.option("--quarter", default=None, help="Also run quarterly_trends for this quarter: YYYYQn (e.g. 2026Q3) or 'previous'.")
 @click.option(
-    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True,
+    "--out", "out_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
     help="Reports folder; the month's report is published as <out>/<month>/.",
 )
 @click.option("--formats", default="html,pdf,xlsx", show_default=True, help="Comma-separated, among html, pdf, xlsx.")
@@ -401,8 +429,10 @@ def report(terms_path, data_dir, month, quarter, out_dir, formats, lang, jobs, a
 
     A failing notebook exits 1 naming the notebook, the cell and the exception; the
     previous report stays in place and the failed run is kept in <out>/<month>.failed/."""
+    from .folders import writable_folder
     from .report import build_report
 
+    writable_folder(out_dir, "--out")  # one line naming the option, before anything is read
     result = build_report(
         terms_path, data_dir, month, out_dir=out_dir, formats=tuple(formats.split(",")), lang=lang, jobs=jobs,
         quarter=quarter, as_of=as_of.date() if as_of else None, verbose=verbose,

@@ -282,6 +282,9 @@ class FeeStatement:
     confidentiality_exposure: Decimal
     daily_pct: Decimal = Decimal(0)
     lines: list[LineItem] = field(default_factory=list)
+    # event tables with no row at all in the month (MonthKpis.tables_without_rows): their
+    # KPIs are n/a and priced as the terms say (na_counts_as); shown, never silent
+    no_data_tables: tuple[str, ...] = ()
 
     @property
     def invoice_due(self) -> list[dt.date]:
@@ -341,6 +344,7 @@ class FeeStatement:
             "breach_penalty_triggered": self.breach_triggered,
             "breach_exposure": str(self.breach_exposure),
             "confidentiality_exposure": str(self.confidentiality_exposure),
+            "no_data": list(self.no_data_tables),
             "explanation": self.explanation,
         }
 
@@ -430,6 +434,9 @@ def month_fee_statement(
     base = fees.monthly_base_fee
 
     lines = [LineItem("C12", "base", base, f"C12 monthly base fee = {base}")]
+    no_data = kpis.tables_without_rows
+    if no_data:
+        lines.append(no_data_line(kpis, terms))
     adjustment = performance_adjustment({k: kpis[k].rate for k in FEE_KPIS}, terms)
     lines.extend(adjustment.lines)
 
@@ -539,6 +546,24 @@ def month_fee_statement(
         confidentiality_exposure=liability.confidentiality_penalty,
         daily_pct=liability.late_payment_daily_pct,
         lines=lines,
+        no_data_tables=no_data,
+    )
+
+
+def no_data_line(kpis: MonthKpis, terms) -> LineItem:
+    """The trail's warning for a month in which some event table has no rows at all: which
+    tables, which KPIs are n/a because of it, and how the terms price them (C21: the figure
+    is traceable to the absence of its rows). The pricing itself is unchanged."""
+    empty = kpis.tables_without_rows
+    fee_kpis = [k for k in kpis.no_data_kpis if k in FEE_KPIS]
+    how = (
+        f"fee KPIs {', '.join(fee_kpis)} are n/a and count as {'met' if terms.na_counts_as == 'met' else 'missed'} "
+        f"(na_counts_as: {terms.na_counts_as})" if fee_kpis else "no fee KPI depends on them"
+    )
+    return LineItem(
+        "C21", "no_data", None,
+        f"NO DATA: {', '.join(empty)} {'has' if len(empty) == 1 else 'have'} no rows in {kpis.month}; {how}; "
+        "check that the export covers the month before settling",
     )
 
 

@@ -7,12 +7,20 @@ and fills it. One JSON file per month::
     <root>/<inputs key>/<terms fingerprint>/<YYYY-MM>.json
 
 The inputs key is a SHA-256 of what the counts depend on besides the terms: every input
-file's path, size and modification time (ns), and the source of the modules that count
-(``kpis``, ``calendar``, ``data``, ``monthly``), so editing a data file or upgrading a
-formula starts a fresh folder instead of reusing a stale count. The terms fingerprint hashes
-every term's value, so a renewal scenario's changed targets never reuse a result. Files
-are written atomically (a temporary file renamed), so two runs sharing the folder see a
-whole file or none; an unreadable file counts as absent.
+file's *content* (BLAKE2b over the bytes, 1 MiB at a time; a table stored as a folder of
+Parquet files: every file's relative name and bytes) and name, and the source of the
+modules that count (``kpis``, ``calendar``, ``data``, ``monthly``), so an edited data file,
+even one edited in place with its size and modification time put back, or an upgraded
+formula starts a fresh folder instead of reusing a stale count (issue 12; size and mtime
+were the key before, and ``os.utime`` defeats them). Cost: one read of every input file per
+run, ~1 s per GB on one core (docs/reliability.md §1b). The terms fingerprint hashes every
+term's value, so a renewal scenario's changed targets never reuse a result.
+
+Files are written atomically (a temporary file renamed), so two runs sharing the folder see
+a whole file or none. An entry is never trusted as read: it must decode to integer counts
+(here) and be plausible for the terms and the month (:func:`sla_lib.kpis.implausible`);
+a corrupt or implausible entry is reported once on stderr, removed and recomputed. A
+missing entry is simply absent.
 """
 
 from __future__ import annotations
@@ -20,17 +28,20 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from collections.abc import MutableMapping
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
+from .errors import SlaError
 from .kpis import KpiResult, MonthKpis
 
-__all__ = ["KpiStore", "CompactMemo", "inputs_key"]
+__all__ = ["KpiStore", "CompactMemo", "inputs_key", "file_digest"]
 
-FORMAT = 2
+FORMAT = 3
+CHUNK = 1 << 20
 _COUNTING_MODULES = ("kpis.py", "calendar.py", "data.py", "monthly.py", "kpi_store.py")
 
 
@@ -43,12 +54,28 @@ def _code_key() -> str:
     return digest.hexdigest()
 
 
+def file_digest(path) -> str:
+    """BLAKE2b of a file's bytes, read 1 MiB at a time (a folder: of every file below it,
+    with its relative name, in name order)."""
+    path = Path(path)
+    digest = hashlib.blake2b(digest_size=32)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    buffer = bytearray(CHUNK)
+    view = memoryview(buffer)
+    for f in files:
+        if f != path:
+            digest.update(f"\0{f.relative_to(path).as_posix()}\0".encode())
+        with open(f, "rb", buffering=0) as fh:
+            while n := fh.readinto(buffer):
+                digest.update(view[:n])
+    return digest.hexdigest()
+
+
 def inputs_key(files: dict[str, Path]) -> str:
-    """SHA-256 of the counting code and of each input file's path, size and mtime."""
+    """SHA-256 of the counting code and of each input table's file name and content."""
     digest = hashlib.sha256(_code_key().encode())
     for table, path in sorted(files.items()):
-        stat = Path(path).stat()
-        digest.update(f"{table}\0{Path(path).resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        digest.update(f"{table}\0{Path(path).name}\0{file_digest(path)}\n".encode())
     return digest.hexdigest()
 
 
@@ -64,10 +91,19 @@ def _ids_field(ids: tuple[str, ...]) -> dict:
 
 
 def _split_ids(text: str, count: int) -> list[str]:
+    if not isinstance(text, str) or type(count) is not int:
+        raise ValueError("missed ids are not a string and a count")
     ids = text.split(_SEP) if count else []
     if len(ids) != count:
         raise ValueError("missed ids do not match their count")
     return ids
+
+
+def _count(value) -> int:
+    """A count as stored: a JSON integer (not a float, a string or a boolean)."""
+    if type(value) is not int:
+        raise ValueError(f"count {value!r} is not an integer")
+    return value
 
 
 def _encode(kpis: MonthKpis) -> dict:
@@ -87,13 +123,18 @@ def _encode(kpis: MonthKpis) -> dict:
 def _decode(obj: dict) -> MonthKpis:
     results = {}
     for key, r in obj["results"].items():
+        if "missed_ids" in r and not (isinstance(r["missed_ids"], list) and all(isinstance(i, str) for i in r["missed_ids"])):
+            raise ValueError("missed ids are not a list of strings")
         results[key] = KpiResult(
-            kpi=r["kpi"], clause=r["clause"], met=int(r["met"]), total=int(r["total"]),
+            kpi=r["kpi"], clause=r["clause"], met=_count(r["met"]), total=_count(r["total"]),
             target_pct=None if r["target_pct"] is None else Decimal(r["target_pct"]),
             na_counts_as=r["na_counts_as"],
             missed_ids=tuple(r["missed_ids"]) if "missed_ids" in r else tuple(_split_ids(r["missed"], r["missed_count"])),
         )
     return MonthKpis(month=obj["month"], results=results)
+
+
+_WARNED: set = set()
 
 
 class KpiStore(MutableMapping):
@@ -109,21 +150,51 @@ class KpiStore(MutableMapping):
             raise KeyError(key)
         return self.folder / fingerprint / f"{month}.json"
 
+    def describe(self, key) -> str:
+        return f"KPI cache entry {self._path(key)}"
+
     def __getitem__(self, key) -> MonthKpis:
         path = self._path(key)
         try:
-            return _decode(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError):
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
             raise KeyError(key) from None
+        except (OSError, ValueError) as exc:
+            self._ignore(key, f"unreadable ({exc})")
+            raise KeyError(key) from None
+        try:
+            return _decode(json.loads(text))
+        except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError) as exc:
+            self._ignore(key, f"corrupt ({type(exc).__name__}: {str(exc)[:80]})")
+            raise KeyError(key) from None
+
+    def _ignore(self, key, problem: str) -> None:
+        """A corrupt entry: reported once on stderr, removed (recomputed by the caller)."""
+        path = self._path(key)
+        if path not in _WARNED:
+            _WARNED.add(path)
+            print(f"warning: {self.describe(key)} ignored and recomputed: {problem}", file=sys.stderr)
+        try:
+            path.unlink()
+        except OSError:
+            pass
 
     def __setitem__(self, key, value: MonthKpis) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        except OSError as exc:
+            raise SlaError(f"KPI cache {self.root}: cannot write {path.name} ({exc.strerror or exc}); "
+                           "give --kpi-cache a folder you can write to, or leave it out") from None
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 json.dump(_encode(value), out, ensure_ascii=False, separators=(",", ":"))
             os.replace(tmp, path)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise SlaError(f"KPI cache {self.root}: cannot write {path.name} ({exc.strerror or exc}); "
+                           "give --kpi-cache a folder you can write to, or leave it out") from None
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

@@ -20,6 +20,7 @@ from .calendar import ServiceCalendar, WorkCalendar, day_numbers, elapsed_wall_c
 from .exact import decimal_text, pct_text, to_fraction
 from .masking import mask_id
 from .data import Dataset
+from .errors import SlaError
 from .monthly import MonthlyData
 
 # kpi key -> (clause, source table, id column, the terms' target attribute or None)
@@ -41,6 +42,15 @@ KPI_LABELS = {
     "complaint_satisfaction": ("投诉处理满意度", "Complaint satisfaction"),
     "followup_coverage": ("回访覆盖率", "Follow-up coverage"),
     "followup_satisfaction": ("回访满意度", "Follow-up satisfaction"),
+}
+
+
+# the event tables whose rows the KPIs count, and the KPIs each one feeds
+EVENT_TABLE_KPIS = {
+    "consultations": ("consultation_response", "consultation_resolution"),
+    "complaints": ("complaint_contact", "complaint_solution", "complaint_satisfaction"),
+    "followups": ("followup_coverage", "followup_satisfaction"),
+    "new_customers": ("followup_coverage",),
 }
 
 
@@ -231,6 +241,32 @@ class MonthKpis:
         return self.results[kpi]
 
     @property
+    def tables_without_rows(self) -> tuple[str, ...]:
+        """The event tables with no row at all in this month ("no data"), in the order of
+        EVENT_TABLE_KPIS: a month the export misses, or a month with truly no complaints.
+        Their KPIs are n/a and, unless ``na_counts_as: missed``, count as met: the flag
+        makes that visible, it does not change the pricing.
+
+        Read from the counts: consultations, complaints and new customers are the totals of
+        C9, C2 and C6 (all rows of the month); follow-ups are C6's numerator, the distinct
+        customers followed up (``customer_id`` is required, so a follow-up row always has
+        one). So the flag needs no extra pass and holds for months read from a KPI cache."""
+        r = self.results
+        rows = {
+            "consultations": r["consultation_resolution"].total,
+            "complaints": r["complaint_contact"].total,
+            "followups": r["followup_coverage"].met,
+            "new_customers": r["followup_coverage"].total,
+        }
+        return tuple(t for t in EVENT_TABLE_KPIS if rows[t] == 0)
+
+    @property
+    def no_data_kpis(self) -> tuple[str, ...]:
+        """The KPIs fed by a table with no rows this month (see :attr:`tables_without_rows`)."""
+        empty = self.tables_without_rows
+        return tuple(k for k in KPI_DEFINITIONS if any(k in EVENT_TABLE_KPIS[t] for t in empty))
+
+    @property
     def failing_fee_kpis(self) -> list[str]:
         """C19: fee KPIs (C9–C11) missed this month."""
         return [k for k in FEE_KPIS if self.results[k].ok is False]
@@ -268,7 +304,10 @@ def month_kpis(data, terms, month: str, workcal: WorkCalendar | None = None) -> 
     if cache is not None:
         cached = cache.get(key)
         if cached is not None:
-            return cached
+            problem = implausible(cached, terms, month)
+            if problem is None:
+                return cached
+            _distrust(cache, key, problem)  # recomputed below and written over
     workcal = workcal or WorkCalendar.from_terms(terms)
     if isinstance(data, MonthlyData):  # each group reads its tables, counts, lets them go
         parts = data.count_month(_KPI_GROUPS, terms, month, workcal)
@@ -279,6 +318,69 @@ def month_kpis(data, terms, month: str, workcal: WorkCalendar | None = None) -> 
     if cache is not None:
         cache[key] = result
     return result
+
+
+def implausible(kpis, terms, month: str) -> str | None:
+    """Why a month's KPIs taken from a cache cannot be these terms' ``month``, or None when
+    they can: the month, the set of KPI keys and each result's key, clause, target and
+    ``na_counts_as`` must be the terms' own; counts non-negative integers (not booleans);
+    ``met ≤ total`` (C6's numerator counts every customer followed up, new or not, so for
+    C6 only the misses are bounded); as many missed ids as ``total − met``."""
+    if not isinstance(kpis, MonthKpis) or kpis.month != month:
+        return f"it is not month {month}"
+    if not isinstance(kpis.results, dict) or list(kpis.results) != list(KPI_DEFINITIONS):
+        return "its KPIs are not " + ", ".join(KPI_DEFINITIONS)
+    for key, r in kpis.results.items():
+        clause, _, _, target_key = KPI_DEFINITIONS[key]
+        if not isinstance(r, KpiResult) or r.kpi != key or r.clause != clause:
+            return f"{key}: not the {clause} result"
+        if not all(type(v) is int and v >= 0 for v in (r.met, r.total)):
+            return f"{key}: met {r.met!r} and total {r.total!r} are not non-negative integers"
+        if key == "followup_coverage":
+            if len(r.missed_ids) > r.total:
+                return f"{key}: {len(r.missed_ids)} misses of {r.total}"
+        elif r.met > r.total or len(r.missed_ids) != r.total - r.met:
+            return f"{key}: met {r.met} of total {r.total} with {len(r.missed_ids)} misses"
+        if r.target_pct != _target(terms, target_key) or r.na_counts_as != terms.na_counts_as:
+            return f"{key}: target or na_counts_as differ from the terms"
+    return None
+
+
+_WARNED: set = set()
+
+
+def _distrust(cache, key, problem: str) -> None:
+    """A cached month failed :func:`implausible`: dropped (and recomputed by the caller),
+    reported once per cache entry on stderr."""
+    import sys
+
+    where = getattr(cache, "describe", lambda k: f"month {k[1]} of the KPI cache")(key)
+    with_problem = (where, problem)
+    if with_problem not in _WARNED:
+        _WARNED.add(with_problem)
+        print(f"warning: {where} ignored and recomputed: {problem}", file=sys.stderr)
+    try:
+        del cache[key]
+    except (KeyError, OSError):
+        pass
+
+
+def check_months_in_contract(terms, months) -> None:
+    """SlaError for the first of ``months`` ('YYYY-MM') that shares no day with the contract:
+    its term ``term.start..term.end`` and the renewed term (C7: ``renewal_months`` from the
+    day after the end; the contract renews unless a party objects, which the terms file does
+    not record, so the renewal's months are allowed; docs/decisions.md)."""
+    from .renewal import renewal_dates
+
+    term = terms.term
+    renewed_end = renewal_dates(terms, as_of=term.end).renewed_end
+    first, last = term.start.strftime("%Y-%m"), renewed_end.strftime("%Y-%m")
+    for month in months:
+        if not first <= month <= last:
+            raise SlaError(
+                f"month {month} is outside the contract term {term.start}..{term.end} (renewed to {renewed_end}); "
+                f"choose a month from {first} to {last}, or check term.start/term.end in the terms file"
+            )
 
 
 def with_month_memo(data):
