@@ -40,8 +40,10 @@ def test_fees_json_has_the_spec_keys(capsys):
 
 
 def test_kpis_json_prints_month_and_kpis_only(capsys):
+    # plus "no_data" (issue 12: the tables with no rows in the month; new keys are allowed)
     code, out, _ = run(capsys, "kpis", "--terms", TERMS, "--data", DATA, "--month", "2026-10", "--format", "json")
-    assert code == 0 and set(json.loads(out)) == {"month", "kpis"}
+    assert code == 0 and set(json.loads(out)) == {"month", "kpis", "no_data"}
+    assert json.loads(out)["no_data"] == []
 
 
 def test_fee_range_has_one_object_per_month_and_totals(capsys):

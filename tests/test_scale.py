@@ -335,6 +335,13 @@ def test_kpi_store_round_trip_and_keys(tmp_path, sample_csv, terms):
     copy.write_bytes(Path(sample_csv.files["consultations"]).read_bytes())
     before = KpiStore(tmp_path, {"consultations": copy}).folder
     os.utime(copy, ns=(copy.stat().st_atime_ns, copy.stat().st_mtime_ns + 1_000_000))
+    assert KpiStore(tmp_path, {"consultations": copy}).folder == before  # keyed by content: touching is no edit
+    stat = copy.stat()
+    data = bytearray(copy.read_bytes())
+    data[-2:-1] = b"x" if data[-2:-1] != b"x" else b"y"  # one byte changed in place, same size
+    copy.write_bytes(bytes(data))
+    os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and the modification time put back
+    assert copy.stat().st_size == stat.st_size and copy.stat().st_mtime_ns == stat.st_mtime_ns
     assert KpiStore(tmp_path, {"consultations": copy}).folder != before  # an edited file: a fresh folder
     odd = type(computed)(month="2026-08", results={**computed.results, "followup_coverage": type(
         computed["followup_coverage"])("followup_coverage", "C6", 1, 3, None, "met", ("C\x1f1", "C2"))})
@@ -343,6 +350,7 @@ def test_kpi_store_round_trip_and_keys(tmp_path, sample_csv, terms):
     path = store._path((terms.fingerprint, "2026-07"))
     path.write_text("{ truncated", encoding="utf-8")
     assert store.get((terms.fingerprint, "2026-07")) is None  # unreadable: absent, recomputed
+    assert not path.exists()  # and removed
 
 
 def test_compact_memo_gives_back_the_same_months(sample_csv, terms):
