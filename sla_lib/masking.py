@@ -342,21 +342,25 @@ def _names_regex(names: Iterable[str] | None) -> tuple[re.Pattern, ...]:
     return patterns
 
 
-def _free_text_steps(names) -> list[tuple[re.Pattern, str | Callable]]:
-    """The substitutions of free-text masking, in order: mailto targets, e-mail addresses
-    (before phones: '13812345678@qq.com' is an address), mobiles, landlines, names."""
-    steps: list[tuple[re.Pattern, str | Callable]] = [
-        (_MAILTO_TEXT, _mask_mailto_match),
-        (_EMAIL_TEXT, _mask_email_match),
-        (_MOBILE_TEXT, r"\g<head>****\g<tail>"),
-        (_LANDLINE_TEXT, _mask_landline_match),
-    ]
-    steps += [(pattern, _mask_name_match) for pattern in _names_regex(names)]
-    return steps
+_EMAIL_STEPS: tuple = ()  # filled in below, once the masking functions exist
+_PHONE_STEPS: tuple = ()
+
+
+def _name_steps(names) -> list[tuple[re.Pattern, Callable]]:
+    return [(pattern, _mask_name_match) for pattern in _names_regex(names)]
 
 
 def _mask_landline_match(m: re.Match) -> str:
     return m["head"] + "*" * len(m["mid"]) + m["tail"]
+
+
+# The substitutions of free-text masking, in order: mailto targets, e-mail addresses
+# (before phones: '13812345678@qq.com' is an address), phones, names. The phone steps run
+# until nothing changes: masking a number's middle digits can unglue its last 4 from what
+# follows ('021-2000000  0086130…' -> '021-***0000  0086130…', where '0000  0086130' now
+# reads as a landline), and the scan must find nothing in the result.
+_EMAIL_STEPS = ((_MAILTO_TEXT, _mask_mailto_match), (_EMAIL_TEXT, _mask_email_match))
+_PHONE_STEPS = ((_MOBILE_TEXT, r"\g<head>****\g<tail>"), (_LANDLINE_TEXT, _mask_landline_match))
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -463,12 +467,23 @@ def mask_text(series: pd.Series, names: Iterable[str] | None = None) -> pd.Serie
     for '@') and every customer name (``names``; None: the known names,
     :func:`remember_names`) found inside is masked as in the tables of the module; the
     rest of the text is kept. Each distinct value is masked once."""
-    steps = _free_text_steps(names)
+    name_steps = _name_steps(names)
 
-    def run(text: pd.Series) -> pd.Series:
+    def substitute(text: pd.Series, steps) -> pd.Series:
         for pattern, repl in steps:
             text = text.str.replace(pattern, repl, regex=True)
         return text
+
+    def run(text: pd.Series) -> pd.Series:
+        index = text.index
+        text = substitute(text.reset_index(drop=True), _EMAIL_STEPS)
+        todo = text
+        while len(todo):  # each pass that changes a value masks more of its digits
+            done = substitute(todo, _PHONE_STEPS)
+            changed = done.fillna("\0") != todo.fillna("\0")
+            text.loc[changed[changed].index] = done[changed]
+            todo = done[changed]
+        return substitute(text, name_steps).set_axis(index)
 
     return _per_distinct(_text(series), run)
 
@@ -480,7 +495,14 @@ def mask_value(text: str | None, names: Iterable[str] | None = None) -> str | No
     if text is None or (isinstance(text, float) and np.isnan(text)):
         return text
     text = str(text)
-    for pattern, repl in _free_text_steps(names):
+    for pattern, repl in _EMAIL_STEPS:
+        text = pattern.sub(repl, text)
+    before = None
+    while text != before:  # see _PHONE_STEPS
+        before = text
+        for pattern, repl in _PHONE_STEPS:
+            text = pattern.sub(repl, text)
+    for pattern, repl in _name_steps(names):
         text = pattern.sub(repl, text)
     return text
 
