@@ -51,8 +51,8 @@ once per distinct set into one trie-shaped alternation (longest name first at ea
 position, :func:`re.escape`-d), one for the names with CJK, one for the others. Measured
 on the project's shared 2-core machine with 20,000 known names (19,000 Chinese, 1,000
 Latin-script): compilation 0.3 s, once; then :func:`mask_value` on a 200-character
-mixed Chinese/English text 92 µs in all (the name patterns ~20 µs of it, the phone and
-e-mail patterns the rest), :func:`find_personal_data` on it 89 µs
+mixed Chinese/English text 136 µs in all (the name patterns ~20 µs of it, the phone and
+e-mail patterns the rest), :func:`find_personal_data` on it 90 µs
 (``tests/test_masking.py::test_twenty_thousand_names_stay_fast`` keeps it under 1 ms).
 
 Every Series function takes and returns a pandas Series, works with vectorized ``.str``
