@@ -253,6 +253,12 @@ def test_notebooks_read_the_inputs_cache_which_is_never_published(nbdir, tmp_pat
                           jobs=2, formats=("html",), as_of=AS_OF, progress=False)
     seen = _cache_report(result.folder)
     assert seen["exists"] and Path(seen["cache_path"]).name == report.INPUTS_CACHE
+    # in the run's private working folder, outside the published tree (issue 12)
+    import tempfile
+
+    work = Path(seen["cache_path"]).parent
+    assert work.parent == Path(tempfile.gettempdir()) / f"sla-work-{os.getuid()}" and work.name.startswith(f"run-{os.getpid()}-")
+    assert out.resolve() not in Path(seen["cache_path"]).parents and not work.exists()
     assert seen["loads"] == 0  # the tables came from the cache: no table file parsed in the kernel
     # every month the notebooks compute was computed once, in the parent
     assert set(seen["months"]) == set(report.cache_months(load_terms(TERMS), "2026-10", "2026Q3"))
@@ -584,8 +590,11 @@ def test_sigterm_leaves_no_half_report(nbdir, tmp_path, jobs, names):
     out = tmp_path / "reports"
     (out / "2026-10").mkdir(parents=True)
     (out / "2026-10" / "index.html").write_text("previous report")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
     proc = subprocess.Popen([sys.executable, "-c", RUNNER, str(TERMS), str(SAMPLES), str(out), str(nbdir), names, str(jobs)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(tmp)})
+    work = tmp / f"sla-work-{os.getuid()}"
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:  # until the sleeping cell runs (papermill saved it as running)
@@ -595,7 +604,7 @@ def test_sigterm_leaves_no_half_report(nbdir, tmp_path, jobs, names):
             time.sleep(0.2)
         assert proc.poll() is None, proc.communicate()
         assert _temp_entries(out), "the run should be writing into its temporary folder"
-        assert list(out.glob(f".2026-10.tmp-*/{report.INPUTS_CACHE}")), "the inputs cache is there while the notebooks run"
+        assert list(work.glob(f"run-{proc.pid}-*/{report.INPUTS_CACHE}")), "the inputs cache is there while the notebooks run"
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=60)
     finally:
@@ -607,3 +616,4 @@ def test_sigterm_leaves_no_half_report(nbdir, tmp_path, jobs, names):
     assert _temp_entries(out) == []
     assert not (out / "2026-10.failed").exists()
     assert [p for p in out.rglob("*") if "inputs-cache" in p.name] == []
+    assert list(work.iterdir()) == []  # the working folder went with the run
