@@ -148,6 +148,31 @@ def md(key: str, lang: str, **values) -> Prose:
     return Prose(L.text(key, lang, **{name: _prose_value(v) for name, v in values.items()}))
 
 
+def no_data_words(tables, counts_as: str, lang: str) -> dict:
+    """The words of a no-data warning (tables in ``lang``, 'met'/'missed' in ``lang``), for
+    the notebooks' notice and the index page."""
+    names = [str(L.value(t, lang)) for t in tables]
+    return {
+        "tables": ("、" if lang == "zh" else ", ").join(names),
+        "have": "has" if len(names) == 1 else "have",
+        "counted": str(L.value(counts_as, lang)),
+        "rule": counts_as,
+    }
+
+
+def no_data_notice(month_kpis, terms, lang: str) -> None:
+    """Display the warning for a month in which an event table has no row at all (issue 12:
+    never priced silently as a bonus month): which tables, which KPIs are n/a, and how the
+    terms count them. Displays nothing for a month with data in every table."""
+    empty = month_kpis.tables_without_rows
+    if not empty:
+        return
+    from IPython.display import display
+
+    kpis = ", ".join(L.kpi(k, lang, clause=True) for k in month_kpis.no_data_kpis)
+    display(md("no_data", lang, month=month_kpis.month, kpis=kpis, **no_data_words(empty, terms.na_counts_as, lang)))
+
+
 def frontend_is_interactive() -> bool:
     """True in a notebook frontend (JupyterLab, Notebook, VS Code) that a person is using,
     False under papermill / nbclient / nbconvert --execute, outside IPython, or when

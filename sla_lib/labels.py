@@ -270,6 +270,13 @@ PROSE: dict[str, tuple[str, str]] = {
         "n/a: nothing to measure that month (zero denominator).",
     ),
     "no_rows": ("（无记录）", "(none)"),
+    "no_data": (
+        "> **⚠ 无数据（{month}）**：{tables} 在本月没有任何记录，相关指标为 n/a：{kpis}。按合同条款"
+        "（na_counts_as: {rule}），其中的费用指标计为{counted}。结算前请确认导出数据覆盖本月。",
+        "> **⚠ No data ({month})**: {tables} {have} no rows at all this month, so these KPIs are n/a: {kpis}. "
+        "Under the terms (na_counts_as: {rule}) the fee KPIs among them count as {counted}. "
+        "Check that the export covers the month before settling.",
+    ),
     # complaint_statistics
     "cs_title": ("# 投诉统计报告 {month}", "# Complaint statistics {month}"),
     "cs_intro": (
@@ -528,6 +535,7 @@ INDEX = {
         "executed": "已执行的 notebook (供分析人员在 JupyterLab 中打开)",
         "as_of": "计算基准日 {as_of}；生成于 {created}；sla_lib {version}",
         "status_names": {"met": "达标", "missed": "未达标", "n/a": "无数据", "measured": "已测量 (无目标)"},
+        "no_data": "⚠ 无数据：{tables} 在 {month} 没有任何记录，相关指标为 n/a（按 na_counts_as: {rule} 计为{counted}）；结算前请确认导出数据覆盖本月。",
     },
     "en": {
         "title": "{contract} monthly report {month}",
@@ -548,5 +556,6 @@ INDEX = {
         "executed": "Executed notebooks (open in JupyterLab to filter the tables)",
         "as_of": "As of {as_of}; generated {created}; sla_lib {version}",
         "status_names": {"met": "met", "missed": "missed", "n/a": "n/a", "measured": "measured (no target)"},
+        "no_data": "⚠ No data: {tables} {have} no rows at all in {month}; their KPIs are n/a (counted as {counted}, na_counts_as: {rule}). Check that the export covers the month before settling.",
     },
 }

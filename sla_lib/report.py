@@ -996,7 +996,8 @@ def headline_figures(terms, data, month: str, as_of: dt.date) -> dict:
         "month": month,
         "as_of": as_of.isoformat(),
         **{k: fees[k] for k in ("base", "bonus", "total_deduction", "onsite_fees", "amount_due", "payment_due",
-                                "paid", "balance", "late_days", "late_damages", "failing_kpis")},
+                                "paid", "balance", "late_days", "late_damages", "failing_kpis", "no_data")},
+        "na_counts_as": terms.na_counts_as,
         "kpis_met": statuses.count("met"),
         "kpis_missed": statuses.count("missed"),
         "kpis_na": statuses.count("n/a"),
@@ -1020,6 +1021,16 @@ def attachment_name(doc: Document, month: str, suffix: str) -> str:
     return f"{safe}_{doc.period or month}{suffix}"
 
 
+def _no_data_text(result: ReportResult) -> str:
+    """The warning line for a month in which an event table has no rows at all, or ''."""
+    h = result.headline
+    if not h.get("no_data"):
+        return ""
+    from .display import no_data_words
+
+    return L.INDEX[result.lang]["no_data"].format(month=result.month, **no_data_words(h["no_data"], h["na_counts_as"], result.lang))
+
+
 def render_index(result: ReportResult, for_mail: bool = False) -> str:
     """index.html of the month: headline figures and links; ``for_mail`` names the
     attachments instead of linking files (the e-mail's HTML body)."""
@@ -1029,6 +1040,8 @@ def render_index(result: ReportResult, for_mail: bool = False) -> str:
     rows = "".join(f"<tr><th>{e(label)}</th><td class=\"num\">{e(str(value))}</td></tr>" for label, value in figures)
     kpi_line = t["kpis_line"].format(met=h["kpis_met"], missed=h["kpis_missed"], na=h["kpis_na"])
     rows += f"<tr><th>{e(t['kpis'])}</th><td class=\"num\">{e(kpi_line)}</td></tr>"
+    no_data = _no_data_text(result)
+    warning = f'<p class="missed">{e(no_data)}</p>\n' if no_data else ""
     kpi_rows = "".join(
         f"<tr><td>{e(k['clause'])}</td><td>{e(k['label_zh'] if result.lang == 'zh' else k['label_en'])}</td>"
         f"<td class=\"num\">{e(k['rate_pct'] or 'n/a')}</td><td class=\"num\">{e(k['target_pct'] or '—')}</td>"
@@ -1059,7 +1072,7 @@ def render_index(result: ReportResult, for_mail: bool = False) -> str:
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{e(title)}</title>\n'
         f"<style>{_INDEX_CSS}</style>\n</head>\n<body>\n<h1>{e(title)}</h1>\n"
         f"<p class=\"muted\">{e(t['parties'].format(a=h['party_a'], b=h['party_b']))}</p>\n"
-        f"<h2>{e(t['figures'])}</h2>\n<table>{rows}</table>\n"
+        f"{warning}<h2>{e(t['figures'])}</h2>\n<table>{rows}</table>\n"
         f"<table><tr><th>{e(t['clause'])}</th><th>{e(t['kpi'])}</th><th>{e(t['rate'])}</th><th>{e(t['target'])}</th>"
         f"<th>{e(t['status'])}</th></tr>{kpi_rows}</table>\n"
         f"<h2>{e(t['documents'])}</h2>\n<table>{''.join(docs)}</table>\n{executed}\n"
@@ -1074,6 +1087,9 @@ def render_index_text(result: ReportResult) -> str:
              t["parties"].format(a=h["party_a"], b=h["party_b"]), ""]
     for key in ("amount_due", "payment_due", "paid", "balance", "bonus", "total_deduction", "late_damages"):
         lines.append(f"{t[key]}: {h[key]}")
+    no_data = _no_data_text(result)
+    if no_data:
+        lines += [no_data, ""]
     lines.append(f"{t['kpis']}: " + t["kpis_line"].format(met=h["kpis_met"], missed=h["kpis_missed"], na=h["kpis_na"]))
     for k in h["kpis"].values():
         label = k["label_zh"] if result.lang == "zh" else k["label_en"]

@@ -106,3 +106,61 @@ def test_no_prose_template_puts_a_value_where_escapes_do_not_work():
 
     inside_code = [key for key, pair in PROSE.items() for template in pair if re.search(r"`[^`]*\{\w+", template)]
     assert inside_code == []
+
+
+def _result(tmp_path, **headline):
+    from sla_lib.report import Document, ReportResult
+
+    kpi = {"clause": "C10", "label_zh": "投诉处理满意度", "label_en": "Complaint satisfaction", "met": 0, "total": 0,
+           "rate_pct": None, "target_pct": "85", "ok": True, "status": "n/a"}
+    base = {
+        "contract_id": "CS-2026-001", "party_a": "甲方", "party_b": "乙方", "month": "2026-10", "as_of": "2026-12-31",
+        "base": "200000.00", "bonus": "10000.00", "total_deduction": "0.00", "onsite_fees": "0.00", "amount_due": "210000.00",
+        "payment_due": "2026-11-13", "paid": "0.00", "balance": "-210000.00", "late_days": 0, "late_damages": "0.00",
+        "failing_kpis": [], "no_data": [], "na_counts_as": "met", "kpis_met": 0, "kpis_missed": 0, "kpis_na": 1,
+        "kpis": {"complaint_satisfaction": kpi},
+    }
+    docs = (Document("fee_reconciliation", "费用对账", "fee_reconciliation.html", "fee_reconciliation.pdf", "executed/fee_reconciliation.ipynb"),)
+    return ReportResult("2026-10", None, "zh", tmp_path, docs, (), {**base, **headline}, "2026-11-03T07:00:05+08:00")
+
+
+def test_index_and_mail_text_show_terms_text_as_masked_text(tmp_path):
+    from sla_lib.delivery import report_subject
+    from sla_lib.report import render_index, render_index_text
+
+    result = _result(tmp_path, contract_id="CS-<svg onload=alert(1)>", party_a="<img src=x onerror=alert(2)> 13812345603",
+                     party_b="mailto:lily@example.org")
+    for for_mail in (False, True):
+        soup = BeautifulSoup(render_index(result, for_mail=for_mail), "html.parser")
+        assert soup.find("svg") is None and soup.find("img") is None
+        assert not [a for tag in soup.find_all(True) for a in tag.attrs if a.startswith("on")]
+        text = soup.get_text()
+        assert "<img src=x onerror=alert(2)> 138****5603" in text and "13812345603" not in text and "lily@example.org" not in text
+    plain = render_index_text(result)
+    assert "13812345603" not in plain and "lily@example.org" not in plain and "CS-<svg onload=alert(1)>" in plain
+    assert "\n" not in report_subject(_result(tmp_path, contract_id="CS-1\r\nBcc: x@y.z"))
+
+
+def test_index_and_mail_flag_a_month_without_rows(tmp_path):
+    from sla_lib.report import render_index, render_index_text
+
+    result = _result(tmp_path, no_data=["complaints", "followups"])
+    soup = BeautifulSoup(render_index(result), "html.parser")
+    warning = soup.find("p", class_="missed")
+    assert warning is not None
+    assert warning.get_text() == "⚠ 无数据：投诉、回访 在 2026-10 没有任何记录，相关指标为 n/a（按 na_counts_as: met 计为达标）；结算前请确认导出数据覆盖本月。"
+    assert warning.get_text() in render_index_text(result)
+    assert BeautifulSoup(render_index(_result(tmp_path)), "html.parser").find("p", class_="missed") is None
+
+
+def test_notebook_notice_names_the_tables_and_kpis(sample_terms, capsys):
+    from types import SimpleNamespace
+
+    monthly = SimpleNamespace(month="2026-10", tables_without_rows=("complaints",),
+                              no_data_kpis=("complaint_contact", "complaint_solution", "complaint_satisfaction"))
+    D.no_data_notice(monthly, sample_terms, "en")  # outside IPython, display prints the repr: the escaped Markdown
+    shown = capsys.readouterr().out
+    assert shown.startswith("> **⚠ No data (2026\\-10)**: complaints has no rows at all this month")
+    assert "count as met" in shown
+    D.no_data_notice(SimpleNamespace(month="2026-10", tables_without_rows=(), no_data_kpis=()), sample_terms, "en")
+    assert capsys.readouterr().out == ""
