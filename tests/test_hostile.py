@@ -10,7 +10,8 @@ notebook; HTML, PDF, Excel), mailed to a local SMTP server (aiosmtpd), and what 
 gets is checked with real parsers, never with grep:
 
 * HTML (index.html, every notebook's .html, the e-mail's HTML part, every text/html and
-  rendered text/markdown output of the executed notebooks), parsed with lxml.html: a
+  rendered text/markdown output of the executed notebooks), parsed as a browser does
+  (html5lib: the HTML5 parsing algorithm, into lxml trees): a
   marker appears only in text nodes, and only in elements where a marker planted as plain
   text appears in a build of the same shape (no <strong>, <h1>, <a>, <code>... made from
   data), never in a tag or attribute name or value, a comment, or script/style text; no
@@ -50,7 +51,7 @@ import unicodedata
 from email import policy
 from pathlib import Path
 
-import lxml.html
+import html5lib
 import openpyxl
 import pandas as pd
 import pytest
@@ -65,6 +66,12 @@ from conftest import SAMPLES
 from hostile_strings import Hostile, M, plain
 
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
+
+
+def _parse_html(text: str):
+    """The page as a browser parses it (html5lib follows the HTML5 parsing algorithm), as
+    an lxml tree with plain tag names."""
+    return html5lib.parse(text, treebuilder="lxml", namespaceHTMLElements=False).getroot()
 
 SCALE = float(os.environ.get("SLA_FUZZ_SCALE", "1"))
 MONTH, QUARTER, AS_OF = "2026-10", "2026Q4", "2026-12-31"
@@ -334,7 +341,7 @@ class HtmlShape:
         return self.parents.get(key) or self.default_parents
 
     def learn(self, text: str, values: dict) -> None:
-        root = lxml.html.document_fromstring(text)
+        root = _parse_html(text)
         for el in root.iter():
             if isinstance(el.tag, str):
                 self.tags.add(el.tag)
@@ -352,7 +359,7 @@ def html_problems(text: str, where: str, markers, shape: HtmlShape) -> list[str]
     problems = []
     if not text.strip():
         return problems
-    root = lxml.html.document_fromstring(text)
+    root = _parse_html(text)
     mathjax = any("mathjax" in (el.get("src") or "").lower() or "mathjax" in (el.text or "").lower()
                   for el in root.iter("script"))
 
