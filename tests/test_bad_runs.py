@@ -445,7 +445,7 @@ def check_killed_leftovers_removed(s: Setup, out: str, err: str):
 
 CASES: list[Case] = [
     Case("a table error in the second counting process", second_process_error,
-         Refused(("complaints.parquet", "column complaint_id", "'K1' appears in rows 1 and 4 with different contents"))),
+         Refused(("complaints.parquet, row 4, column complaint_id", "'K1' appears in rows 1 and 4 with different contents"))),
     Case("--out is a file", out_is_a_file, Refused(("--out ", "notes.txt: is a file, not a folder"))),
     Case("--out under a file", out_under_a_file,
          Refused(("--out ", "notes.txt/reports: cannot create the folder: ", "notes.txt is a file"))),
