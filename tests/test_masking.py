@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import string
-import time
 from pathlib import Path
 
 import numpy as np
@@ -440,7 +439,8 @@ def test_known_names():
     assert known_names() == () and mask_value("张伟") == "张伟"
 
 
-def test_twenty_thousand_names_stay_fast():
+def test_twenty_thousand_names():
+    """20,000 known names mask like a few (the speed is benchmarks/bench_hostile.py's)."""
     rng = random.Random(12)
     surnames, given = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹", "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚华玉萍红玲芬燕"
     names = {rng.choice(surnames) + "".join(rng.choices(given, k=rng.randint(1, 3))) for _ in range(30_000)}
@@ -452,13 +452,7 @@ def test_twenty_thousand_names_stay_fast():
     text = ("客户反映屏幕有坏点，联系电话 138 1234 5603，邮箱 lily@example.org，已安排上门检修。"
             f"The customer {names[-1]} called about the Watch S3 strap; 物流配送延迟三天，{names[0]}请尽快处理。") * 2
     text = text[:200]
-    mask_value(text)  # compiles
-    runs = []
-    for _ in range(50):
-        start = time.perf_counter()
-        result = mask_value(text)
-        runs.append(time.perf_counter() - start)
-    assert sorted(runs)[len(runs) // 2] < 0.001  # measured: ~0.1 ms
+    result = mask_value(text)
     assert names[0] not in result and "5603" in result and "1234" not in result
     assert find_personal_data(result, None) == []
 

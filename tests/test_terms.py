@@ -401,14 +401,12 @@ HOSTILE = [
 
 @pytest.mark.parametrize(("text", "key", "fragment"), HOSTILE)
 def test_hostile_terms_give_one_line_naming_file_and_key(tmp_path, text, key, fragment):
-    import time
-
     path = tmp_path / "contract.yaml"
     path.write_text(text, encoding="utf-8")
-    started = time.perf_counter()
+    # an alias bomb or deep nesting is refused before it is expanded (the time it takes is
+    # measured by benchmarks/bench_hostile.py, not asserted here)
     with pytest.raises((TermsError, TermsErrors)) as info:
         load_terms(path)
-    assert time.perf_counter() - started < 1.0  # an alias bomb or deep nesting answers at once
     errors = info.value.errors if isinstance(info.value, TermsErrors) else [info.value]
     assert key in [e.key for e in errors], [str(e) for e in errors]
     err = next(e for e in errors if e.key == key)
