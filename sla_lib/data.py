@@ -147,7 +147,7 @@ Interpretations where the brief is silent (documented choices):
 * Several problems in one load raise :class:`TableErrors`; a single one raises that
   :class:`TableError` (both are :class:`SlaError`).
 * Problems that need the terms are checked by :func:`check_against_terms` after the load:
-  a payment or invoice whose ``service_month`` is outside the term is an error (file, row,
+  a payment or invoice whose ``service_month`` is outside the term and its renewal is an error (file, row,
   column service_month); an invoice for a month with no payment is not.
 """
 
@@ -1829,10 +1829,11 @@ _TERM_MONTH_TABLES = {"payments": "payment", "invoices": "invoice"}
 def check_against_terms(dataset, terms) -> list[TableError]:
     """Problems of the loaded tables that only the terms reveal; an empty list when none.
 
-    * a payment or an invoice whose ``service_month`` is not a month of the term
-      (``terms.term_months``): money settled for a month the contract does not price is
-      a typing error in the export, never silently ignored. One TableError per row, naming
-      the file, the row and the column ``service_month``.
+    * a payment or an invoice whose ``service_month`` is not a month of the term or of its
+      renewal (``terms.contract_months``, C7; the months ``sla kpis/fees/report`` accept):
+      money settled for a month the contract does not price is a typing error in the
+      export, never silently ignored. One TableError per row, naming the file, the row and
+      the column ``service_month``.
 
     Not problems (documented in docs/reliability.md): an invoice for a month of the term
     with no payment yet (an invoice may precede the payment, 先票后款; C16 matches invoices
@@ -1843,9 +1844,9 @@ def check_against_terms(dataset, terms) -> list[TableError]:
     ``dataset`` is a :class:`Dataset` (or a mapping of table name -> frame, whose rows are
     then named ``<table>``). Call :func:`raise_problems` on the result to stop a run.
     """
-    months = terms.term_months
+    months = terms.contract_months
     allowed = pd.Index(months)
-    span = f"{months[0]}..{months[-1]}"
+    span = f"{months[0]}..{months[-1]} (the term {terms.term.start}..{terms.term.end} and its renewal)"
     files = getattr(dataset, "files", {}) or {}
     problems: list[TableError] = []
     for table, what in _TERM_MONTH_TABLES.items():
@@ -1864,7 +1865,7 @@ def check_against_terms(dataset, terms) -> list[TableError]:
         for record_id, value, row in picked.itertuples(index=False, name=None):
             problems.append(TableError(
                 path,
-                f"{what} for a month outside the term {span}: service_month {value} "
+                f"{what} for a month outside the contract {span}: service_month {value} "
                 f"({idcol} {record_id}); correct the month or the terms' term.start/term.end",
                 row=int(row), column="service_month",
             ))

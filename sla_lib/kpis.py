@@ -370,15 +370,13 @@ def check_months_in_contract(terms, months) -> None:
     its term ``term.start..term.end`` and the renewed term (C7: ``renewal_months`` from the
     day after the end; the contract renews unless a party objects, which the terms file does
     not record, so the renewal's months are allowed; docs/decisions.md)."""
-    from .renewal import renewal_dates
-
     term = terms.term
-    renewed_end = renewal_dates(terms, as_of=term.end).renewed_end
-    first, last = term.start.strftime("%Y-%m"), renewed_end.strftime("%Y-%m")
+    allowed = terms.contract_months
+    first, last = allowed[0], allowed[-1]
     for month in months:
-        if not first <= month <= last:
+        if month not in allowed:
             raise SlaError(
-                f"month {month} is outside the contract term {term.start}..{term.end} (renewed to {renewed_end}); "
+                f"month {month} is outside the contract term {term.start}..{term.end} (renewed to {term.renewed_end}); "
                 f"choose a month from {first} to {last}, or check term.start/term.end in the terms file"
             )
 

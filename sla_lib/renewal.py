@@ -47,14 +47,6 @@ OBJECTION_WARNING_DAYS = 60
 
 # -- key dates ------------------------------------------------------------------------------
 
-def _add_months(day: dt.date, months: int) -> dt.date:
-    """Same day ``months`` later, clipped to the month's last day (Jan 31 + 1 -> Feb 28)."""
-    m = day.month - 1 + months
-    year, month = day.year + m // 12, m % 12 + 1
-    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
-    return dt.date(year, month, min(day.day, last))
-
-
 @dataclass(frozen=True)
 class RenewalDates:
     """C7: the dates a negotiator must not miss."""
@@ -93,7 +85,7 @@ def renewal_dates(terms, as_of: dt.date | None = None) -> RenewalDates:
         objection_deadline=t.end - dt.timedelta(days=t.objection_notice_days),
         auto_renewal_check=t.end - dt.timedelta(days=t.auto_renewal_check_days),
         renewed_start=start,
-        renewed_end=_add_months(start, t.renewal_months) - dt.timedelta(days=1),
+        renewed_end=t.renewed_end,
     )
 
 

@@ -1360,6 +1360,13 @@ def build_report(
 
     check_months_in_contract(terms, [month])  # a month the contract does not price: refused before any work
     quarter = resolve_quarter(quarter, terms) if quarter else None
+    if quarter:
+        from .views import quarter_months, quarter_of
+
+        if not set(quarter_months(quarter)) & set(terms.contract_months):  # a quarter that shares no month with it
+            raise SlaError(f"quarter {quarter} has no month in the contract term {terms.term.start}..{terms.term.end} "
+                           f"(renewed to {terms.term.renewed_end}); choose a quarter from "
+                           f"{quarter_of(terms.contract_months[0])} to {quarter_of(terms.contract_months[-1])}")
     as_of = _as_of_date(as_of, terms)
     out_dir = writable_folder(out_dir, "out_dir").resolve()  # before the inputs are read
     sources = notebook_sources(NOTEBOOKS_DIR if notebooks_dir is None else notebooks_dir, notebooks, quarter)

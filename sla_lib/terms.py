@@ -134,6 +134,29 @@ class Term(_Section):
             raise ValueError(f"term.end {value} is before term.start {start}")
         return value
 
+    @property
+    def renewed_end(self) -> dt.date:
+        """C7: the last day of the renewed term, which runs ``renewal_months`` from the day
+        after ``end`` (Jan 31 + 1 month clipped to Feb 28)."""
+        return add_months(self.end + dt.timedelta(days=1), self.renewal_months) - dt.timedelta(days=1)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """Same day ``months`` later, clipped to the month's last day (Jan 31 + 1 -> Feb 28)."""
+    m = day.month - 1 + months
+    year, month = day.year + m // 12, m % 12 + 1
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last))
+
+
+def _months(first: dt.date, last: dt.date) -> list[str]:
+    months = []
+    y, m = first.year, first.month
+    while (y, m) <= (last.year, last.month):
+        months.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return months
+
 
 def _parse_clock(value) -> int:
     """'09:00' -> minutes after midnight; '24:00' allowed (end of day)."""
@@ -275,12 +298,14 @@ class Terms(_Section):
     @property
     def term_months(self) -> list[str]:
         """The months of the term, 'YYYY-MM'."""
-        months = []
-        y, m = self.term.start.year, self.term.start.month
-        while (y, m) <= (self.term.end.year, self.term.end.month):
-            months.append(f"{y:04d}-{m:02d}")
-            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-        return months
+        return _months(self.term.start, self.term.end)
+
+    @property
+    def contract_months(self) -> list[str]:
+        """The months of the term and of its renewal (C7), 'YYYY-MM': the months the suite
+        measures and settles. The contract renews unless a party objects, which the terms
+        file does not record, so the renewal's months are allowed (docs/decisions.md)."""
+        return _months(self.term.start, self.term.renewed_end)
 
     @property
     def fingerprint(self) -> str:

@@ -418,7 +418,7 @@ Q2,邮件,C2,2026/10/8 10:00,2026/10/8 13:00,否,李四
 Q3,在线客服,C3,2026/10/8 11:00,,是,王五
 """
 
-MONTH_OUTSIDE = "payment for a month outside the term 2026-01..2026-12"
+MONTH_OUTSIDE = "payment for a month outside the contract 2026-01..2027-12 (the term 2026-01-01..2026-12-31 and its renewal)"
 CUT_OFF = "the last row is cut off: {} of {} fields (the file ends inside the row: an interrupted export or copy?)"
 MERGED = "cells {} are merged (a merged cell keeps its value in its first cell only; the others read as empty)"
 ABOVE = "a record above the header (row {}): rows above the header are not read as records"
@@ -579,10 +579,10 @@ CASES = [
          Rejected("invoices.csv", ((2, "issued_at", "issued_at 'soon' is not a date/time"),
                                    (4, "amount", "amount -1 is negative")))),
     # --- checks against the terms ---------------------------------------------------
-    Case("payment for a month outside the term", "payments", edit("payments", {(4, "service_month"): "2027-01"}),
-         Rejected("payments.csv", ((4, "service_month", MONTH_OUTSIDE + ": service_month 2027-01"),)), stage="check"),
+    Case("payment for a month after the term and its renewal", "payments", edit("payments", {(4, "service_month"): "2028-01"}),
+         Rejected("payments.csv", ((4, "service_month", MONTH_OUTSIDE + ": service_month 2028-01"),)), stage="check"),
     Case("invoice for a month before the term", "invoices", edit("invoices", {(2, "service_month"): "2025年12月"}),
-         Rejected("invoices.csv", ((2, "service_month", "invoice for a month outside the term 2026-01..2026-12: service_month 2025-12"),)),
+         Rejected("invoices.csv", ((2, "service_month", "invoice for a month outside the contract 2026-01..2027-12 (the term 2026-01-01..2026-12-31 and its renewal): service_month 2025-12"),)),
          stage="check"),
     Case("invoice for a month with no payment yet is fine", "invoices",
          edit("invoices", append=[["I4", "2026-11", "2026-12-01 10:00", "1000.00"]]), Rejected("invoices.csv", ()), stage="check"),
@@ -836,14 +836,14 @@ def test_bad_input(case: Case, tmp_path):
 def test_check_against_terms_on_a_plain_mapping_and_the_sample(sample_terms):
     frame = pd.DataFrame({
         "payment_id": pd.Series(["P1", "P2"], dtype="string"),
-        "service_month": pd.Series(["2026-12", "2027-01"], dtype="string"),
-        "paid_at": pd.Series([t("2027-01-10"), t("2027-02-10")]),
+        "service_month": pd.Series(["2027-12", "2028-01"], dtype="string"),  # the renewal's last month, then one after
+        "paid_at": pd.Series([t("2028-01-10"), t("2028-02-10")]),
         "amount": [Decimal("1.00"), Decimal("2.00")],
         "source_row": [2, 3],
     })
     (problem,) = check_against_terms({"payments": frame}, sample_terms)
     assert (problem.path, problem.row, problem.column) == ("<payments>", 3, "service_month")
-    assert problem.message.startswith(MONTH_OUTSIDE + ": service_month 2027-01 (payment_id P2)")
+    assert problem.message.startswith(MONTH_OUTSIDE + ": service_month 2028-01 (payment_id P2)")
     data = load_dataset(SAMPLE_TERMS.parent, sample_terms)
     assert check_against_terms(data, sample_terms) == []
     raise_problems([])  # nothing to raise

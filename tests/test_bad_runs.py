@@ -259,6 +259,22 @@ def report_month_before_term(s: Setup):
     return s.args("report", "--month", "2025-06", "--out", str(s.root / "reports"))
 
 
+def report_quarter_outside(s: Setup):
+    return s.args("report", "--month", "2026-10", "--quarter", "2028Q1", "--out", str(s.root / "reports"))
+
+
+def renewal_payment(s: Setup):
+    """A payment for January 2027, the renewal's first month, beside October's."""
+    payments = s.data / "payments.csv"
+    payments.write_text(payments.read_text(encoding="utf-8") + "PR1,2027-01,2027-02-03 10:00:00,1234.56\n", encoding="utf-8")
+    return s.args("fees", "--month", "2027-01", "--as-of", "2027-02-28", "--format", "json")
+
+
+def check_renewal_payment(s: Setup, out: str, err: str):
+    obj = _json(out)
+    assert obj["month"] == "2027-01" and obj["fees"]["paid"] == "1234.56"
+
+
 def renewal_month(s: Setup):
     return s.args("kpis", "--month", "2027-03", "--format", "json")
 
@@ -475,6 +491,10 @@ CASES: list[Case] = [
          Refused((f"sla-work-{UID} is a symbolic link: refusing to write personal data there",), check_work_root_untouched)),
     Case("the published month folder is a symlink", published_is_a_symlink, Ran(check_published_replaced)),
     Case("a run killed with kill -9, then the next run", killed_run, Ran(check_killed_leftovers_removed)),
+    Case("sla report: a quarter with no month in the contract", report_quarter_outside,
+         Refused(("quarter 2028Q1 has no month in the contract term 2026-01-01..2026-12-31 (renewed to 2027-12-31)",
+                  "choose a quarter from 2026Q1 to 2027Q4"), lambda s: not (s.root / "reports" / "2026-10").exists())),
+    Case("a payment for a month of the renewal is settled", renewal_payment, Ran(check_renewal_payment)),
 ]
 
 

@@ -119,7 +119,7 @@ def test_payment_outside_the_term_stops_the_run_naming_file_row_and_column(capsy
     for f in SAMPLES.glob("*"):
         shutil.copy(f, tmp_path / f.name)
     with open(tmp_path / "payments.csv", "a", encoding="utf-8") as out:
-        out.write("FK-202701-1,2027-01,2027-02-10 10:00:00,100.00\n")
+        out.write("FK-202801-1,2028-01,2028-02-10 10:00:00,100.00\n")  # after the term and its renewal
     rows = sum(1 for _ in open(tmp_path / "payments.csv", encoding="utf-8"))
     code, _, err = run(capsys, "fees", "--terms", TERMS, "--data", str(tmp_path), "--month", "2026-10")
     assert code == 1 and "payments.csv" in err and f"row {rows}" in err and "service_month" in err
