@@ -157,6 +157,7 @@ VALUES: dict[str, tuple[str, str]] = {
     "late_days": ("最长逾期天数", "longest delay (days)"),
     "late_part": ("逾期部分", "late part"),
     "late_damages": ("逾期违约金", "late-payment damages"),
+    "no_data": ("⚠ 无数据（结算前请核对导出数据）", "⚠ no data (check the export before settling)"),
     "termination_right": ("乙方解约权（C18）", "Party B's termination right (C18)"),
     "termination_overdue_days": ("解约逾期阈值（天）", "termination threshold (days)"),
     "invoices": ("发票", "invoices"),
