@@ -148,3 +148,48 @@ def run_cli(capsys, *argv) -> tuple[int, str, str]:
         code = exc.code or 0
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+def write_notebook(path: Path, cells: list[tuple[str, str]]) -> None:
+    """A small notebook for the report pipeline's tests: ``cells`` are (kind, source) with
+    kind 'md', 'parameters' (a code cell tagged parameters) or 'code'."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    for kind, source in cells:
+        if kind == "md":
+            nb.cells.append(nbformat.v4.new_markdown_cell(source))
+            continue
+        cell = nbformat.v4.new_code_cell(source)
+        if kind == "parameters":
+            cell.metadata["tags"] = ["parameters"]
+        nb.cells.append(cell)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface (for a test's SMTP server)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SmtpStore:
+    """aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self):
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 Message accepted"
+
+    @property
+    def messages(self):
+        import email
+        from email import policy
+
+        return [email.message_from_bytes(e.original_content or e.content, policy=policy.default) for e in self.envelopes]

@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import nbformat
 import pandas as pd
 import pytest
 
@@ -50,7 +49,7 @@ from sla_lib.kpis import month_kpis
 from sla_lib.kpi_store import KpiStore
 from sla_lib.terms import load_terms
 
-from conftest import SAMPLES, run_cli
+from conftest import SAMPLES, run_cli, write_notebook
 from test_bad_inputs import BASE
 
 pytestmark = pytest.mark.filterwarnings("ignore:HarfBuzz-Subset will be required:DeprecationWarning")
@@ -121,15 +120,7 @@ def _a_file(s: Setup) -> Path:
     return path
 
 
-def _notebook(path: Path, cells: list[tuple[str, str]]) -> None:
-    nb = nbformat.v4.new_notebook()
-    for kind, source in cells:
-        cell = nbformat.v4.new_code_cell(source)
-        if kind == "parameters":
-            cell.metadata["tags"] = ["parameters"]
-        nb.cells.append(cell)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, path)
+
 
 
 PARAMETERS = """\
@@ -147,9 +138,9 @@ def _notebooks(s: Setup) -> Path:
     folder = s.root / "notebooks"
     if not folder.exists():
         folder.mkdir()
-        _notebook(folder / "quick.ipynb", [("parameters", PARAMETERS), ("code", "print('月报', month)")])
-        _notebook(folder / "fail.ipynb", [("parameters", PARAMETERS), ("code", 'raise ValueError("故意的错误")')])
-        _notebook(folder / "slow.ipynb", [("parameters", PARAMETERS), ("code", "import time\ntime.sleep(600)")])
+        write_notebook(folder / "quick.ipynb", [("parameters", PARAMETERS), ("code", "print('月报', month)")])
+        write_notebook(folder / "fail.ipynb", [("parameters", PARAMETERS), ("code", 'raise ValueError("故意的错误")')])
+        write_notebook(folder / "slow.ipynb", [("parameters", PARAMETERS), ("code", "import time\ntime.sleep(600)")])
     return folder
 
 

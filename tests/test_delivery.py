@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import email
 import shutil
-import socket
 import ssl
 import subprocess
-from email import policy
 
 import pytest
 
+from conftest import SmtpStore, free_port
 from sla_lib.delivery import parse_recipients, send_report
 from sla_lib.errors import SlaError
 from sla_lib.report import Document, ReportResult, render_index
@@ -58,25 +56,10 @@ def result(tmp_path) -> ReportResult:
     return res
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-class Store:
-    """aiosmtpd handler that keeps every message it receives."""
 
-    def __init__(self):
-        self.envelopes = []
 
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted"
-
-    @property
-    def messages(self):
-        return [email.message_from_bytes(e.original_content or e.content, policy=policy.default) for e in self.envelopes]
 
 
 class Authenticator:
@@ -98,8 +81,8 @@ def smtp_server():
     controllers = []
 
     def start(**kwargs):
-        store = Store()
-        port = _free_port()
+        store = SmtpStore()
+        port = free_port()
         controller = aiosmtpd_controller.Controller(store, hostname="127.0.0.1", port=port, **kwargs)
         controller.start()
         controllers.append(controller)
@@ -177,12 +160,12 @@ def test_wrong_password_is_one_clear_error(result, smtp_server, monkeypatch):
 def test_missing_password_variable(result, monkeypatch):
     monkeypatch.delenv("SLA_SMTP_PASSWORD", raising=False)
     with pytest.raises(SlaError, match="environment variable SLA_SMTP_PASSWORD"):
-        send_report(result, "ops@example.com", "127.0.0.1", _free_port(), smtp_user="reporter")
+        send_report(result, "ops@example.com", "127.0.0.1", free_port(), smtp_user="reporter")
 
 
 def test_connection_refused(result):
     with pytest.raises(SlaError, match=r"cannot connect to SMTP server 127\.0\.0\.1:\d+"):
-        send_report(result, "ops@example.com", "127.0.0.1", _free_port(), sender="sla@example.com", timeout=5)
+        send_report(result, "ops@example.com", "127.0.0.1", free_port(), sender="sla@example.com", timeout=5)
 
 
 def test_starttls_asked_but_not_offered(result, smtp_server):

@@ -45,7 +45,6 @@ import html as html_lib
 import json
 import os
 import re
-import socket
 import tempfile
 import unicodedata
 from email import policy
@@ -62,7 +61,7 @@ from lxml import etree
 from pypdf import PdfReader
 
 import hostile_strings as hs
-from conftest import SAMPLES
+from conftest import SAMPLES, SmtpStore, free_port
 from hostile_strings import Hostile, M, plain
 
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
@@ -278,25 +277,16 @@ def build_dataset(folder: Path, plan: Plan) -> Planted:
 
 # --- reading what a reader gets ------------------------------------------------------------
 
-class Store:
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+
+
 
 
 def mail_report(result) -> email.message.EmailMessage:
     from sla_lib.delivery import send_report
 
-    store, port = Store(), _free_port()
+    store, port = SmtpStore(), free_port()
     controller = aiosmtpd_controller.Controller(store, hostname="127.0.0.1", port=port)
     controller.start()
     try:

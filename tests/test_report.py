@@ -25,7 +25,7 @@ from sla_lib import report
 from sla_lib.errors import ReportError, SlaError
 from sla_lib.report import build_report, clean_stale, publish, resolve_month, resolve_quarter
 
-from conftest import SAMPLES
+from conftest import SAMPLES, write_notebook
 
 # WeasyPrint says so on import where the system lacks libharfbuzz-subset (see README)
 pytestmark = pytest.mark.filterwarnings("ignore:HarfBuzz-Subset will be required:DeprecationWarning")
@@ -44,7 +44,7 @@ lang = "zh"
 output_dir = "."
 """
 
-CHART = f"""\
+CHART = """\
 import json, sys, warnings
 from pathlib import Path
 import matplotlib.pyplot as plt
@@ -52,8 +52,8 @@ from matplotlib import font_manager
 from sla_lib.fonts import cjk_font_family, cjk_font_path
 font_manager.fontManager.addfont(str(cjk_font_path()))
 plt.rcParams["font.sans-serif"] = [cjk_font_family()]
-print("参数", json.dumps({{"month": month, "quarter": quarter, "as_of": as_of, "lang": lang,
-                          "terms": terms_path, "data": data_dir}}))
+print("参数", json.dumps({"month": month, "quarter": quarter, "as_of": as_of, "lang": lang,
+                          "terms": terms_path, "data": data_dir}))
 warnings.warn("a stray Warning for the report filter")
 print("stderr noise", file=sys.stderr)
 fig, ax = plt.subplots(figsize=(3, 2))
@@ -80,30 +80,19 @@ book.active["A1"] = "金额"
 book.save(Path(output_dir) / f"book_{month}.xlsx")"""
 
 
-def _notebook(path: Path, cells: list[tuple[str, str]]) -> None:
-    nb = nbformat.v4.new_notebook()
-    for kind, source in cells:
-        if kind == "md":
-            nb.cells.append(nbformat.v4.new_markdown_cell(source))
-        else:
-            cell = nbformat.v4.new_code_cell(source)
-            if kind == "parameters":
-                cell.metadata["tags"] = ["parameters"]
-            nb.cells.append(cell)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, path)
+
 
 
 @pytest.fixture(scope="module")
 def nbdir(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("notebooks")
-    _notebook(d / "ok.ipynb", [("md", f"# {TITLE}\n\nA tiny report."), ("parameters", PARAMETERS), ("code", CHART), ("code", WORKBOOK)])
-    _notebook(d / "quarterly_trends.ipynb", [("parameters", PARAMETERS), ("code", 'print("季度", quarter)')])
+    write_notebook(d / "ok.ipynb", [("md", f"# {TITLE}\n\nA tiny report."), ("parameters", PARAMETERS), ("code", CHART), ("code", WORKBOOK)])
+    write_notebook(d / "quarterly_trends.ipynb", [("parameters", PARAMETERS), ("code", 'print("季度", quarter)')])
     # cell 1 parameters, cell 2 prints, cell 3 raises
-    _notebook(d / "fail.ipynb", [("parameters", PARAMETERS), ("code", 'print("第二格")'), ("code", 'raise ValueError("故意的错误")'), ("code", "print('never')")])
-    _notebook(d / "slow.ipynb", [("parameters", PARAMETERS + "cache_path = None\n"), ("code", "import time\nprint('sleeping', flush=True)\ntime.sleep(600)")])
-    _notebook(d / "cached.ipynb", [("parameters", PARAMETERS + "cache_path = None\n"), ("code", CACHED)])
-    _notebook(d / "cached_fail.ipynb", [("parameters", PARAMETERS + "cache_path = None\n"), ("code", CACHED), ("code", 'raise ValueError("故意的错误")')])
+    write_notebook(d / "fail.ipynb", [("parameters", PARAMETERS), ("code", 'print("第二格")'), ("code", 'raise ValueError("故意的错误")'), ("code", "print('never')")])
+    write_notebook(d / "slow.ipynb", [("parameters", PARAMETERS + "cache_path = None\n"), ("code", "import time\nprint('sleeping', flush=True)\ntime.sleep(600)")])
+    write_notebook(d / "cached.ipynb", [("parameters", PARAMETERS + "cache_path = None\n"), ("code", CACHED)])
+    write_notebook(d / "cached_fail.ipynb", [("parameters", PARAMETERS + "cache_path = None\n"), ("code", CACHED), ("code", 'raise ValueError("故意的错误")')])
     return d
 
 

@@ -5,7 +5,6 @@ here, independent of sla_lib's KPI code."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
 
 import chinese_calendar

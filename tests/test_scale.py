@@ -22,7 +22,7 @@ from sla_lib.fees import fee_statements
 from sla_lib.kpi_store import KpiStore
 from sla_lib.kpis import month_kpis
 from sla_lib.monthly import MonthlyData
-from sla_lib.samples import generate_events, generate_scale, iter_event_months, write_tables
+from sla_lib.samples import generate_events, generate_scale, iter_event_months
 from sla_lib.terms import load_terms
 
 from conftest import run_cli
