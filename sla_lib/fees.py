@@ -90,7 +90,9 @@ def price_performance(met, total, terms) -> PricedMonths:
 
     Exact integer arithmetic: a KPI is met when 100·met·q ≥ p·total for a target p/q;
     shortfall steps and amounts are ratios of integers rounded half-up to the fen once.
-    An n/a KPI counts as met unless ``na_counts_as: missed``; then it is priced as 0 %."""
+    An n/a KPI counts as met unless ``na_counts_as: missed``; then it is missed whatever its
+    target (no bonus, like the KPI block's ``ok: false``), and its deduction is priced as a
+    rate of 0 % (a 0 % target: no step short, no deduction). docs/decisions.md, "n/a"."""
     fees, targets = terms.fees, terms.targets
     met = np.asarray(met, dtype=np.int64)
     total = np.asarray(total, dtype=np.int64)
@@ -107,8 +109,8 @@ def price_performance(met, total, terms) -> PricedMonths:
     if bound >= 2**62:
         met, total = met.astype(object), total.astype(object)
     meets = 100 * tq * met >= tp * total
-    if terms.na_counts_as == "met":
-        meets = meets | na
+    # n/a is never measured against the target: it counts as the terms say (spec §3-§4)
+    meets = meets | na if terms.na_counts_as == "met" else meets & ~na
     missed = ~meets
     xn = (tp * total - 100 * tq * met) * sq  # shortfall / step = xn / xd
     xd = tq * total * sp

@@ -227,7 +227,7 @@ class Standards(_Section):
     consultation_response_minutes: ResponseLimit
     complaint_contact_hours: Annotated[NonNegDecimal, Field(gt=0, le=8760)]  # at most a year
     complaint_contact_clock: Literal["calendar", "service"] = "calendar"
-    complaint_solution_workdays: PosInt
+    complaint_solution_workdays: Days  # 0: by the end of the day of receipt (spec §2)
     followup_coverage_pct: Pct
     satisfied_min_score: Annotated[PosInt, Field(le=5)]
 

@@ -80,6 +80,34 @@ def test_na_fee_kpi(sample_terms):
     assert missed.total_deduction == D("60000.00")
 
 
+def test_na_fee_kpi_counted_missed_with_a_zero_target_loses_the_bonus(sample_terms):
+    """Issue 16: with na_counts_as: missed, an n/a fee KPI is missed whatever its target. A 0 %
+    target gives 0 steps (rate 0 % is not short of 0 %), so no deduction, but no bonus either."""
+    terms = sample_terms.with_changes({"na_counts_as": "missed", "targets.followup_satisfaction_pct": 0})
+    adj = performance_adjustment(dict(MET, followup_satisfaction=None), terms)
+    assert (adj.bonus, adj.deductions, adj.total_deduction) == (D("0.00"), {"followup_satisfaction": D("0.00")}, D("0.00"))
+    assert adj.lines[0].explanation == "C13 no bonus: missed followup_satisfaction"
+    # measured, 0 of 5 satisfied against a 0 % target: met (0 ≥ 0), bonus 200000 × 5 % = 10000.00
+    assert performance_adjustment(dict(MET, followup_satisfaction=F(0, 5)), terms).bonus == D("10000.00")
+    # with the default na_counts_as: met the same n/a month earns the bonus
+    met_terms = sample_terms.with_changes({"targets.followup_satisfaction_pct": 0})
+    assert performance_adjustment(dict(MET, followup_satisfaction=None), met_terms).bonus == D("10000.00")
+
+
+def test_the_kpi_block_and_the_fee_statement_agree_on_an_na_month(sample_terms):
+    """October with consultations and complaints but no follow-up at all: C11 is n/a; with
+    na_counts_as: missed and a 0 % target the KPI block says missed and so does the fee."""
+    from sla_lib.kpis import month_kpis
+
+    terms = sample_terms.with_changes({"na_counts_as": "missed", "targets.followup_satisfaction_pct": 0})
+    data = dataset(complaints=complaints(_month_with_satisfaction("2026-10", satisfied=9, unsatisfied=1)))
+    kpis = month_kpis(data, terms, "2026-10")
+    assert kpis["followup_satisfaction"].rate is None and kpis["followup_satisfaction"].ok is False
+    statement = month_fee_statement(data, terms, "2026-10", dt.date(2026, 12, 31))
+    assert "followup_satisfaction" in statement.failing_kpis
+    assert statement.bonus == D("0.00") and "C13 all fee KPIs met" not in " ".join(statement.explanation)
+
+
 def oracle_adjustment(rates, terms):
     """The spec's section 4 written directly with Fractions: (bonus, {kpi: deduction}, total)."""
     f = terms.fees
@@ -195,6 +223,7 @@ _changes = st.fixed_dictionaries(
         "fees.penalty_per_step_pct": st.sampled_from([D(1), D(2), D(3), D("1.5")]),
         "fees.bonus_pct": st.integers(0, 10),
         "na_counts_as": st.sampled_from(["met", "missed"]),
+        "targets.followup_satisfaction_pct": st.sampled_from([0, 90]),  # a 0 % target: issue 16's boundary
     }
 )
 

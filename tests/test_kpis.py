@@ -81,6 +81,22 @@ def test_consultation_on_sunday_with_workday_service(sample_terms):
     assert month_kpis(dataset(consultations=consultations(rows)), terms, "2026-10")["consultation_response"].met == 1
 
 
+def test_zero_solution_workdays_is_the_day_of_receipt(sample_terms):
+    """Issue 16: complaint_solution_workdays: 0 is accepted; spec §2 with N = 0: the deadline is
+    the end (24:00) of the day of receipt."""
+    terms = sample_terms.with_changes({"standards.complaint_solution_workdays": 0})
+    assert terms.standards.complaint_solution_workdays == 0
+    rows = [
+        ("A", "C1", "2026-10-09 10:00", "2026-10-09 10:30", "2026-10-09 23:59", None, 5),  # Friday, same day: in time
+        ("B", "C2", "2026-10-09 10:00", "2026-10-09 10:30", "2026-10-10 00:00", None, 5),  # next day (a working Saturday): late
+        ("C", "C3", "2026-10-03 10:00", "2026-10-03 10:30", "2026-10-03 18:00", None, 5),  # a holiday: its own day still counts
+        ("D", "C4", "2026-10-03 10:00", "2026-10-03 10:30", "2026-10-08 09:00", None, 5),  # the next working day: late
+    ]
+    k = month_kpis(dataset(complaints=complaints(rows)), terms, "2026-10")
+    assert (k["complaint_solution"].met, k["complaint_solution"].total) == (2, 4)
+    assert k["complaint_solution"].missed_ids == ("B", "D")
+
+
 def test_complaint_deadline_on_adjusted_working_saturday(sample_terms):
     # received 2026-09-30 15:00, N = 3 -> deadline end of Sat 2026-10-10 (adjusted working day)
     rows = [

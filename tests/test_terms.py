@@ -423,3 +423,16 @@ def test_quoted_texts_and_plain_unicode_in_text_fields_are_fine(tmp_path):
     path.write_text(_sample_text("  party_a: 华东星辰电子有限公司", '  party_a: "华东 <星辰> & \'电子\' $$x$$ =1+1"'),
                     encoding="utf-8")
     assert load_terms(path).contract.party_a == "华东 <星辰> & '电子' $$x$$ =1+1"  # escaping is the output's job
+
+
+def test_zero_solution_workdays_is_accepted_and_negative_refused(tmp_path):
+    """Issue 16: the spec refuses only negative day counts; N = 0 is the day of receipt."""
+    path = tmp_path / "contract.yaml"
+    path.write_text(_sample_text("complaint_solution_workdays: 3", "complaint_solution_workdays: 0"), encoding="utf-8")
+    assert load_terms(path).standards.complaint_solution_workdays == 0
+    path.write_text(_sample_text("complaint_solution_workdays: 3", "complaint_solution_workdays: -1"), encoding="utf-8")
+    with pytest.raises((TermsError, TermsErrors)) as info:
+        load_terms(path)
+    errors = info.value.errors if isinstance(info.value, TermsErrors) else [info.value]
+    assert [e.key for e in errors] == ["standards.complaint_solution_workdays"]
+    assert "greater than or equal to 0" in str(errors[0])
