@@ -1,0 +1,200 @@
+"""The month in progress (issue 15), on hand-worked cases. Sample terms: targets C9 90 %,
+C10 85 %, C11 90 %; base 200000.00, bonus 5 %; payment 10 working days after the month
+(October 2026: due 2026-11-13), invoice 5 working days after the payment, termination right
+after more than 30 days late; term 2026-01-01..2026-12-31 with a 30-day objection notice:
+the objection deadline (C7) is 2026-12-01."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from fractions import Fraction as F
+
+import pytest
+
+from conftest import SAMPLES, consultations, dataset, payments, run_cli
+from sla_lib import views
+from sla_lib.kpis import month_kpis
+from sla_lib.outlook import (
+    WARNING_DAYS,
+    deadline_status,
+    known_at,
+    month_outlook,
+    month_position,
+    payment_deadlines,
+    renewal_deadlines,
+    what_it_takes,
+)
+from sla_lib.calendar import WorkCalendar
+from sla_lib.fees import month_fee_statement
+
+D = Decimal
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return views.load_inputs(SAMPLES / "contract.yaml", SAMPLES)
+
+
+# -- what it takes (C9–C11) -------------------------------------------------------------------
+
+def test_target_exactly_reachable():
+    # 64 of 74 rated so far, 26 to come, target 85 %: 85 % of 100 = 85, so 21 more satisfied
+    # give exactly 85/100 = 85 % (met); 20 would give 84/100 (missed)
+    t = what_it_takes("complaint_satisfaction", 64, 74, 26, D("85"))
+    assert (t.needed, t.status, t.clause) == (21, "reachable", "C10")
+    assert F(64 + 21, 100) * 100 == 85 and F(64 + 20, 100) * 100 < 85
+
+
+def test_issue_example_37_of_40():
+    # nothing rated yet, about 40 to come, target 92.5 %: 92.5 % × 40 = 37 exactly
+    t = what_it_takes("complaint_satisfaction", 0, 0, 40, D("92.5"))
+    assert (t.needed, t.status) == (37, "reachable")
+    # one more to come: 92.5 % × 41 = 37.925, so 38
+    assert what_it_takes("complaint_satisfaction", 0, 0, 41, D("92.5")).needed == 38
+
+
+def test_already_secured():
+    # 95 of 100 resolved, 5 to come, target 90 %: 90 % × 105 = 94.5 ≤ 95 even if none is resolved
+    t = what_it_takes("consultation_resolution", 95, 100, 5, D("90"))
+    assert (t.needed, t.status) == (0, "secured")
+    # exactly at the target with nothing to come: 90/100 = 90 % is met
+    assert what_it_takes("consultation_resolution", 90, 100, 0, D("90")).status == "secured"
+    # one short with nothing to come: 89/100
+    t = what_it_takes("consultation_resolution", 89, 100, 0, D("90"))
+    assert (t.needed, t.status) == (1, "unreachable")
+
+
+def test_no_longer_reachable():
+    # 60 of 80 satisfied, 10 to come, target 85 %: 85 % × 90 = 76.5 → 77 − 60 = 17 > 10
+    t = what_it_takes("complaint_satisfaction", 60, 80, 10, D("85"))
+    assert (t.needed, t.status) == (17, "unreachable")
+    assert t.best_rate == F(70, 90)
+    assert t.to_json()["best_rate_pct"] == "77.7778"
+    # more records to come make it reachable again: 60 + r ≥ 0.85 (80 + r) ⇔ 0.15 r ≥ 8 ⇔ r ≥ 53.33
+    first = next(r for r in range(200) if what_it_takes("complaint_satisfaction", 60, 80, r, D("85")).status == "reachable")
+    assert first == 54
+
+
+def test_nothing_to_measure():
+    t = what_it_takes("followup_satisfaction", 0, 0, 0, D("90"))
+    assert (t.needed, t.status, t.best_rate) == (None, "n/a", None)
+
+
+# -- deadlines --------------------------------------------------------------------------------
+
+def test_deadline_status_rule():
+    day = dt.date(2026, 12, 1)
+    assert deadline_status(day, dt.date(2026, 12, 1)) == "today"
+    assert deadline_status(day, day - dt.timedelta(days=WARNING_DAYS)) == "soon"  # 7 days left
+    assert deadline_status(day, day - dt.timedelta(days=WARNING_DAYS + 1)) == "ahead"
+    assert deadline_status(day, dt.date(2026, 12, 2)) == "passed"
+    assert deadline_status(day, dt.date(2026, 12, 2), open_after=False) == "done"
+    assert deadline_status(day, dt.date(2026, 11, 1), done=True) == "done"
+
+
+@pytest.mark.parametrize(
+    "as_of, days_left, status, warning",
+    [
+        ("2026-11-23", 8, "ahead", False),
+        ("2026-11-24", 7, "soon", True),
+        ("2026-12-01", 0, "today", True),  # the objection deadline falls on the as-of date
+        ("2026-12-02", -1, "passed", True),  # too late to object while the term runs
+        ("2027-01-05", -35, "done", False),  # renewed: history, no warning
+    ],
+)
+def test_objection_deadline_warning(sample_terms, as_of, days_left, status, warning):
+    rows = {d.key: d for d in renewal_deadlines(sample_terms, dt.date.fromisoformat(as_of))}
+    d = rows["objection_deadline"]
+    assert (d.date, d.days_left, d.status, d.warning, d.clause) == (dt.date(2026, 12, 1), days_left, status, warning, "C7")
+    assert rows["renewal_start"].date == dt.date(2027, 1, 1)
+
+
+def _october_statement(terms, pays, as_of):
+    data = dataset(payments=payments(pays))
+    return month_fee_statement(data, terms, "2026-10", dt.date.fromisoformat(as_of))
+
+
+def test_payment_due_soon_and_termination_clock(sample_terms):
+    # no event rows: every KPI n/a, counted as met → bonus; amount due 210000.00, due 2026-11-13
+    st = _october_statement(sample_terms, [], "2026-11-10")
+    rows = {d.key: d for d in payment_deadlines(st, sample_terms, dt.date(2026, 11, 10))}
+    pay = rows["payment_due"]
+    assert (pay.date, pay.days_left, pay.status, pay.warning) == (dt.date(2026, 11, 13), 3, "soon", True)
+    assert pay.detail["unpaid"] == "210000.00"
+    # the termination right arises when late by more than 30 days: 2026-11-13 + 31 = 2026-12-14
+    term = rows["termination_right"]
+    assert (term.date, term.days_left, term.status, term.clause) == (dt.date(2026, 12, 14), 34, "ahead", "C18")
+    assert "invoice_due" not in rows  # no payment, nothing to invoice
+
+
+@pytest.mark.parametrize(
+    "as_of, late, days_left, status, right",
+    [("2026-12-13", 30, 1, "soon", False),  # 30 days late: not more than 30
+     ("2026-12-14", 31, 0, "today", True),
+     ("2026-12-20", 37, -6, "passed", True)],
+)
+def test_termination_right_boundary(sample_terms, as_of, late, days_left, status, right):
+    day = dt.date.fromisoformat(as_of)
+    st = _october_statement(sample_terms, [], as_of)
+    rows = {d.key: d for d in payment_deadlines(st, sample_terms, day)}
+    pay, term = rows["payment_due"], rows["termination_right"]
+    assert (pay.status, pay.warning) == ("passed", True)
+    assert (term.detail["late_days_so_far"], term.days_left, term.status, term.detail["right_exists"]) == (late, days_left, status, right)
+
+
+def test_paid_in_part_and_invoice_due(sample_terms):
+    # 100000.00 paid on Thursday 2026-11-12; invoice due 5 working days after: 11-13 (Fri),
+    # 16, 17, 18, 19 → 2026-11-19; at 2026-11-17 two days are left
+    st = _october_statement(sample_terms, [("P1", "2026-10", "2026-11-12 10:00", "100000.00")], "2026-11-17")
+    rows = payment_deadlines(st, sample_terms, dt.date(2026, 11, 17))
+    by_key = {d.key: d for d in rows}
+    assert by_key["payment_due"].status == "passed" and by_key["payment_due"].detail["unpaid"] == "110000.00"
+    inv = by_key["invoice_due"]
+    assert (inv.date, inv.days_left, inv.status, inv.warning, inv.detail["invoice_status"]) == (dt.date(2026, 11, 19), 2, "soon", True, "pending")
+    # paid in full: the payment deadline is done, no termination clock
+    st = _october_statement(sample_terms, [("P1", "2026-10", "2026-11-12 10:00", "210000.00")], "2026-11-17")
+    keys = [d.key for d in payment_deadlines(st, sample_terms, dt.date(2026, 11, 17))]
+    assert keys == ["payment_due", "invoice_due"]
+    assert payment_deadlines(st, sample_terms, dt.date(2026, 11, 17))[0].status == "done"
+
+
+# -- the month to date ------------------------------------------------------------------------
+
+def test_known_at_cuts_at_the_end_of_the_day(sample_terms):
+    data = dataset(consultations=consultations([
+        ("A", "phone", "2026-10-14 23:59:59", "2026-10-14 23:59:59", True),
+        ("B", "phone", "2026-10-15 00:00:00", "2026-10-15 00:00:10", False),
+    ]))
+    known = known_at(data, sample_terms, dt.date(2026, 10, 14))
+    assert list(known["consultations"]["consultation_id"]) == ["A"]
+    k = month_kpis(known, sample_terms, "2026-10")
+    assert (k["consultation_resolution"].met, k["consultation_resolution"].total) == (1, 1)
+
+
+def test_month_position_october_2026(sample_terms):
+    # October 2026: 1–7 National Day holidays, 10 Oct (Sat) an adjusted working day (spec 2);
+    # as of 14 Oct: 8, 9, 10, 12, 13, 14 are working days = 6 elapsed of 14 days; remaining
+    # 15–31: 15, 16, 19–23, 26–30 = 12 working days of 17 days
+    pos = month_position("2026-10", dt.date(2026, 10, 14), WorkCalendar.from_terms(sample_terms))
+    assert (pos.elapsed_workdays, pos.elapsed_other_days, pos.remaining_workdays, pos.remaining_other_days) == (6, 8, 12, 5)
+    wc = WorkCalendar.from_terms(sample_terms)
+    assert pos.elapsed_workdays == len(wc.workdays_between(dt.date(2026, 10, 1), dt.date(2026, 10, 14)))
+    assert pos.remaining_workdays == len(wc.workdays_between(dt.date(2026, 10, 15), dt.date(2026, 10, 31)))
+
+
+@pytest.mark.parametrize("as_of, month", [("2026-10-31", None), ("2026-11-05", "2026-10"), ("2027-01-20", "2026-10")])
+def test_month_to_date_is_the_month_once_it_is_over(sample, as_of, month):
+    terms, data = sample
+    o = month_outlook(data, terms, dt.date.fromisoformat(as_of), month, draws=2000)
+    full = month_kpis(data, terms, "2026-10")
+    assert o.so_far.to_json() == full.to_json()
+    assert o.position.remaining_days == 0
+    for key, k in o.kpis.items():
+        assert k.expected_remaining == 0
+        if k.low is not None:  # nothing left to draw: the interval is the month itself
+            assert k.low == k.high == k.projected == full[key].rate
+    # 2026-10 met every fee KPI: bonus certain
+    assert (o.fee.p_bonus, o.fee.expected_bonus, o.fee.expected_deduction) == (1.0, D("10000.00"), D("0.00"))
+    assert o.fee.today.bonus == D("10000.00")
