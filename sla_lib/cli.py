@@ -445,6 +445,79 @@ def report(terms_path, data_dir, month, quarter, out_dir, formats, lang, jobs, a
         click.echo(f"sent to {mail_to}", err=True)
 
 
+
+_STATUS_MARK = {"passed": "⚠ passed 已过", "today": "⚠ today 今日", "soon": "⚠ soon 临近", "ahead": "ahead 未到", "done": "done 已完成"}
+_TAKES = {"secured": "secured 已确保", "reachable": "reachable 可达", "unreachable": "unreachable 已无法达到", "n/a": "n/a"}
+
+
+def _outlook_text(o) -> str:
+    """``sla outlook --format table``: the month so far and projected, what it takes, the fee
+    at risk and the deadlines ahead (every figure from sla_lib.outlook)."""
+    p = o.position
+    lines = [f"{o.month} 截至 as of {o.as_of}: elapsed 已过 {p.elapsed_workdays} working + {p.elapsed_other_days} other days, "
+             f"remaining 剩余 {p.remaining_workdays} working + {p.remaining_other_days} other days; "
+             f"history 历史 {len(o.history_months)} months; {o.draws} simulated month ends (seed {o.seed})"]
+    if o.no_data:
+        lines.append(_no_data_text(o.so_far).strip())
+    rows = []
+    for key, k in o.kpis.items():
+        r = k.so_far
+        zh, en = KPI_LABELS[key]
+        lo, hi = (k.to_json()["interval_pct"])
+        rows.append([r.clause, f"{zh} {en}", r.met, r.total, r.rate_pct or "n/a", r.to_json()["target_pct"], k.expected_remaining,
+                     k.to_json()["projected_rate_pct"], f"{lo} – {hi}" if lo else None,
+                     None if k.p_miss is None else f"{k.p_miss:.1%}"])
+    lines.append(render_table(["条款 Clause", "指标 KPI", "达标 Met", "总数 Total", "比率 Rate %", "目标 Target %", "预计剩余 Remaining",
+                               "预测 Projected %", "90% 区间 Interval", "未达标概率 P(miss)"], rows, right={2, 3, 4, 5, 6, 7, 9}))
+    rows = [[t.clause, " ".join(KPI_LABELS[key]), t.needed, t.remaining, _TAKES[t.status]] for key, t in o.takes.items()]
+    lines.append("达标所需 What it takes (of the expected remaining):\n"
+                 + render_table(["条款 Clause", "指标 KPI", "至少 At least", "预计剩余 Of about", "状态 Status"], rows, right={2, 3}))
+    f = o.fee.to_json()
+    c19 = f["c19"]
+    lines.append(render_table(["费用风险 Fee at risk (CNY)", ""], [
+        ["if the month ended today 按当前比率: bonus / deduction", f"{f['if_month_ended_today']['bonus']} / {f['if_month_ended_today']['total_deduction']}"],
+        ["at the projected rates 按预测比率: bonus / deduction", f"{f['at_projected_rates']['bonus']} / {f['at_projected_rates']['total_deduction']}"],
+        ["expected bonus 期望奖励 (P)", f"{f['expected_bonus']} ({o.fee.p_bonus:.1%})"],
+        ["expected deduction 期望扣款 (P)", f"{f['expected_deduction']} ({o.fee.p_deduction:.1%})"],
+        ["C19 failing months so far 已未达标月份", f"{c19['failing_count']} of {c19['allowed']} allowed ({', '.join(c19['failing_months']) or 'none'})"],
+        ["C19 breach exposure if this month fails 本月未达标则触发",
+         (f"{c19['breach_exposure']} (P {o.fee.p_fail:.1%})" if o.fee.triggered_if_this_month_fails else "not triggered 不触发")
+         + (" — already triggered 已触发" if o.fee.already_triggered else "")],
+    ], right={1}))
+    rows = [[d.clause, d.key, d.month, d.date, d.days_left, _STATUS_MARK[d.status]] for d in o.deadlines]
+    lines.append(render_table(["条款 Clause", "期限 Deadline", "月份 Month", "日期 Date", "剩余天数 Days left", "状态 Status"], rows, right={4}))
+    return "\n\n".join(lines)
+
+
+@cli.command()
+@_terms_option
+@_data_option
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="The data are taken as known at the end of this day. Default: today in the contract's zone.")
+@click.option("--month", default=None, help="YYYY-MM (default: the month of --as-of); a month before it shows the whole month.")
+@click.option("--draws", type=click.IntRange(100, 1_000_000), default=20_000, show_default=True, help="Simulated month ends.")
+@click.option("--seed", type=int, default=1, show_default=True)
+@_format_option
+def outlook(terms_path, data_dir, as_of, month, draws, seed, fmt):
+    """The month in progress: each KPI so far and projected to the month end, what it takes to
+    meet each fee target, the fee at risk (C13, C14, C19) and the deadlines ahead (C7, C15–C18)."""
+    from .calendar import resolve_as_of
+    from .outlook import month_outlook
+    from .terms import load_terms
+
+    if month is not None and (":" in month or len(_months(month)) != 1):
+        raise click.BadParameter("one month, YYYY-MM", param_hint="--month")
+    # the default as-of date is today in the contract's zone: the terms are read first for it
+    day = resolve_as_of(as_of.date() if as_of else None, load_terms(terms_path).contract.timezone)
+    month = month or f"{day.year:04d}-{day.month:02d}"
+    terms, data = _load(terms_path, data_dir, months=[month])
+    result = month_outlook(data, terms, day, month, draws=draws, seed=seed)
+    if fmt == "json":
+        _echo_json(result.to_json())
+    else:
+        click.echo(_outlook_text(result))
+
+
 def main(argv=None) -> None:
     try:
         cli.main(args=argv, standalone_mode=False)

@@ -198,3 +198,64 @@ def test_month_to_date_is_the_month_once_it_is_over(sample, as_of, month):
     # 2026-10 met every fee KPI: bonus certain
     assert (o.fee.p_bonus, o.fee.expected_bonus, o.fee.expected_deduction) == (1.0, D("10000.00"), D("0.00"))
     assert o.fee.today.bonus == D("10000.00")
+
+
+# -- sla outlook --------------------------------------------------------------------------------
+
+TERMS = str(SAMPLES / "contract.yaml")
+KPI_KEYS = ("met", "total", "rate_pct", "target_pct", "ok")
+
+
+def _json(capsys, *argv):
+    code, out, err = run_cli(capsys, "outlook", "--terms", TERMS, "--data", str(SAMPLES), "--format", "json", *argv)
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_cli_json_keys_and_values(capsys):
+    o = _json(capsys, "--as-of", "2026-11-14", "--draws", "2000")
+    assert list(o) == ["month", "as_of", "days", "history_months", "no_data", "kpis", "what_it_takes", "fee_at_risk", "deadlines", "model"]
+    assert (o["month"], o["as_of"], o["history_months"][0], o["history_months"][-1]) == ("2026-11", "2026-11-14", "2026-01", "2026-10")
+    c10 = o["kpis"]["complaint_satisfaction"]
+    assert set(c10) == {*KPI_KEYS, "clause", "expected_remaining", "per_workday", "per_other_day", "projected_rate_pct", "interval_pct", "p_miss"}
+    # amounts are strings with two decimals; rates strings with 4 decimals; probabilities numbers
+    fee = o["fee_at_risk"]
+    assert fee["base"] == "200000.00" and isinstance(fee["expected_deduction"], str) and fee["expected_deduction"].count(".") == 1
+    assert len(c10["rate_pct"].split(".")[1]) == 4 and isinstance(c10["p_miss"], float)
+    # what it takes agrees with the counts printed beside it (exact)
+    t = o["what_it_takes"]["complaint_satisfaction"]
+    assert t == what_it_takes("complaint_satisfaction", c10["met"], c10["total"], c10["expected_remaining"], D("85")).to_json()
+    assert {d["key"] for d in o["deadlines"]} >= {"payment_due", "invoice_due", "objection_deadline", "auto_renewal_check", "renewal_start"}
+    assert fee["c19"]["failing_months"] == ["2026-07"] and fee["c19"]["triggered_if_this_month_fails"] is True
+
+
+def test_cli_month_to_date_agrees_with_sla_kpis_and_fees_at_month_end(capsys):
+    o = _json(capsys, "--as-of", "2026-11-05", "--month", "2026-10", "--draws", "500")
+    code, out, _ = run_cli(capsys, "fees", "--terms", TERMS, "--data", str(SAMPLES), "--month", "2026-10", "--as-of", "2026-11-05", "--format", "json")
+    fees = json.loads(out)
+    code, out, _ = run_cli(capsys, "kpis", "--terms", TERMS, "--data", str(SAMPLES), "--month", "2026-10", "--format", "json")
+    kpis = json.loads(out)["kpis"]
+    assert {k: {f: v[f] for f in KPI_KEYS} for k, v in o["kpis"].items()} == kpis
+    today = o["fee_at_risk"]["if_month_ended_today"]
+    assert (today["bonus"], today["deductions"], today["total_deduction"]) == (fees["fees"]["bonus"], fees["fees"]["deductions"], fees["fees"]["total_deduction"])
+    own = [d for d in o["deadlines"] if d["key"] == "payment_due" and d["month"] == "2026-10"][0]
+    assert (own["date"], own["amount_due"]) == (fees["fees"]["payment_due"], fees["fees"]["amount_due"])
+    assert o["fee_at_risk"]["c19"]["failing_months"] == [m for m in fees["fees"]["failing_months_to_date"] if m != "2026-10"]
+
+
+def test_cli_objection_deadline_today_in_the_table(capsys):
+    code, out, err = run_cli(capsys, "outlook", "--terms", TERMS, "--data", str(SAMPLES), "--as-of", "2026-12-01", "--draws", "500")
+    assert code == 0, err
+    line = next(l for l in out.splitlines() if "objection_deadline" in l)
+    assert "2026-12-01" in line and "⚠ today" in line
+
+
+@pytest.mark.parametrize("argv, message", [
+    (("--as-of", "2025-12-31"), "month 2025-12 is outside the contract term 2026-01-01..2026-12-31"),
+    (("--as-of", "2028-01-01"), "month 2028-01 is outside the contract term"),
+    (("--as-of", "2026-10-10", "--month", "2026-11"), "as-of date 2026-10-10 is before the month 2026-11"),
+])
+def test_cli_refuses_dates_outside_the_contract(capsys, argv, message):
+    code, out, err = run_cli(capsys, "outlook", "--terms", TERMS, "--data", str(SAMPLES), *argv)
+    assert code == 1 and out == ""
+    assert len(err.strip().splitlines()) == 1 and message in err
