@@ -2,7 +2,8 @@
 
 The frames keep canonical keys and exact values; this module only turns them into text at
 the last moment: headers and known values through :mod:`sla_lib.labels`, money as
-``211,400.00`` (Decimal, never through a float), dates as ISO dates, missing values as '—'.
+``211,400.00`` (Decimal, never through a float), rates (:class:`sla_lib.exact.Rate`) as
+percentages to one decimal, dates as ISO dates, missing values as '—'.
 
 This is also the one place where tables and prose become HTML (issue 12): every cell,
 header, index label and caption of :func:`show`, and every value put into the prose of
@@ -23,8 +24,10 @@ import pandas as pd
 
 from . import labels as L
 from . import published
+from .exact import Rate
 
 MISSING = "—"
+RATE_PLACES = 1  # rates in reports; the JSON keeps 4 (spec §7)
 # MathJax 2 and 3 skip elements with these classes (JupyterLab, classic Notebook)
 NO_TEX = "tex2jax_ignore mathjax_ignore"
 _STATUS_CSS = {
@@ -46,6 +49,8 @@ def cell_text(value, lang: str) -> str:
         return MISSING
     if isinstance(value, (bool, np.bool_)):
         return L.value(bool(value), lang)
+    if isinstance(value, Rate):
+        return value.pct(RATE_PLACES)  # a percentage for people: one decimal, half-up from the exact rate
     if isinstance(value, Decimal):
         return money(value)
     if isinstance(value, (int, np.integer)):

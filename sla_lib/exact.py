@@ -40,3 +40,23 @@ def decimal_text(value: Decimal) -> str:
     """A Decimal without exponent notation or trailing zeros ('90', '92.5')."""
     text = format(value.normalize(), "f")
     return text
+
+
+class Rate(Fraction):
+    """An exact KPI rate met/total (a Fraction of 1) in report tables: ``str()`` is the
+    percentage to 4 decimals, as in the JSON (``'92.8369'``); :meth:`pct` gives it to any
+    number of places, rounded half-up from the exact value (never from the 4-decimal text,
+    which could round twice). Arithmetic gives plain Fractions."""
+
+    def pct(self, places: int = 1) -> str:
+        return pct_text(Fraction(self), places)
+
+    def __str__(self) -> str:
+        return self.pct(4)
+
+    def __repr__(self) -> str:
+        return f"Rate({self.numerator}, {self.denominator})"
+
+    def __reduce__(self):
+        return (Rate, (self.numerator, self.denominator))
+

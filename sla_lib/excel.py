@@ -2,9 +2,10 @@
 
 One sheet per table of :func:`sla_lib.views.fee_statement_tables`, in its order. Amounts
 (``Decimal``) are written as numbers with the format ``#,##0.00`` (exact: openpyxl writes a
-Decimal's own digits), dates as dates, yes/no and the canonical values as words of the
-report's language; the header row is bold and frozen, and the columns are as wide as their
-text. The file is written to a temporary file beside the target and then moved into place
+Decimal's own digits), rates (:class:`sla_lib.exact.Rate`) as numbers with the format
+``0.0%``, dates as dates, yes/no and the canonical values as words of the
+report's language; the header row is bold, frozen and carries filters, and the columns are as wide as
+their text. The file is written to a temporary file beside the target and then moved into place
 (``os.replace``), so a reader never sees half a workbook.
 
 Text is only ever text (issue 12): every string cell, headers and sheet names included, is
@@ -30,8 +31,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from . import labels as L
 from . import published
+from .exact import Rate
 
 AMOUNT_FORMAT = "#,##0.00"
+RATE_FORMAT = "0.0%"
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 MAX_WIDTH = 80
@@ -44,6 +47,8 @@ def _cell_value(value, lang: str):
         return None, None
     if isinstance(value, (bool, np.bool_)):
         return L.value(bool(value), lang), None
+    if isinstance(value, Rate):
+        return float(value), RATE_FORMAT  # a number the finance team can sum and sort; the exact rate is in the JSON
     if isinstance(value, Decimal):
         return value, AMOUNT_FORMAT
     if isinstance(value, (int, np.integer)):
@@ -66,6 +71,8 @@ def _text_width(value) -> int:
         return 0
     if isinstance(value, Decimal):
         text = f"{value:,.2f}"
+    elif isinstance(value, float):
+        text = f"{value:.1%}"  # rates: the number format shows them as percentages
     elif isinstance(value, dt.datetime):
         text = "2026-01-01 00:00"
     elif isinstance(value, dt.date):
@@ -119,6 +126,8 @@ def write_fee_workbook(statement_tables: dict[str, pd.DataFrame], path, lang: st
                 for cell in sheet[letter][1:]:
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
         sheet.freeze_panes = "A2"
+        if sheet.max_row > 1:
+            sheet.auto_filter.ref = sheet.dimensions  # filters on the header row
     # a unique name beside the target (same file system, so os.replace is atomic); created
     # by openpyxl with the usual permissions (umask), unlike a mkstemp file (0600)
     temp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")

@@ -191,6 +191,17 @@ def performance_adjustment(rates: dict[str, Fraction | None], terms) -> Performa
     return PerformanceAdjustment(ZERO, deductions, total, capped, tuple(lines))
 
 
+def payment_status(statement: "FeeStatement", as_of: dt.date) -> tuple[str, int]:
+    """C15/C17 in words for the headline: ('settled', 0) when the month's payments cover the
+    amount due; otherwise ('not_due', days left until the payment due date, 0 on the due date
+    itself) while ``as_of`` is on or before it, and ('overdue', days past it) after it."""
+    if statement.balance >= 0:
+        return "settled", 0
+    if as_of <= statement.payment_due:
+        return "not_due", (statement.payment_due - as_of).days
+    return "overdue", (as_of - statement.payment_due).days
+
+
 def payment_due_date(month: str, terms, workcal: WorkCalendar) -> dt.date:
     """C15: Party A pays within N working days after the month ends: the N-th working day
     after the month's last day."""

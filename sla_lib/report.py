@@ -50,6 +50,8 @@ import time
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -57,6 +59,7 @@ from . import labels as L
 from . import published
 from .calendar import parse_month, resolve_as_of, today_in
 from .errors import ReportError, SlaError
+from .exact import pct_text
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
@@ -977,8 +980,11 @@ def run_notebooks(jobs: list[_Job], workers: int, progress: bool) -> list[_Outco
 
 def headline_figures(terms, data, month: str, as_of: dt.date) -> dict:
     """The index's figures, from sla_lib only: the fee statement's amounts and dates
-    (FeeStatement.to_json, the strings `sla fees --format json` prints) and its KPIs."""
-    from .fees import month_fee_statement
+    (FeeStatement.to_json, the strings `sla fees --format json` prints), its KPIs, whether
+    the payment is settled, not yet due or overdue (``fees.payment_status``), and the
+    previous month of the contract's amount due and KPI counts (``previous``, None for the
+    first month), for the month-over-month change."""
+    from .fees import month_fee_statement, payment_status
     from .kpis import KPI_LABELS
 
     statement = month_fee_statement(data, terms, month, as_of)
@@ -988,6 +994,13 @@ def headline_figures(terms, data, month: str, as_of: dt.date) -> dict:
         zh, en = KPI_LABELS[key]
         kpis[key] = {"clause": result.clause, "label_zh": zh, "label_en": en, **result.to_json(), "status": result.status}
     statuses = [k["status"] for k in kpis.values()]
+    status, days = payment_status(statement, as_of)
+    previous = None  # the month before, for the change of each KPI and of the amount due
+    before = [m for m in terms.contract_months if m < month]
+    if before:
+        prior = month_fee_statement(data, terms, before[-1], as_of)  # its KPIs are in the month memo already (C19)
+        previous = {"month": before[-1], "amount_due": str(prior.amount_due),
+                    "kpis": {k: {"met": r.met, "total": r.total} for k, r in prior.kpis.results.items()}}
     return {
         # published in manifest.json, the index and the e-mail: terms text is masked like data
         "contract_id": published.text(terms.contract.id),
@@ -998,6 +1011,9 @@ def headline_figures(terms, data, month: str, as_of: dt.date) -> dict:
         **{k: fees[k] for k in ("base", "bonus", "total_deduction", "onsite_fees", "amount_due", "payment_due",
                                 "paid", "balance", "late_days", "late_damages", "failing_kpis", "no_data")},
         "na_counts_as": terms.na_counts_as,
+        "payment_status": status,
+        "payment_status_days": days,
+        "previous": previous,
         "kpis_met": statuses.count("met"),
         "kpis_missed": statuses.count("missed"),
         "kpis_na": statuses.count("n/a"),
@@ -1031,22 +1047,67 @@ def _no_data_text(result: ReportResult) -> str:
     return L.INDEX[result.lang]["no_data"].format(month=result.month, **no_data_words(h["no_data"], h["na_counts_as"], result.lang))
 
 
+_MONEY_FIGURES = ("amount_due", "paid", "balance", "bonus", "total_deduction", "late_damages")
+
+
+def _signed(text: str) -> str:
+    return text if text.startswith("-") else f"+{text}"
+
+
+def headline_rows(result: ReportResult) -> list[tuple[str, str, str]]:
+    """The index's figures for people, as (label, value, note): money with separators (as
+    in the notebooks), the change of the amount due from the previous month, and whether
+    the balance is settled, not yet due or overdue."""
+    from .display import money
+
+    t, h = L.INDEX[result.lang], result.headline
+    previous = h.get("previous")
+    rows = []
+    for key in ("amount_due", "payment_due", "paid", "balance", "bonus", "total_deduction", "late_damages"):
+        value, note = h[key], ""
+        if key in _MONEY_FIGURES:
+            value = money(value)
+        if key == "amount_due" and previous:
+            delta = Decimal(h["amount_due"]) - Decimal(previous["amount_due"])
+            note = t["change"].format(month=previous["month"], delta=_signed(money(delta)))
+        if key == "balance" and h.get("payment_status"):
+            note = t[h["payment_status"]].format(due=h["payment_due"], days=h["payment_status_days"])
+        rows.append((t[key], value, note))
+    return rows
+
+
+def kpi_rows(result: ReportResult) -> list[tuple[str, str, str, str, str, str]]:
+    """The index's KPI lines for people: (clause, label, rate to one decimal or 'n/a',
+    target, status, change from the previous month in percentage points or '')."""
+    t, h = L.INDEX[result.lang], result.headline
+    previous = (h.get("previous") or {}).get("kpis", {})
+    rows = []
+    for key, k in h["kpis"].items():
+        rate = Fraction(k["met"], k["total"]) if k["total"] else None
+        before = previous.get(key)
+        change = ""
+        if rate is not None and before and before["total"]:
+            change = _signed(pct_text(rate - Fraction(before["met"], before["total"]), 1))
+        rows.append((k["clause"], k["label_zh"] if result.lang == "zh" else k["label_en"],
+                     "n/a" if rate is None else pct_text(rate, 1), k["target_pct"] or "—", t["status_names"][k["status"]], change))
+    return rows
+
+
 def render_index(result: ReportResult, for_mail: bool = False) -> str:
     """index.html of the month: headline figures and links; ``for_mail`` names the
     attachments instead of linking files (the e-mail's HTML body)."""
     t, h, e = L.INDEX[result.lang], result.headline, published.html_text  # masked and escaped: terms text is hostile too
     title = t["title"].format(contract=h["contract_id"], month=result.month)
-    figures = [(t[k], h[k]) for k in ("amount_due", "payment_due", "paid", "balance", "bonus", "total_deduction", "late_damages")]
-    rows = "".join(f"<tr><th>{e(label)}</th><td class=\"num\">{e(str(value))}</td></tr>" for label, value in figures)
+    rows = "".join(f"<tr><th>{e(label)}</th><td class=\"num\">{e(value)}</td><td class=\"muted\">{e(note)}</td></tr>"
+                   for label, value, note in headline_rows(result))
     kpi_line = t["kpis_line"].format(met=h["kpis_met"], missed=h["kpis_missed"], na=h["kpis_na"])
     rows += f"<tr><th>{e(t['kpis'])}</th><td class=\"num\">{e(kpi_line)}</td></tr>"
     no_data = _no_data_text(result)
     warning = f'<p class="missed">{e(no_data)}</p>\n' if no_data else ""
-    kpi_rows = "".join(
-        f"<tr><td>{e(k['clause'])}</td><td>{e(k['label_zh'] if result.lang == 'zh' else k['label_en'])}</td>"
-        f"<td class=\"num\">{e(k['rate_pct'] or 'n/a')}</td><td class=\"num\">{e(k['target_pct'] or '—')}</td>"
-        f"<td class=\"{e(k['status'].replace('/', ''))}\">{e(t['status_names'][k['status']])}</td></tr>"
-        for k in h["kpis"].values()
+    kpi_lines = "".join(
+        f"<tr><td>{e(clause)}</td><td>{e(label)}</td><td class=\"num\">{e(rate)}</td><td class=\"num\">{e(target)}</td>"
+        f"<td class=\"{e(k['status'].replace('/', ''))}\">{e(status)}</td><td class=\"num\">{e(change)}</td></tr>"
+        for (clause, label, rate, target, status, change), k in zip(kpi_rows(result), h["kpis"].values())
     )
     docs = []
     for d in result.documents:
@@ -1074,7 +1135,7 @@ def render_index(result: ReportResult, for_mail: bool = False) -> str:
         f"<p class=\"muted\">{e(t['parties'].format(a=h['party_a'], b=h['party_b']))}</p>\n"
         f"{warning}<h2>{e(t['figures'])}</h2>\n<table>{rows}</table>\n"
         f"<table><tr><th>{e(t['clause'])}</th><th>{e(t['kpi'])}</th><th>{e(t['rate'])}</th><th>{e(t['target'])}</th>"
-        f"<th>{e(t['status'])}</th></tr>{kpi_rows}</table>\n"
+        f"<th>{e(t['status'])}</th><th>{e(t['change_column'])}</th></tr>{kpi_lines}</table>\n"
         f"<h2>{e(t['documents'])}</h2>\n<table>{''.join(docs)}</table>\n{executed}\n"
         f"<p class=\"muted\">{e(footer)}</p>\n</body>\n</html>\n"
     )
@@ -1085,15 +1146,14 @@ def render_index_text(result: ReportResult) -> str:
     t, h = L.INDEX[result.lang], result.headline
     lines = [t["title"].format(contract=h["contract_id"], month=result.month),
              t["parties"].format(a=h["party_a"], b=h["party_b"]), ""]
-    for key in ("amount_due", "payment_due", "paid", "balance", "bonus", "total_deduction", "late_damages"):
-        lines.append(f"{t[key]}: {h[key]}")
+    for label, value, note in headline_rows(result):
+        lines.append(f"{label}: {value}" + (f" ({note})" if note else ""))
     no_data = _no_data_text(result)
     if no_data:
         lines += [no_data, ""]
     lines.append(f"{t['kpis']}: " + t["kpis_line"].format(met=h["kpis_met"], missed=h["kpis_missed"], na=h["kpis_na"]))
-    for k in h["kpis"].values():
-        label = k["label_zh"] if result.lang == "zh" else k["label_en"]
-        lines.append(f"  {k['clause']} {label}: {k['rate_pct'] or 'n/a'} / {k['target_pct'] or '—'} {t['status_names'][k['status']]}")
+    for clause, label, rate, target, status, change in kpi_rows(result):
+        lines.append(f"  {clause} {label}: {rate} / {target} {status}" + (f" ({change})" if change else ""))
     lines += ["", t["documents"] + ":"]
     lines += [f"  {d.title}{' ' + d.period if d.period else ''}: {attachment_name(d, result.month, '.pdf')}" for d in result.documents if d.pdf]
     lines += [f"  {t['workbook']}: {w}" for w in result.workbooks]

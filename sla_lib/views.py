@@ -11,8 +11,9 @@ go through :func:`sla_lib.masking.mask_id`, names / phones / e-mails through
 
 Frames use canonical column keys (English snake_case) and canonical values ('met',
 'holiday', 'phone', ...); :mod:`sla_lib.display` and :mod:`sla_lib.excel` translate them
-with the labels of :mod:`sla_lib.labels`. Rates are the exact texts of ``KpiResult.rate_pct``
-(half-up to 4 places, 'n/a' for a zero denominator); float columns (``rate``, ``hours``)
+with the labels of :mod:`sla_lib.labels`. Rates are exact :class:`sla_lib.exact.Rate` values
+(``str()`` gives ``KpiResult.rate_pct``'s 4 decimals; reports show one decimal, half-up from
+the exact value; 'n/a' for a zero denominator); float columns (``rate``, ``hours``)
 exist for plotting only. All computations are vectorized; the only loops run over groups,
 months or KPIs, never over data rows.
 """
@@ -44,7 +45,7 @@ from .calendar import (
     parse_month,
     to_local_naive,
 )
-from .exact import decimal_text
+from .exact import Rate, decimal_text
 from .fees import FeeStatement, fee_series, fee_statements
 from .masking import mask_frame, personal_columns, remember_names
 
@@ -246,8 +247,14 @@ def _group_labels(series: pd.Series) -> pd.Series:
     return series.astype("string").fillna(MISSING_GROUP)
 
 
-def _rate_text(result: K.KpiResult) -> str:
-    return result.rate_pct if result.rate_pct is not None else NA
+def _rate(result: K.KpiResult):
+    """The exact rate (:class:`sla_lib.exact.Rate`), or 'n/a' when there is nothing to measure."""
+    return Rate(result.met, result.total) if result.total else NA
+
+
+def _rates(frame: pd.DataFrame) -> list:
+    """The exact rate of each row of a frame with ``met`` and ``total`` (KPI rows: a handful)."""
+    return [Rate(int(m), int(t)) if t else NA for m, t in zip(frame["met"], frame["total"])]
 
 
 def _target_float(result: K.KpiResult) -> float:
@@ -288,7 +295,7 @@ def _groups(rows: pd.DataFrame, by: Sequence[str]):
 
 def group_kpis(data, terms, months, table: str, by: str | Sequence[str]) -> pd.DataFrame:
     """Every one-table KPI of ``table`` per group of its rows in ``months``: one row per
-    group (``by`` columns), ``count`` = rows, and per KPI its exact rate text ('n/a' when
+    group (``by`` columns), ``count`` = rows, and per KPI its exact rate ('n/a' when
     the group has nothing to measure). Groups are sorted by ``by``."""
     return _group_kpis_of_rows(rows_in_months(data, terms, table, months), terms, table, by)
 
@@ -302,13 +309,13 @@ def _group_kpis_of_rows(rows: pd.DataFrame, terms, table: str, by: str | Sequenc
         key = key if isinstance(key, tuple) else (key,)
         record = dict(zip(by, key))
         record["count"] = len(part)
-        record.update({kpi: _rate_text(functions[kpi](part)) for kpi in names})
+        record.update({kpi: _rate(functions[kpi](part)) for kpi in names})
         records.append(record)
     return pd.DataFrame(records, columns=[*by, "count", *names])
 
 
 def kpi_breakdown(data, terms, months, kpi: str, by: str) -> pd.DataFrame:
-    """One KPI per group of ``by``: met, total, exact rate text, float rate (plots),
+    """One KPI per group of ``by``: met, total, exact rate, float rate (plots),
     float target, status. ``kpi`` must be computed from one table (not C6)."""
     rows = rows_in_months(data, terms, _table_of(kpi), months)
     function = _kpi_functions(terms)[kpi]
@@ -320,7 +327,7 @@ def kpi_breakdown(data, terms, months, kpi: str, by: str) -> pd.DataFrame:
                 by: group,
                 "met": r.met,
                 "total": r.total,
-                "rate_pct": _rate_text(r),
+                "rate_pct": _rate(r),
                 "rate": float(r.rate * 100) if r.rate is not None else np.nan,
                 "target": _target_float(r),
                 "status": r.status,
@@ -433,7 +440,7 @@ def month_kpi_table(month_kpis: K.MonthKpis, kpis: Sequence[str] | None = None) 
     if kpis is not None:
         table = table.loc[list(kpis)]
     table = table[["clause", "met", "total", "rate_pct", "target_pct", "status", "missed"]].copy()
-    table["rate_pct"] = table["rate_pct"].astype(object).where(table["rate_pct"].notna(), NA)
+    table["rate_pct"] = pd.Series(_rates(table), index=table.index, dtype=object)
     table["target_pct"] = table["target_pct"].astype(object).where(table["target_pct"].notna(), None)
     return table
 
@@ -467,12 +474,12 @@ def complaint_status(stats: K.ComplaintStatistics) -> pd.DataFrame:
 
 def kpi_trend(data, terms, up_to_month: str, months: Sequence[str] | None = None) -> pd.DataFrame:
     """One row per (month, KPI) from :func:`sla_lib.kpis.kpi_series` over the term up to
-    ``up_to_month`` (or over ``months``): exact counts, rate text ('n/a' when nothing was
+    ``up_to_month`` (or over ``months``): exact counts, exact rate ('n/a' when nothing was
     measured), float ``rate`` and ``target`` for plots, status ('met', 'missed', 'n/a',
     'measured' for KPIs without a target)."""
     months = list(months) if months is not None else term_months_to(terms, up_to_month)
     frame = K.kpi_series(data, terms, months)
-    frame["rate_pct"] = frame["rate_pct"].astype(object).where(frame["rate_pct"].notna(), NA)
+    frame["rate_pct"] = pd.Series(_rates(frame), index=frame.index, dtype=object)
     frame["rate"] = pd.to_numeric(frame["rate"], errors="coerce").astype("float64")
     frame["target"] = pd.to_numeric(frame["target_pct"], errors="coerce").astype("float64")
     columns = ["month", "kpi", "clause", "met", "total", "rate_pct", "target_pct", "status", "missed", "rate", "target"]
@@ -500,7 +507,7 @@ def kpi_trend_table(trend: pd.DataFrame, kpis: Sequence[str] | None = None, valu
 
 def quality_by(data, terms, months, by: str) -> pd.DataFrame:
     """The quality KPIs C9, C10, C11 per group of ``by`` ('channel', 'product', ...), one
-    column of exact rate text per KPI whose table has that column ('n/a' for a group with
+    column of exact rates per KPI whose table has that column ('n/a' for a group with
     nothing to measure, missing where the group does not occur in that table), and the
     number of records behind each rate (``<kpi>_total``)."""
     out = None
@@ -710,7 +717,7 @@ def fee_statement_tables(statements: FeeStatement | Sequence[FeeStatement], term
 
     kpi_frame = s.kpis.to_frame().reset_index()
     kpi_frame["fee_kpi"] = kpi_frame["kpi"].isin(K.FEE_KPIS)
-    kpi_frame["rate_pct"] = kpi_frame["rate_pct"].astype(object).where(kpi_frame["rate_pct"].notna(), NA)
+    kpi_frame["rate_pct"] = pd.Series(_rates(kpi_frame), index=kpi_frame.index, dtype=object)
     kpi_frame["deduction"] = pd.Series([s.deductions.get(k) for k in kpi_frame["kpi"]], dtype=object)  # 7 KPIs
     kpi_frame = kpi_frame[["kpi", "clause", "fee_kpi", "met", "total", "rate_pct", "target_pct", "status", "deduction"]]
 

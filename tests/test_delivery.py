@@ -27,7 +27,7 @@ def _headline() -> dict:
     kpi = {"clause": "C9", "label_zh": "咨询解决率", "label_en": "Consultation resolution rate",
            "met": 1756, "total": 1850, "rate_pct": "94.9189", "target_pct": "90", "ok": True, "status": "met"}
     missed = {**kpi, "clause": "C10", "label_zh": "投诉处理满意度", "label_en": "Complaint satisfaction",
-              "rate_pct": "80.0000", "target_pct": "85", "ok": False, "status": "missed"}
+              "met": 112, "total": 140, "rate_pct": "80.0000", "target_pct": "85", "ok": False, "status": "missed"}
     return {
         "contract_id": "CS-2026-001", "party_a": "华东星辰电子有限公司", "party_b": "汇联客户服务外包有限公司",
         "month": "2026-10", "as_of": "2026-12-31", "base": "200000.00", "bonus": "0.00",
@@ -107,12 +107,12 @@ def test_message_subject_parts_and_attachments(result, smtp_server):
 
     body = msg.get_body(preferencelist=("html",))
     html = body.get_content()
-    assert "196000.00" in html and "2026-11-13" in html  # amount due, payment due
+    assert "196,000.00" in html and "2026-11-13" in html  # amount due (money as everywhere), payment due
     assert "未达标" in html and "投诉处理满意度" in html
     assert "附件: 投诉统计_2026-10.pdf" in html  # the index names the attachments in a mail
     assert 'href="complaint_statistics.html"' not in html  # no links to files the reader lacks
     text = msg.get_body(preferencelist=("plain",)).get_content()
-    assert "应付金额 (元): 196000.00" in text
+    assert "应付金额 (元): 196,000.00" in text
 
     attachments = {a.get_filename(): a for a in msg.iter_attachments()}
     assert set(attachments) == {"投诉统计_2026-10.pdf", "费用对账_2026-10.pdf", "fee_reconciliation_2026-10.xlsx"}

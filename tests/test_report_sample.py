@@ -6,6 +6,7 @@ Excel file (C20)."""
 from __future__ import annotations
 
 import contextlib
+from fractions import Fraction
 import io
 import json
 
@@ -16,6 +17,7 @@ from pypdf import PdfReader
 
 from conftest import SAMPLES
 from sla_lib.cli import main
+from sla_lib.exact import pct_text
 from sla_lib.masking import find_personal_data
 from sla_lib.report import build_report
 
@@ -70,10 +72,13 @@ def test_figures_in_the_report_agree_with_sla_fees(sample_report, fees_json):
     for line in fees["explanation"][:4]:  # the trail, word for word
         assert line in fee_html
     index = sample_report.index.read_text(encoding="utf-8")
-    assert fees["amount_due"] in index and fees["payment_due"] in index
+    assert amount in index and fees["payment_due"] in index  # money formatted one way everywhere
     satisfaction = (sample_report.folder / "satisfaction_trends.html").read_text(encoding="utf-8")
     for kpi in ("consultation_resolution", "complaint_satisfaction", "followup_satisfaction"):
-        assert fees_json["kpis"][kpi]["rate_pct"] in fee_html or fees_json["kpis"][kpi]["rate_pct"] in satisfaction
+        k = fees_json["kpis"][kpi]
+        shown = pct_text(Fraction(k["met"], k["total"]), 1)  # rates for people: one decimal, half-up from the exact rate
+        assert f">{shown}<" in fee_html and f">{shown}<" in satisfaction
+        assert k["rate_pct"] not in fee_html  # not the JSON's 4 decimals
 
 
 def test_no_unmasked_personal_data_in_any_rendered_file(sample_report):

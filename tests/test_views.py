@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from fractions import Fraction
 
 import pandas as pd
 import pytest
@@ -96,8 +97,9 @@ def test_complaint_breakdowns_add_up_and_use_the_kpi_functions(sample):
     category = b["category"].set_index("category")
     assert category["count"].sum() == 143
     assert category.loc["产品质量", "count"] == 49
-    assert category.loc["产品质量", "complaint_contact"] == "85.7143"  # 42 / 49
-    assert category.loc["服务态度", "complaint_satisfaction"] == "66.6667"
+    assert category.loc["产品质量", "complaint_contact"] == Fraction(42, 49)  # exact; str() "85.7143", shown "85.7"
+    assert str(category.loc["产品质量", "complaint_contact"]) == "85.7143"
+    assert category.loc["服务态度", "complaint_satisfaction"].pct(4) == "66.6667"
     assert b["product"]["count"].sum() == 143
     assert list(b["category"]["count"]) == sorted(b["category"]["count"], reverse=True)
 
@@ -138,9 +140,9 @@ def test_kpi_trend_exact_rates_and_statuses(sample):
     trend = V.kpi_trend(data, terms, "2026-12").set_index(["month", "kpi"])
     assert len(trend) == 12 * 7
     july = trend.loc[("2026-07", "complaint_satisfaction")]
-    assert (july["met"], july["total"], july["rate_pct"], july["status"]) == (249, 320, "77.8125", "missed")
+    assert (july["met"], july["total"], july["rate_pct"], july["status"]) == (249, 320, Fraction(249, 320), "missed")
     november = trend.loc[("2026-11", "complaint_satisfaction")]
-    assert (november["met"], november["total"], november["rate_pct"], november["status"]) == (119, 140, "85.0000", "met")
+    assert (november["met"], november["total"], november["rate_pct"], november["status"]) == (119, 140, Fraction(119, 140), "met")
     assert trend.loc[("2026-02", "followup_coverage"), "status"] == "missed"
     assert trend.loc[("2026-10", "consultation_response"), "status"] == "measured"
     assert trend.loc[("2026-07", "complaint_satisfaction"), "target"] == 85.0
@@ -155,7 +157,7 @@ def test_months_without_data_are_na(sample):
     wide = V.kpi_trend_table(trend, by_kpi=True)
     assert list(wide.columns) == ["clause", "target_pct", "2025-10", "2025-11", "2025-12", "2026-01", "2026-02", "2026-03"]
     assert wide.loc["complaint_satisfaction", "2025-11"] == "n/a"
-    assert wide.loc["complaint_satisfaction", "2026-01"] == "93.4641"
+    assert str(wide.loc["complaint_satisfaction", "2026-01"]) == "93.4641"  # 143 / 153
 
 
 def test_failed_months_carry_the_deduction(sample):
@@ -177,7 +179,7 @@ def test_scores_and_quality_breakdowns(sample):
     assert scores.loc[["4", "5"], "followups"].sum() == 261  # C11 met in October
     assert scores["satisfied"].tolist() == [False, False, False, True, True, False]
     by_channel = V.quality_by(data, terms, "2026-10", "channel").set_index("channel")
-    assert by_channel.loc["email", "complaint_satisfaction"] == "85.0000"
+    assert by_channel.loc["email", "complaint_satisfaction"] == Fraction(17, 20)
     assert by_channel["consultation_resolution_total"].sum() == 1850
     by_product = V.quality_by(data, terms, "2026-10", "product")
     assert "followup_satisfaction" not in by_product.columns  # follow-ups have no product
