@@ -105,9 +105,22 @@ def show(frame: pd.DataFrame, lang: str, *, index: bool | None = None, caption: 
     if highlight is not None:
         css = highlight.reindex(index=frame.index, columns=frame.columns)
         styler = styler.apply(lambda _: css.map(lambda v: _STATUS_CSS.get(v, "") if isinstance(v, str) else ""), axis=None)
+    text_columns = [c for c in frame.columns if _is_text(frame[c])]
+    if text_columns:  # text reads from the left; numbers, money, rates and dates stay right-aligned
+        left = [{"selector": "td", "props": "text-align: left;"}, {"selector": "th", "props": "text-align: left;"}]
+        styler = styler.set_table_styles({c: left for c in text_columns}, overwrite=False)  # one rule per column, not per cell
     if caption:
         styler = styler.set_caption(published.html_text(caption))
     return styler.set_table_attributes(f'class="sla-table {NO_TEX}"')
+
+
+def _is_text(column: pd.Series) -> bool:
+    """A column of words (ids, categories, statuses, labels): every value present is a str."""
+    if not (pd.api.types.is_string_dtype(column.dtype) or pd.api.types.is_object_dtype(column.dtype)
+            or isinstance(column.dtype, pd.CategoricalDtype)):
+        return False
+    present = column.dropna()
+    return len(present) > 0 and bool(present.map(lambda v: isinstance(v, str)).all())
 
 
 class Prose:

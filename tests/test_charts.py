@@ -169,6 +169,22 @@ def test_show_translates_headers_values_and_highlights():
     assert D.show(frame.iloc[:0], "zh").data == "（无记录）"
 
 
+def test_rates_to_one_decimal_and_text_columns_left_aligned():
+    from fractions import Fraction
+
+    from sla_lib.exact import Rate
+
+    # 92849999/100000000 = 92.849999 %: one decimal from the exact rate is 92.8 (not 92.9 via '92.8500')
+    assert D.cell_text(Rate(92849999, 100000000), "zh") == "92.8" and str(Rate(92849999, 100000000)) == "92.8500"
+    assert D.cell_text(Rate(1857, 2000), "en") == "92.9"  # 92.85 exactly: half-up
+    frame = pd.DataFrame({"category": ["物流", "产品"], "rate_pct": [Rate(2, 3), "n/a"], "total": [3, 0]})
+    html = D.show(frame, "zh").to_html()
+    assert ">66.7<" in html and Fraction(2, 3) == frame.loc[0, "rate_pct"]
+    table_id = html.split('<table id="', 1)[1].split('"', 1)[0]
+    assert f"#{table_id} td.col0 {{\n  text-align: left;\n}}" in html  # the text column
+    assert "col1 {\n  text-align: left" not in html and "col2 {\n  text-align: left" not in html  # rates, counts: right
+
+
 def test_drilldown_is_static_without_a_frontend(capsys):
     frame = pd.DataFrame({"channel": ["phone", "chat"], "category": ["退换货", "产品质量"], "count": [3, 4]})
     assert D.frontend_is_interactive() is False
