@@ -671,3 +671,104 @@ PROSE.update(
         ),
     }
 )
+
+
+# -- the month in progress (issue 15: sla_lib.outlook, notebooks/month_outlook.ipynb) ---------
+COLUMNS.update(
+    {
+        "expected_remaining": ("预计剩余数", "Expected remaining"),
+        "projected_rate_pct": ("预测月末比率 %", "Projected month end %"),
+        "interval_pct": ("90% 区间 %", "90 % interval %"),
+        "p_miss": ("未达标概率", "P(miss)"),
+        "p_miss_pct": ("未达标概率 %", "P(miss) %"),
+        "needed": ("至少还需", "At least"),
+        "remaining": ("预计剩余", "Of about"),
+        "best_rate_pct": ("全部达标时 %", "If all of them count %"),
+        "deadline": ("期限", "Deadline"),
+        "days_left": ("剩余天数", "Days left"),
+        "probability": ("概率", "Probability"),
+    }
+)
+VALUES.update(
+    {
+        "secured": ("已确保", "already secured"),
+        "reachable": ("仍可达到", "reachable"),
+        "unreachable": ("已无法达到", "no longer reachable"),
+        "passed": ("⚠ 已过期", "⚠ passed"),
+        "today": ("⚠ 今日截止", "⚠ due today"),
+        "soon": ("⚠ 临近", "⚠ soon"),
+        "ahead": ("未到", "ahead"),
+        "done": ("已完成", "done"),
+        "invoice_due": ("发票截止日", "invoice due"),
+        "bonus_if_ended_today": ("奖励（若本月今日结束）", "bonus (if the month ended today)"),
+        "deduction_if_ended_today": ("扣款（若本月今日结束）", "deduction (if the month ended today)"),
+        "bonus_at_projected_rates": ("奖励（按预测比率）", "bonus (at the projected rates)"),
+        "deduction_at_projected_rates": ("扣款（按预测比率）", "deduction (at the projected rates)"),
+        "expected_bonus": ("期望奖励", "expected bonus"),
+        "expected_deduction": ("期望扣款", "expected deduction"),
+        "breach_exposure_if_fails": ("本月未达标将触发的质量违约金（C19）", "breach penalty if this month fails (C19)"),
+    }
+)
+CHART.update(
+    {
+        "ol_p_miss_title": ("计费指标月末未达标概率", "Probability that a fee KPI misses its target at month end"),
+        "ol_p_miss_axis": ("概率 %", "Probability %"),
+    }
+)
+PROSE.update(
+    {
+        "ol_title": ("# {month} 月度进展与预测", "# The month in progress: {month}"),
+        "ol_position": (
+            "截至 {as_of} 日终：已过 {elapsed_workdays} 个工作日和 {elapsed_other_days} 个其他日，剩余 {remaining_workdays} 个工作日和 {remaining_other_days} 个其他日。预测依据 {history} 个历史月份和本月至今的数据（{draws} 次模拟，种子 {seed}）。",
+            "As of the end of {as_of}: {elapsed_workdays} working days and {elapsed_other_days} other days have passed, {remaining_workdays} working days and {remaining_other_days} other days remain. The projection draws on {history} months of history and the month so far ({draws} simulated month ends, seed {seed}).",
+        ),
+        "ol_kpis": ("## 各项指标：本月至今与月末预测", "## Each KPI: the month so far and at month end"),
+        "ol_kpis_note": (
+            "预计剩余数按剩余工作日与其他日，以及历史与本月至今每个工作日、每个其他日的到达量计算；预测比率为模拟月末的中位数，区间为 5%–95% 分位；未达标概率为模拟月末低于目标的比例。",
+            "Expected remaining volumes come from the month's remaining working and other days and the arrivals per working day and per other day of the history and of the month so far; the projected rate is the median of the simulated month ends, the interval their 5th to 95th percentiles, P(miss) the share of them below the target.",
+        ),
+        "ol_takes": ("## 达标所需", "## What it takes"),
+        "ol_unit_consultation_resolution": ("条咨询被解决", "consultations resolved"),
+        "ol_unit_complaint_satisfaction": ("条已评分投诉为满意", "rated complaints satisfied"),
+        "ol_unit_followup_satisfaction": ("条已评分回访为满意", "rated follow-ups satisfied"),
+        "ol_takes_reachable": (
+            "- **{kpi}**：预计剩余约 {remaining} 条中，至少 {needed} {unit}，即可达到目标 {target} %。",
+            "- **{kpi}**: at least {needed} of about {remaining} remaining {unit} meets the target of {target} %.",
+        ),
+        "ol_takes_secured": (
+            "- **{kpi}**：已确保（即使预计剩余约 {remaining} 条全部未达标，比率仍不低于目标 {target} %）。",
+            "- **{kpi}**: already secured (the target of {target} % holds even if none of about {remaining} remaining does).",
+        ),
+        "ol_takes_unreachable": (
+            "- **{kpi}**：已无法达到目标 {target} %（预计剩余约 {remaining} 条全部达标，比率最高为 {best} %）。",
+            "- **{kpi}**: no longer reachable: even if all of about {remaining} remaining count, the rate is at most {best} % against {target} %.",
+        ),
+        "ol_takes_na": ("- **{kpi}**：本月无可计算的记录（n/a）。", "- **{kpi}**: nothing to measure this month (n/a)."),
+        "ol_fee": ("## 费用风险", "## Fee at risk"),
+        "ol_fee_line": (
+            "期望奖励 {bonus} 元（概率 {p_bonus:.1%}），期望扣款 {deduction} 元（概率 {p_deduction:.1%}）；按本月至今的比率，奖励 {today_bonus} 元、扣款 {today_deduction} 元。",
+            "Expected bonus CNY {bonus} (probability {p_bonus:.1%}), expected deduction CNY {deduction} (probability {p_deduction:.1%}); at the month-to-date rates the bonus would be CNY {today_bonus} and the deduction CNY {today_deduction}.",
+        ),
+        "ol_c19_already": (
+            "> **C19**：本期已有 {count} 个月未达标（允许 {allowed} 个），质量违约金 {exposure} 元已触发。",
+            "> **C19**: {count} failing months in the term so far ({allowed} allowed): the breach penalty of CNY {exposure} is already triggered.",
+        ),
+        "ol_c19_trigger": (
+            "> **⚠ C19**：本期已有 {count} 个月未达标（允许 {allowed} 个）；若本月未达标（概率 {p:.1%}），将触发质量违约金 {exposure} 元。",
+            "> **⚠ C19**: {count} failing months in the term so far ({allowed} allowed); if this month fails (probability {p:.1%}), the breach penalty of CNY {exposure} is triggered.",
+        ),
+        "ol_c19_safe": (
+            "C19：本期已有 {count} 个月未达标（允许 {allowed} 个）；本月未达标也不会触发质量违约金。",
+            "C19: {count} failing months in the term so far ({allowed} allowed); this month failing would not trigger the breach penalty.",
+        ),
+        "ol_deadlines": ("## 即将到来的期限", "## Deadlines ahead"),
+        "ol_deadline_passed": ("- **⚠ {what}**（{clause}{month}）：{date}，已过 {days} 天。", "- **⚠ {what}** ({clause}{month}): {date}, passed {days} days ago."),
+        "ol_deadline_today": ("- **⚠ {what}**（{clause}{month}）：今日 {date} 截止。", "- **⚠ {what}** ({clause}{month}): today, {date}."),
+        "ol_deadline_soon": ("- **⚠ {what}**（{clause}{month}）：{date}，还有 {days} 天。", "- **⚠ {what}** ({clause}{month}): {date}, in {days} days."),
+        "ol_no_warning": ("未来 {days} 天内没有到期或已过期未办的事项。", "Nothing falls due within {days} days and nothing overdue is open."),
+        "ol_method": (
+            "预测方法与回测结果见 docs/outlook.md：模拟为估计，不是结算；结算以月末的 `sla fees` 为准。",
+            "The method and its backtest are in docs/outlook.md: the simulation is an estimate, not a settlement; the month is settled by `sla fees` at its end.",
+        ),
+    }
+)

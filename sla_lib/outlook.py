@@ -412,7 +412,7 @@ class Deadline:
     is behind the as-of date and the item is still open), ``today``, ``soon`` (within
     :data:`WARNING_DAYS` days), ``ahead``. ``warning``: today, soon, or passed and open."""
 
-    key: str  # payment_due | termination_right | invoice_due | objection_deadline | auto_renewal_check | renewal_start
+    key: str  # payment_due | termination_right | invoice_due | objection_deadline | auto_renewal_check | renewed_start
     clause: str
     date: dt.date
     days_left: int
@@ -485,7 +485,7 @@ def renewal_deadlines(terms, as_of: dt.date) -> list[Deadline]:
     running = as_of <= dates.term_end
     out = []
     for key, date in (("objection_deadline", dates.objection_deadline), ("auto_renewal_check", dates.auto_renewal_check),
-                      ("renewal_start", dates.renewed_start)):
+                      ("renewed_start", dates.renewed_start)):
         out.append(Deadline(key, "C7", date, (date - as_of).days, deadline_status(date, as_of, open_after=running),
                             detail={"term_end": dates.term_end.isoformat(), "renewed_end": dates.renewed_end.isoformat()}))
     return out
@@ -650,3 +650,57 @@ def month_outlook(data, terms, as_of: dt.date, month: str | None = None, draws: 
     deadlines.sort(key=lambda d: (d.date, d.key))
 
     return MonthOutlook(month, as_of, position, so_far, [k.month for k in history], outlooks, takes, fee, deadlines, draws, seed)
+
+
+# -- frames for the notebook ------------------------------------------------------------------
+
+def _pct(value: Fraction | None) -> str | None:
+    return pct_text(value)
+
+
+def _prob_text(value: float | None) -> str | None:
+    return None if value is None else f"{value:.1%}"
+
+
+def outlook_tables(o: MonthOutlook) -> dict:
+    """The outlook as frames with canonical keys (columns and values named in
+    :mod:`sla_lib.labels`), for :func:`sla_lib.display.show`: ``kpis``, ``takes``, ``fee``,
+    ``deadlines``, and ``p_miss`` (fee KPIs' probability of missing, in percent, for a chart:
+    floats for drawing only)."""
+    import pandas as pd
+
+    kpis = pd.DataFrame([
+        {"clause": k.so_far.clause, "kpi": key, "met": k.so_far.met, "total": k.so_far.total, "rate_pct": k.so_far.rate_pct,
+         "target_pct": k.so_far.to_json()["target_pct"], "expected_remaining": k.expected_remaining,
+         "projected_rate_pct": _pct(k.projected),
+         "interval_pct": None if k.low is None else f"{_pct(k.low)} – {_pct(k.high)}", "p_miss": _prob_text(k.p_miss)}
+        for key, k in o.kpis.items()
+    ])
+    takes = pd.DataFrame([
+        {"clause": t.clause, "kpi": key, "met": t.met, "total": t.total, "needed": t.needed, "remaining": t.remaining,
+         "target_pct": decimal_text(t.target_pct), "best_rate_pct": _pct(t.best_rate), "status": t.status}
+        for key, t in o.takes.items()
+    ])
+    f = o.fee
+    fee = pd.DataFrame([
+        ("C12", "base", f.base, None),
+        ("C13", "bonus_if_ended_today", f.today.bonus, None),
+        ("C14", "deduction_if_ended_today", f.today.total_deduction, None),
+        ("C13", "bonus_at_projected_rates", f.projected.bonus, None),
+        ("C14", "deduction_at_projected_rates", f.projected.total_deduction, None),
+        ("C13", "expected_bonus", f.expected_bonus, _prob_text(f.p_bonus)),
+        ("C14", "expected_deduction", f.expected_deduction, _prob_text(f.p_deduction)),
+        *[("C14", f"expected_deduction.{k}", v, None) for k, v in f.expected_deduction_by_kpi.items()],
+        ("C19", "failing_months_count", len(f.failing_months), None),
+        ("C19", "repeated_failure_months", f.allowed, None),
+        ("C19", "breach_exposure_if_fails", f.breach_exposure if f.triggered_if_this_month_fails else Decimal("0.00"), _prob_text(f.p_fail)),
+    ], columns=["clause", "item", "amount", "probability"])
+    deadlines = pd.DataFrame([
+        {"clause": d.clause, "deadline": d.key, "month": d.month, "date": d.date, "days_left": d.days_left, "status": d.status}
+        for d in o.deadlines
+    ], columns=["clause", "deadline", "month", "date", "days_left", "status"])
+    p_miss = pd.DataFrame([
+        {"kpi": key, "p_miss_pct": o.kpis[key].p_miss * 100, "status": "missed" if o.kpis[key].p_miss >= 0.5 else "met"}
+        for key in FEE_KPIS
+    ])
+    return {"kpis": kpis, "takes": takes, "fee": fee, "deadlines": deadlines, "p_miss": p_miss}

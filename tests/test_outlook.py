@@ -108,7 +108,7 @@ def test_objection_deadline_warning(sample_terms, as_of, days_left, status, warn
     rows = {d.key: d for d in renewal_deadlines(sample_terms, dt.date.fromisoformat(as_of))}
     d = rows["objection_deadline"]
     assert (d.date, d.days_left, d.status, d.warning, d.clause) == (dt.date(2026, 12, 1), days_left, status, warning, "C7")
-    assert rows["renewal_start"].date == dt.date(2027, 1, 1)
+    assert rows["renewed_start"].date == dt.date(2027, 1, 1)
 
 
 def _october_statement(terms, pays, as_of):
@@ -225,7 +225,7 @@ def test_cli_json_keys_and_values(capsys):
     # what it takes agrees with the counts printed beside it (exact)
     t = o["what_it_takes"]["complaint_satisfaction"]
     assert t == what_it_takes("complaint_satisfaction", c10["met"], c10["total"], c10["expected_remaining"], D("85")).to_json()
-    assert {d["key"] for d in o["deadlines"]} >= {"payment_due", "invoice_due", "objection_deadline", "auto_renewal_check", "renewal_start"}
+    assert {d["key"] for d in o["deadlines"]} >= {"payment_due", "invoice_due", "objection_deadline", "auto_renewal_check", "renewed_start"}
     assert fee["c19"]["failing_months"] == ["2026-07"] and fee["c19"]["triggered_if_this_month_fails"] is True
 
 
@@ -259,3 +259,69 @@ def test_cli_refuses_dates_outside_the_contract(capsys, argv, message):
     code, out, err = run_cli(capsys, "outlook", "--terms", TERMS, "--data", str(SAMPLES), *argv)
     assert code == 1 and out == ""
     assert len(err.strip().splitlines()) == 1 and message in err
+
+
+# -- notebooks/month_outlook.ipynb ------------------------------------------------------------
+
+NOTEBOOK = SAMPLES.parents[1] / "notebooks" / "month_outlook.ipynb"
+
+
+def _visible_text(book) -> str:
+    import html
+    import re
+
+    parts = []
+    for cell in book.cells:
+        for o in cell.get("outputs", []):
+            if o.output_type == "stream":
+                parts.append(o.text)
+            data = o.get("data", {})
+            for kind in ("text/html", "text/markdown", "text/plain"):
+                if kind in data:
+                    parts.append(data[kind])
+                    break
+    return html.unescape(re.sub(r"<[^>]+>", " ", "\n".join(parts)))
+
+
+def test_notebook_is_committed_clean():
+    import nbformat
+
+    book = nbformat.read(NOTEBOOK, as_version=4)
+    code = [c for c in book.cells if c.cell_type == "code"]
+    assert code[0].metadata.get("tags") == ["parameters"]
+    assert all(not c.outputs and c.execution_count is None for c in code)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_notebook_agrees_with_sla_outlook_json(tmp_path, capsys, sample, lang):
+    import nbformat
+    import papermill as pm
+
+    from sla_lib.display import money
+    from sla_lib.masking import find_personal_data
+
+    out = tmp_path / "month_outlook.ipynb"
+    pm.execute_notebook(str(NOTEBOOK), str(out), kernel_name="python3", cwd=str(NOTEBOOK.parent), progress_bar=False,
+                        parameters={"terms_path": TERMS, "data_dir": str(SAMPLES), "as_of": "2026-11-28", "lang": lang},
+                        extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+    book = nbformat.read(out, as_version=4)
+    text = _visible_text(book)
+    assert not [o for c in book.cells for o in c.get("outputs", []) if o.output_type == "stream" and o.name == "stderr"]
+    o = _json(capsys, "--as-of", "2026-11-28")  # the CLI's defaults: 20000 draws, seed 1
+    for key, k in o["kpis"].items():
+        for value in (k["rate_pct"], k["projected_rate_pct"], *[v for v in k["interval_pct"] if v]):
+            assert value in text, (key, value)
+        assert str(k["expected_remaining"]) in text
+        if k["p_miss"] is not None:
+            assert f"{k['p_miss']:.1%}" in text, key
+    for key, t in o["what_it_takes"].items():
+        assert f" {t['needed']} " in text and t["best_rate_pct"] in text, key
+    fee = o["fee_at_risk"]
+    for amount in (fee["expected_bonus"], fee["expected_deduction"], fee["c19"]["breach_exposure"], *fee["expected_deduction_by_kpi"].values()):
+        assert money(D(amount)) in text, amount
+    for d in o["deadlines"]:
+        assert d["date"] in text
+    # the objection deadline is 3 days ahead: warned of in the prose
+    assert ("Written objection deadline" if lang == "en" else "书面异议截止日") in text
+    terms, data = sample
+    assert find_personal_data(text, views.personal_names(data)) == []
