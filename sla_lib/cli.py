@@ -422,7 +422,10 @@ def terms_extract(contract, out_path, allow_missing, assignments):
 @click.option("--smtp-port", type=click.IntRange(1, 65535), default=25, show_default=True)
 @click.option("--smtp-user", default=None, help="Log in to the SMTP server as this user; the password is read from $SLA_SMTP_PASSWORD.")
 @click.option("--starttls", is_flag=True, help="Encrypt the SMTP connection with STARTTLS before logging in.")
-def report(terms_path, data_dir, month, quarter, out_dir, formats, lang, jobs, as_of, verbose, mail_to, smtp_host, smtp_port, smtp_user, starttls):
+@click.option("--mail-from", default=None,
+              help="Sender address of the e-mail. Default: --smtp-user when it is an address, else sla-report@<this host>.")
+def report(terms_path, data_dir, month, quarter, out_dir, formats, lang, jobs, as_of, verbose, mail_to, smtp_host, smtp_port, smtp_user, starttls,
+           mail_from):
     """Execute the report notebooks for a month, render each to HTML and PDF (code hidden),
     write index.html with the headline figures, publish <out>/<month>/ only when every
     notebook succeeded, optionally e-mail it, and print the path of index.html.
@@ -433,6 +436,12 @@ def report(terms_path, data_dir, month, quarter, out_dir, formats, lang, jobs, a
     from .report import build_report
 
     writable_folder(out_dir, "--out")  # one line naming the option, before anything is read
+    if mail_to:
+        from .delivery import parse_recipients, parse_sender
+
+        parse_recipients(mail_to)  # a typo in an address: one line now, not after the notebooks ran
+        if mail_from is not None:
+            parse_sender(mail_from)
     result = build_report(
         terms_path, data_dir, month, out_dir=out_dir, formats=tuple(formats.split(",")), lang=lang, jobs=jobs,
         quarter=quarter, as_of=as_of.date() if as_of else None, verbose=verbose,
@@ -441,7 +450,7 @@ def report(terms_path, data_dir, month, quarter, out_dir, formats, lang, jobs, a
     if mail_to:
         from .delivery import send_report
 
-        send_report(result, mail_to, smtp_host, smtp_port, smtp_user=smtp_user, starttls=starttls)
+        send_report(result, mail_to, smtp_host, smtp_port, smtp_user=smtp_user, starttls=starttls, sender=mail_from)
         click.echo(f"sent to {mail_to}", err=True)
 
 

@@ -19,7 +19,7 @@ from email.utils import formatdate, getaddresses, make_msgid
 
 from . import published
 from .errors import SlaError
-from .report import ReportResult, attachment_name, render_index, render_index_text
+from .report import ReportResult, attachment_name, render_index, render_index_text, workbook_attachment_name
 
 MIME_TYPES = {
     ".pdf": ("application", "pdf"),
@@ -38,6 +38,16 @@ def parse_recipients(mail_to) -> list[str]:
     if bad or not addresses:
         raise SlaError(f"mail-to: not an e-mail address: {', '.join(map(repr, bad)) or '(none given)'}")
     return addresses
+
+
+def parse_sender(mail_from: str) -> str:
+    """The sender's address ('SLA 报告 <sla@x.cn>' or 'sla@x.cn'), checked like a recipient;
+    one line naming the option when it is not an address."""
+    pairs = getaddresses([mail_from.strip()])
+    address = pairs[0][1] if len(pairs) == 1 else ""
+    if "@" not in address or address.startswith("@") or address.endswith("@") or any(c in mail_from for c in "\r\n"):
+        raise SlaError(f"mail-from: not an e-mail address: {mail_from!r}")
+    return mail_from.strip()
 
 
 def report_subject(result: ReportResult) -> str:
@@ -60,7 +70,7 @@ def build_message(result: ReportResult, recipients: list[str], sender: str) -> E
     msg.set_content(render_index_text(result))
     msg.add_alternative(render_index(result, for_mail=True), subtype="html")
     files = [(result.folder / d.pdf, attachment_name(d, result.month, ".pdf")) for d in result.documents if d.pdf]
-    files += [(path, path.name) for path in result.xlsx]
+    files += [(path, workbook_attachment_name(result, path)) for path in result.xlsx]
     for path, name in files:
         maintype, subtype = MIME_TYPES.get(path.suffix.lower(), ("application", "octet-stream"))
         msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=name)
@@ -97,7 +107,7 @@ def send_report(
     sla-report@<this host>)."""
     recipients = parse_recipients(mail_to)
     password = _password(smtp_user, password_env)
-    sender = sender or (smtp_user if smtp_user and "@" in smtp_user else f"sla-report@{socket.getfqdn()}")
+    sender = parse_sender(sender) if sender else (smtp_user if smtp_user and "@" in smtp_user else f"sla-report@{socket.getfqdn()}")
     msg = build_message(result, recipients, sender)
     server = f"{smtp_host}:{smtp_port}"
     try:

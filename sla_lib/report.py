@@ -468,13 +468,21 @@ def _report_preprocessor():
     return ReportView()
 
 
-def render_html(notebook, title: str, lang: str) -> str:
+def render_html(notebook, title: str, lang: str, interactive: bool = True) -> str:
     """Self-contained HTML of an executed notebook (path or NotebookNode): no code, no
-    prompts, no stderr, images as data URIs, no external scripts, <title> and lang."""
+    prompts, no stderr, images as data URIs, no external scripts, <title> and lang.
+    ``interactive``: the page carries, once, the DataTables bundle of the installed itables
+    package and its initialization (:mod:`sla_lib.tables`), which make the escaped tables
+    of :func:`sla_lib.display.show` sortable, searchable and paged in place; no data goes
+    into script text. :func:`prepare_for_print` removes it again (static tables in PDFs)."""
     import nbformat
 
     nb = nbformat.read(notebook, as_version=4) if isinstance(notebook, (str, Path)) else notebook
     body, _ = _html_exporter(lang).from_notebook_node(nb, resources={"metadata": {"name": title}, "sla_css": _SCREEN_CSS})
+    if interactive:
+        from .tables import add_to_page
+
+        body = add_to_page(body)
     return body
 
 
@@ -515,7 +523,12 @@ def prepare_for_print(html_text: str) -> str:
     characters, so a wide table squeezes narrow columns to one character per line
     ('产/品/质/量'): short cells are kept on one line (WeasyPrint ignores word-break:
     keep-all). A table of WIDE_TABLE_COLUMNS columns or more does not fit a portrait A4
-    page: it is put on landscape pages (CSS named page) instead of being cut."""
+    page: it is put on landscape pages (CSS named page) instead of being cut. The
+    interactive tables' script and style (:func:`sla_lib.tables.add_to_page`) are removed:
+    the PDF shows the static tables."""
+    from .tables import without_assets
+
+    html_text = without_assets(html_text)
 
     def table(match: re.Match) -> str:
         text = _SHORT_CELL.sub(r'\1<span class="sla-nowrap">\2</span>\3', match.group(0))
@@ -1037,6 +1050,12 @@ def attachment_name(doc: Document, month: str, suffix: str) -> str:
     return f"{safe}_{doc.period or month}{suffix}"
 
 
+def workbook_attachment_name(result: "ReportResult", workbook) -> str:
+    """The file name a reader sees for the e-mailed workbook, in the report's language like
+    the PDFs' (费用对账表_2026-10.xlsx / Fee reconciliation_2026-10.xlsx)."""
+    return f"{L.INDEX[result.lang]['workbook_file']}_{result.month}{Path(workbook).suffix}"
+
+
 def _no_data_text(result: ReportResult) -> str:
     """The warning line for a month in which an event table has no rows at all, or ''."""
     h = result.headline
@@ -1118,7 +1137,7 @@ def render_index(result: ReportResult, for_mail: bool = False) -> str:
         label = f"{d.title} {d.period}" if d.period else d.title
         docs.append(f"<tr><td>{e(label)}</td><td>{links}</td></tr>")
     for w in result.workbooks:
-        link = f"{e(t['attached'])}: {e(w)}" if for_mail else f'<a href="{e(w)}">{e(w)}</a>'
+        link = f"{e(t['attached'])}: {e(workbook_attachment_name(result, w))}" if for_mail else f'<a href="{e(w)}">{e(w)}</a>'
         docs.append(f"<tr><td>{e(t['workbook'])}</td><td>{link}</td></tr>")
     executed = "" if for_mail else (
         f"<p class=\"muted\">{e(t['executed'])}: "
@@ -1156,7 +1175,7 @@ def render_index_text(result: ReportResult) -> str:
         lines.append(f"  {clause} {label}: {rate} / {target} {status}" + (f" ({change})" if change else ""))
     lines += ["", t["documents"] + ":"]
     lines += [f"  {d.title}{' ' + d.period if d.period else ''}: {attachment_name(d, result.month, '.pdf')}" for d in result.documents if d.pdf]
-    lines += [f"  {t['workbook']}: {w}" for w in result.workbooks]
+    lines += [f"  {t['workbook']}: {workbook_attachment_name(result, w)}" for w in result.workbooks]
     from . import __version__
 
     lines += ["", t["as_of"].format(as_of=h["as_of"], created=result.created_at, version=__version__)]
@@ -1515,6 +1534,12 @@ def build_report(
             stack.close()  # the working folder and the inputs cache in it
     with contextlib.suppress(OSError):  # an earlier failure of this month is now history (a link: unlinked only)
         remove_entry(out_dir / f"{month}.failed")
+    from .archive import write_archive
+
+    try:  # <out>/index.html: every published month and quarter (the month is published whatever happens here)
+        write_archive(out_dir, lang)
+    except (OSError, SlaError) as exc:
+        print(f"sla report: warning: the archive page {out_dir / 'index.html'} was not rebuilt: {exc}", file=sys.stderr)
     return dataclasses.replace(result, folder=final)
 
 

@@ -115,14 +115,42 @@ def test_message_subject_parts_and_attachments(result, smtp_server):
     assert "应付金额 (元): 196,000.00" in text
 
     attachments = {a.get_filename(): a for a in msg.iter_attachments()}
-    assert set(attachments) == {"投诉统计_2026-10.pdf", "费用对账_2026-10.pdf", "fee_reconciliation_2026-10.xlsx"}
+    assert set(attachments) == {"投诉统计_2026-10.pdf", "费用对账_2026-10.pdf", "费用对账表_2026-10.xlsx"}  # one language
     assert attachments["投诉统计_2026-10.pdf"].get_content_type() == "application/pdf"
     assert attachments["投诉统计_2026-10.pdf"].get_content() == PDF_BYTES
-    workbook = attachments["fee_reconciliation_2026-10.xlsx"]
+    assert "附件: 费用对账表_2026-10.xlsx" in html and "费用对账表_2026-10.xlsx" in text
+    workbook = attachments["费用对账表_2026-10.xlsx"]
     assert workbook.get_content_type() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert workbook.get_content() == XLSX_BYTES
     # the raw message says filename*=utf-8''... (RFC 2231), readable by every mail client
     assert b"filename*=utf-8''%E6%8A%95%E8%AF%89" in store.envelopes[0].content
+
+
+def test_english_report_names_its_attachments_in_english(result, smtp_server):
+    docs = tuple(dataclasses.replace(d, title={"complaint_statistics": "Complaint statistics", "fee_reconciliation": "Fee reconciliation"}[d.name])
+                 for d in result.documents)
+    english = dataclasses.replace(result, lang="en", documents=docs)
+    store, port = smtp_server()
+    send_report(english, "ops@example.com", "127.0.0.1", port, sender="SLA reports <reports@example.com>")
+    (msg,) = store.messages
+    names = {a.get_filename() for a in msg.iter_attachments()}
+    assert names == {"Complaint statistics_2026-10.pdf", "Fee reconciliation_2026-10.pdf", "Fee reconciliation_2026-10.xlsx"}
+    assert msg["From"] == "SLA reports <reports@example.com>" and store.envelopes[0].mail_from == "reports@example.com"
+
+
+@pytest.mark.parametrize("bad", ["not-an-address", "@example.com", "sla@", "a@b.c\r\nBcc: x@y.z"])
+def test_mail_from_must_be_an_address(result, bad):
+    with pytest.raises(SlaError, match="mail-from: not an e-mail address"):
+        send_report(result, "ops@example.com", "127.0.0.1", free_port(), sender=bad)
+
+
+def test_cli_mail_from_is_checked_before_the_report_runs(capsys, tmp_path):
+    from conftest import SAMPLES, run_cli
+
+    code, out, err = run_cli(capsys, "report", "--terms", str(SAMPLES / "contract.yaml"), "--data", str(SAMPLES), "--month", "2026-10",
+                             "--out", str(tmp_path / "reports"), "--mail-to", "ops@example.com", "--mail-from", "nobody")
+    assert code == 1 and err.strip() == "error: mail-from: not an e-mail address: 'nobody'"
+    assert not (tmp_path / "reports" / "2026-10").exists()
 
 
 def test_quarterly_report_in_subject_and_attachment_name(result, smtp_server):
