@@ -289,3 +289,18 @@ def scenario_explorer(sim, terms, lang: str, interactive: bool | None = None):
         control.observe(update, names="value")
     update()
     return W.VBox([*controls.values(), out])
+
+
+def interactive_tables(interactive: bool | None = None) -> bool:
+    """Tables of :func:`show` as sortable, searchable, paged DataTables in the notebook
+    frontend a person is using (:mod:`sla_lib.tables`: the first table of the session
+    carries the bundle of the itables package, later ones a one-line call; the cells stay
+    the escaped HTML of :func:`show`). Under papermill nothing changes: the rendered report
+    adds the script itself. Called once when this module is imported; ``interactive``
+    overrides the detection. Returns whether tables are interactive now."""
+    from .tables import enable_in_notebook
+
+    return enable_in_notebook(interactive)
+
+
+interactive_tables()  # include-once: a no-op under papermill, nbconvert and outside IPython
