@@ -230,6 +230,26 @@ def followup_coverage(followups: pd.DataFrame, new_customers: pd.DataFrame, term
     )
 
 
+def quota_required(result: KpiResult) -> int | None:
+    """C6 is a quota, not a rate of records: the least number of distinct customers to follow
+    up this month so that coverage meets the target, ceil(target % × new customers), exactly;
+    None for a KPI without a target or with no new customers."""
+    if result.target_pct is None or result.total == 0:
+        return None
+    needed = to_fraction(result.target_pct) * result.total / 100
+    return -(-needed.numerator // needed.denominator)
+
+
+def shortfall(result: KpiResult) -> int:
+    """How many missed: the records that missed (C1–C3, C9–C11), or for the C6 quota the
+    customers still to follow up to reach it (its met counts every customer followed up, so
+    the new customers without a follow-up, ``missed_ids``, are not what it lacks)."""
+    if result.kpi == "followup_coverage":
+        required = quota_required(result)
+        return 0 if required is None else max(0, required - result.met)
+    return len(result.missed_ids)
+
+
 @dataclass(frozen=True)
 class MonthKpis:
     """All KPIs of one month, in the order of KPI_DEFINITIONS."""
@@ -275,7 +295,8 @@ class MonthKpis:
         return {k: r.to_json() for k, r in self.results.items()}
 
     def to_frame(self, lang: str = "en") -> pd.DataFrame:
-        """One row per KPI: clause, label, met, total, rate %, target %, status."""
+        """One row per KPI: clause, label, met, total, rate %, target %, status, missed
+        (:func:`shortfall`) and, for the C6 quota, the customers required (:func:`quota_required`)."""
         rows = []
         for key, r in self.results.items():
             zh, en = KPI_LABELS[key]
@@ -289,10 +310,11 @@ class MonthKpis:
                     "rate_pct": r.rate_pct,
                     "target_pct": None if r.target_pct is None else decimal_text(r.target_pct),
                     "status": r.status,
-                    "missed": len(r.missed_ids),
+                    "missed": shortfall(r),
+                    "required": quota_required(r) if key == "followup_coverage" else None,
                 }
             )
-        return pd.DataFrame(rows).set_index("kpi")
+        return pd.DataFrame(rows).astype({"required": "Int64"}).set_index("kpi")
 
 
 def month_kpis(data, terms, month: str, workcal: WorkCalendar | None = None) -> MonthKpis:

@@ -34,6 +34,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "email": ("邮箱", "E-mail"),
     "source_row": ("文件行号", "Row in file"),
     "missed": ("未达标数", "Missed"),
+    "required": ("配额 (应回访客户数)", "Quota (customers to follow up)"),
     "missed_clauses": ("未达标", "Missed"),
     "received_at": ("接收时间", "Received"),
     "first_response_at": ("首次响应时间", "First response"),

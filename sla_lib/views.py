@@ -439,7 +439,10 @@ def month_kpi_table(month_kpis: K.MonthKpis, kpis: Sequence[str] | None = None) 
     table = month_kpis.to_frame()
     if kpis is not None:
         table = table.loc[list(kpis)]
-    table = table[["clause", "met", "total", "rate_pct", "target_pct", "status", "missed"]].copy()
+    columns = ["clause", "met", "total", "rate_pct", "target_pct", "status", "missed"]
+    if "followup_coverage" in table.index:  # C6 is a quota: how many customers it requires
+        columns.append("required")
+    table = table[columns].copy()
     table["rate_pct"] = pd.Series(_rates(table), index=table.index, dtype=object)
     table["target_pct"] = table["target_pct"].astype(object).where(table["target_pct"].notna(), None)
     return table
@@ -719,7 +722,7 @@ def fee_statement_tables(statements: FeeStatement | Sequence[FeeStatement], term
     kpi_frame["fee_kpi"] = kpi_frame["kpi"].isin(K.FEE_KPIS)
     kpi_frame["rate_pct"] = pd.Series(_rates(kpi_frame), index=kpi_frame.index, dtype=object)
     kpi_frame["deduction"] = pd.Series([s.deductions.get(k) for k in kpi_frame["kpi"]], dtype=object)  # 7 KPIs
-    kpi_frame = kpi_frame[["kpi", "clause", "fee_kpi", "met", "total", "rate_pct", "target_pct", "status", "deduction"]]
+    kpi_frame = kpi_frame[["kpi", "clause", "fee_kpi", "met", "total", "required", "rate_pct", "target_pct", "status", "deduction"]]  # required: the C6 quota
 
     # payments: the month's payments against the parts fees.apply_payments settled (C17)
     parts = s.parts_frame().rename(columns={"date": "part_date"})

@@ -1,5 +1,6 @@
 """KPIs on small hand-worked tables (terms: data/samples/contract.yaml unless changed)."""
 
+from decimal import Decimal
 from fractions import Fraction
 
 import pandas as pd
@@ -179,3 +180,20 @@ def test_complaint_statistics(sample_terms):
     assert stats.repeat_complainers["complaints"].tolist() == [3]
     assert stats.repeat_complainers["customer"].tolist() != ["C1"]  # masked
     assert int(stats.by_category_channel.loc["total", "total"]) == 3
+
+
+def test_followup_coverage_is_a_quota(sample_terms):
+    """C6 (issue 14): the quota is ceil(30 % × new customers) distinct customers followed up;
+    what is missing is the customers still to follow up, not the new customers left out."""
+    from sla_lib.kpis import KpiResult, quota_required, shortfall
+
+    def c6(met, total, target="30"):
+        return KpiResult("followup_coverage", "C6", met, total, Decimal(target), "met", ())
+
+    assert (quota_required(c6(2, 10)), shortfall(c6(2, 10))) == (3, 1)  # 30 % of 10 = 3 exactly: 2 is one short
+    assert (quota_required(c6(3, 10)), shortfall(c6(3, 10))) == (3, 0)  # exactly reached
+    assert (quota_required(c6(287, 754)), shortfall(c6(287, 754))) == (227, 0)  # 226.2 -> 227; October of the sample
+    assert (quota_required(c6(0, 1, "0.1")), shortfall(c6(0, 1, "0.1"))) == (1, 1)  # any share above 0 needs a whole customer
+    assert quota_required(c6(5, 0)) is None and shortfall(c6(5, 0)) == 0  # no new customers: n/a, no quota
+    frame = month_kpis(dataset(), sample_terms, "2026-10").to_frame()
+    assert frame.loc["followup_coverage", "required"] is pd.NA and frame["required"].isna().all()
