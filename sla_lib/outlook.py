@@ -704,3 +704,75 @@ def outlook_tables(o: MonthOutlook) -> dict:
         for key in FEE_KPIS
     ])
     return {"kpis": kpis, "takes": takes, "fee": fee, "deadlines": deadlines, "p_miss": p_miss}
+
+
+# -- backtest ---------------------------------------------------------------------------------
+
+BACKTEST_WORKDAYS = (5, 10, 15)
+WILL_MISS = 0.5  # a fee KPI with P(miss) at or above this is a "will miss" warning
+
+
+def nth_workday(month: str, n: int, workcal: WorkCalendar) -> dt.date:
+    """The n-th PRC working day of ``month`` (1-based)."""
+    first, last = month_days(month)
+    days = workcal.workdays_between(first, last)
+    if not 1 <= n <= len(days):
+        raise ValueError(f"{month} has {len(days)} working days, not {n}")
+    return days[n - 1]
+
+
+def backtest(data, terms, months: list[str], workdays=BACKTEST_WORKDAYS, draws: int = DRAWS, seed: int = SEED):
+    """The outlook run at the ``workdays``-th working day of each of ``months``, each against
+    the month's actual outcome (``month_kpis`` of the full tables): one row per (month,
+    working day, KPI with an interval) with the projection, the actual rate, whether the
+    interval held it, P(miss) and whether the month actually missed, the expected and the
+    actual remaining volume. Only what was known at each date is used (:func:`known_at`)."""
+    import pandas as pd
+
+    workcal = WorkCalendar.from_terms(terms)
+    rows = []
+    for month in months:
+        actual = month_kpis(data, terms, month, workcal)
+        for n in workdays:
+            as_of = nth_workday(month, n, workcal)
+            o = month_outlook(data, terms, as_of, month, draws=draws, seed=seed, workcal=workcal)
+            for key in BINOMIAL_KPIS:
+                k, a = o.kpis[key], actual[key]
+                if k.low is None or a.rate is None:
+                    continue
+                rows.append({
+                    "month": month, "workday": n, "as_of": as_of, "kpi": key, "clause": a.clause,
+                    "actual_met": a.met, "actual_total": a.total,
+                    "low": k.low, "projected": k.projected, "high": k.high,
+                    "covered": k.low <= a.rate <= k.high,  # exact fractions
+                    "p_miss": k.p_miss, "missed": (a.ok is False) if key in FEE_KPIS else None,
+                    "expected_remaining": k.expected_remaining, "actual_remaining": a.total - k.so_far.total,
+                })
+    return pd.DataFrame(rows)
+
+
+def backtest_summary(frame) -> dict:
+    """Interval coverage (share of actual month-end rates inside the interval, overall and per
+    KPI), the "will miss" warnings (fee KPIs with P(miss) ≥ :data:`WILL_MISS`): how many were
+    given and how many came true (hit rate), the actual misses and how many were warned of,
+    the Brier score of P(miss), and the mean absolute error of the expected remaining
+    volume in percent of the actual."""
+    fee = frame[frame["kpi"].isin(FEE_KPIS)]
+    warned = fee["p_miss"] >= WILL_MISS
+    missed = fee["missed"].astype(bool)
+    remaining = frame["actual_remaining"].to_numpy(dtype=float)
+    error = np.abs(frame["expected_remaining"].to_numpy(dtype=float) - remaining)
+    per_kpi = frame.groupby("kpi", sort=False)["covered"].agg(["sum", "count"])
+    return {
+        "checkpoints": int(frame[["month", "workday"]].drop_duplicates().shape[0]),
+        "intervals": int(len(frame)),
+        "covered": int(frame["covered"].sum()),
+        "coverage_by_kpi": {k: (int(r["sum"]), int(r["count"])) for k, r in per_kpi.iterrows()},
+        "warnings": int(warned.sum()),
+        "warnings_true": int((warned & missed).sum()),
+        "fee_kpi_checks": int(len(fee)),
+        "actual_misses": int(missed.sum()),
+        "misses_warned": int((warned & missed).sum()),
+        "brier": float(((fee["p_miss"].to_numpy(dtype=float) - missed.to_numpy(dtype=float)) ** 2).mean()) if len(fee) else None,
+        "volume_mape_pct": float((error[remaining > 0] / remaining[remaining > 0]).mean() * 100) if (remaining > 0).any() else None,
+    }

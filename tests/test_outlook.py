@@ -325,3 +325,55 @@ def test_notebook_agrees_with_sla_outlook_json(tmp_path, capsys, sample, lang):
     assert ("Written objection deadline" if lang == "en" else "书面异议截止日") in text
     terms, data = sample
     assert find_personal_data(text, views.personal_names(data)) == []
+
+
+# -- the backtest (benchmarks/backtest_outlook.py, docs/outlook.md) -----------------------------
+
+def _backtest_script():
+    import importlib.util
+
+    path = SAMPLES.parents[1] / "benchmarks" / "backtest_outlook.py"
+    spec = importlib.util.spec_from_file_location("backtest_outlook", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_nth_workday(sample_terms):
+    from sla_lib.outlook import nth_workday
+
+    wc = WorkCalendar.from_terms(sample_terms)
+    # July 2026 starts on a Wednesday: 1, 2, 3, 6, 7 → the 5th working day is the 7th
+    assert nth_workday("2026-07", 5, wc) == dt.date(2026, 7, 7)
+    # October 2026: 8, 9, 10 (adjusted Saturday), 12, 13 → the 5th working day is the 13th
+    assert nth_workday("2026-10", 5, wc) == dt.date(2026, 10, 13)
+    with pytest.raises(ValueError):
+        nth_workday("2026-10", 30, wc)
+
+
+def test_backtest_of_july(sample, capsys):
+    """July 2026, the sample's bad month: complaint satisfaction ended at 249/320 = 77.8125 %
+    against 85 %. At working day 5 the month so far did not show it yet; at days 10 and 15
+    the outlook warned, and both warnings came true."""
+    terms, data = sample
+    script = _backtest_script()
+    text = script.main(["--months", "2026-07:2026-07", "--draws", "2000"])
+    assert text.startswith(script.BEGIN) and text.endswith(script.END)
+    assert "3 checkpoints" in text
+    assert "2 given, 2 came true (hit rate 2/2 (100.0%))" in text
+    assert "3 of 9 checks; warned of: 2/3 (66.7%)" in text
+    from sla_lib.outlook import backtest
+
+    frame = backtest(data, terms, ["2026-07"], draws=2000)
+    c10 = frame[frame["kpi"] == "complaint_satisfaction"].set_index("workday")
+    assert list(c10["as_of"]) == [dt.date(2026, 7, 7), dt.date(2026, 7, 14), dt.date(2026, 7, 21)]
+    assert (c10["actual_met"] == 249).all() and (c10["actual_total"] == 320).all() and c10["missed"].all()
+    assert c10.loc[5, "p_miss"] < 0.5 <= c10.loc[10, "p_miss"] <= c10.loc[15, "p_miss"]
+
+
+def test_docs_hold_the_backtest_of_the_sample_year(capsys):
+    script = _backtest_script()
+    text = script.main([])
+    docs = (SAMPLES.parents[1] / "docs" / "outlook.md").read_text(encoding="utf-8")
+    start, end = docs.index(script.BEGIN), docs.index(script.END) + len(script.END)
+    assert docs[start:end] == text
