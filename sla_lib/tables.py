@@ -82,7 +82,8 @@ _INIT_JS = r"""
 })();
 """
 # tables keep their own width (DataTables stretches them to the page); header text not cut
-_CSS = "div.dt-container table.sla-table.dataTable { width: auto; margin: 0; } div.dt-container { margin: 8px 0 16px; }"
+_CSS = ("div.dt-container table.sla-table.dataTable { width: auto; margin: 0; }"
+        " div.dt-container { display: inline-block; max-width: 100%; margin: 8px 0 16px; }")
 _ENHANCE_JS = "<script>window.slaTables && window.slaTables.enhance && window.slaTables.enhance();</script>"
 
 

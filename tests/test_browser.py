@@ -289,6 +289,43 @@ def test_sorting_by_a_header_reorders_rows(browser, built, shots):
     assert browser.problems() == []
 
 
+NOTEBOOK_CELLS = [
+    ("code", """import pandas as pd
+from IPython.display import display
+from sla_lib.display import interactive_tables, show
+interactive_tables(True)  # as in JupyterLab (papermill is detected as not interactive)
+frame = pd.DataFrame({"complaint_id": [f"TS-{i:04d}" for i in range(40)], "category": ["质量", "物流"] * 20,
+                      "value": [i * 1.5 for i in range(40)]})"""),
+    ("code", "display(show(frame, 'zh'))"),
+    ("code", "display(show(frame.head(12), 'zh'))"),
+]
+
+
+def test_notebook_outputs_are_interactive_in_a_frontend(browser, tmp_path, shots):
+    """In JupyterLab the table outputs carry the script themselves: the first one the bundle,
+    later ones a one-line call. The executed notebook's outputs, put on a page in order as a
+    frontend shows them, become DataTables without errors; no cell text enters a script."""
+    import nbclient
+    import nbformat
+
+    from conftest import write_notebook
+    from sla_lib.report import render_html
+    from sla_lib.tables import BEGIN
+
+    write_notebook(tmp_path / "nb.ipynb", NOTEBOOK_CELLS)
+    nb = nbformat.read(tmp_path / "nb.ipynb", as_version=4)
+    nbclient.NotebookClient(nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = ["".join(o["data"]["text/html"]) for c in nb.cells for o in c.get("outputs", []) if "text/html" in o.get("data", {})]
+    assert len(outputs) == 2 and BEGIN in outputs[0] and BEGIN not in outputs[1] and "slaTables.enhance" in outputs[1]
+    page = tmp_path / "nb.html"
+    page.write_text(render_html(nb, "notebook", "zh", interactive=False), encoding="utf-8")
+    assert page.read_text(encoding="utf-8").count(BEGIN) == 1
+    browser.open(page.as_uri())
+    assert browser.wait_for("document.querySelectorAll('table.sla-table.dataTable').length === 2")
+    browser.screenshot(shots / "notebook-outputs.png")
+    assert browser.problems() == []
+
+
 def test_pdf_input_has_no_script(built):
     """The PDF is made from the page without the tables' script (static tables)."""
     from sla_lib.report import prepare_for_print
