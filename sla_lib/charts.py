@@ -410,31 +410,67 @@ def amounts_chart(term: pd.DataFrame, lang: str) -> Figure:
     return fig
 
 
-def cost_distribution_chart(costs: pd.DataFrame, lang: str) -> Figure:
-    """Histograms of the simulated yearly cost per scenario (one column per scenario, in fen)."""
-    fig, axes = _figure()
+def cost_distribution_chart(costs: pd.DataFrame, lang: str, comparison: pd.DataFrame | None = None, reference: str = "current") -> Figure:
+    """The simulated yearly cost per scenario, to read at a glance.
+
+    Left: the cumulative distribution (ECDF) of each scenario's yearly cost
+    (:func:`sla_lib.views.simulated_costs`, fen), the current contract (``reference``) as a
+    thick dark line, the others in colour; a curve to the left costs Party A less. Right,
+    when ``comparison`` (:func:`sla_lib.renewal.compare_scenarios`) is given: each
+    alternative's paired difference from the current contract, expected value and 5–95 %
+    band, against the zero line of the current contract. Amounts in CNY 10k."""
+    alternatives = [c for c in costs.columns if c != reference]
+    right = comparison is not None and bool(alternatives)
+    fig, axes = _figure(1, 2 if right else 1, size=(FIGSIZE[0], 3.6), width_ratios=[3, 2] if right else None)
     ax = axes[0, 0]
-    scaled = costs.astype(float) / 1_000_000  # fen -> CNY 10k
-    bins = np.linspace(scaled.min().min(), scaled.max().max(), 40)
-    for i, name in enumerate(scaled.columns):
-        label = _label(name, lang)
-        ax.hist(scaled[name], bins=bins, alpha=0.45, color=SERIES[i % len(SERIES)], label=label)
-        ax.axvline(scaled[name].mean(), color=SERIES[i % len(SERIES)], linestyle="--", linewidth=1)
+    colors = {}
+    for i, name in enumerate(alternatives):
+        colors[name] = SERIES[i % len(SERIES)]
+    for name in [*alternatives, *([reference] if reference in costs.columns else [])]:
+        values = np.sort(costs[name].to_numpy(dtype=float) / 1_000_000)  # fen -> CNY 10k, plotting only
+        share = np.arange(1, len(values) + 1) / len(values)
+        is_ref = name == reference
+        ax.step(values, share, where="post", color=DARK if is_ref else colors[name], linewidth=2.4 if is_ref else 1.4,
+                label=_label(name, lang), zorder=3 if is_ref else 2)
     ax.set_xlabel(L.chart("cost_axis", lang))
-    ax.set_ylabel(L.chart("years_axis", lang))
-    ax.legend()
+    ax.set_ylabel(L.chart("share_axis", lang))
+    ax.set_ylim(0, 1.02)
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.xaxis.set_major_formatter(lambda v, _: f"{v:,.1f}")
+    handles, names = ax.get_legend_handles_labels()
+    ax.legend(handles[::-1], names[::-1], loc="upper left")  # the current contract first
     ax.set_title(L.chart("cost_distribution", lang), loc="left")
+    if right:
+        dx = axes[0, 1]
+        rows = comparison.loc[[n for n in alternatives if n in comparison.index]]
+        y = np.arange(len(rows))[::-1]
+        mid = rows["expected_difference"].astype(float).to_numpy() / 10_000  # CNY -> 10k, plotting only
+        lo = rows["difference_p5"].astype(float).to_numpy() / 10_000
+        hi = rows["difference_p95"].astype(float).to_numpy() / 10_000
+        for yi, name, m, a, b in zip(y, rows.index, mid, lo, hi):
+            dx.plot([a, b], [yi, yi], color=colors.get(name, BLUE), linewidth=3, solid_capstyle="butt", alpha=0.55)
+            dx.plot([m], [yi], marker="o", color=colors.get(name, BLUE), markersize=6)
+        dx.axvline(0, color=DARK, linewidth=2.4)
+        dx.set_yticks(y, [_label(n, lang) for n in rows.index])
+        dx.set_ylim(-0.7, len(rows) - 0.3)
+        dx.set_xlabel(L.chart("difference_axis", lang))
+        reference_label = _label(reference, lang)
+        dx.xaxis.set_major_formatter(lambda v, _: f"{v:+,.1f}" if abs(v) > 1e-9 else f"0\n{reference_label}")
+        dx.grid(axis="y", visible=False)
+        dx.set_title(L.chart("difference_title", lang), loc="left", fontsize=10)
     return fig
 
 
 def grid_heatmap_chart(grid: pd.DataFrame, lang: str) -> Figure:
-    """Expected yearly cost over two terms (:func:`sla_lib.renewal.cost_grid`), in CNY 10k."""
+    """Expected yearly cost over two terms (:func:`sla_lib.renewal.cost_grid`), in CNY 10k;
+    each axis labelled with its term's contract name (labels.RENEWAL_TERMS)."""
     import seaborn as sns
 
     fig, axes = _figure(size=(FIGSIZE[0], 3.4))
     ax = axes[0, 0]
-    sns.heatmap(grid.astype(float) / 10_000, ax=ax, cmap="RdYlGn_r", annot=True, fmt=".1f", linewidths=0.3, linecolor="white", cbar=False)
-    ax.set_xlabel(grid.columns.name)
-    ax.set_ylabel(grid.index.name)
-    ax.set_title(L.chart("grid_title", lang, a=grid.index.name, b=grid.columns.name), loc="left")
+    shown = grid.astype(float) / 10_000
+    sns.heatmap(shown, ax=ax, cmap="RdYlGn_r", annot=True, fmt=".1f", linewidths=0.3, linecolor="white", cbar=False)
+    ax.set_xlabel(L.column(grid.columns.name, lang))
+    ax.set_ylabel(L.column(grid.index.name, lang))
+    ax.set_title(L.chart("grid_title", lang), loc="left")
     return fig

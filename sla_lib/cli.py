@@ -294,8 +294,9 @@ def generate(out_dir, terms_path, seed, months, per_month, fmt, check):
               help="A named scenario (repeatable), e.g. strict:fees.penalty_per_step_pct=3,targets.complaint_satisfaction_pct=88.")
 @click.option("--years", type=click.IntRange(1, 1_000_000), default=10_000, show_default=True, help="Simulated years.")
 @click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--method", type=click.Choice(["bootstrap", "parametric"]), default="bootstrap", show_default=True,
-              help="bootstrap: blocks of actual months; parametric: beta-binomial per KPI fitted to the history.")
+@click.option("--method", type=click.Choice(["bootstrap", "parametric"]), default=None,
+              help="parametric (the default, chosen by a backtest on the history: sla_lib.renewal.DEFAULT_METHOD, docs/decisions.md): "
+                   "beta-binomial per KPI fitted to the history; bootstrap: blocks of actual months.")
 @click.option("--block", type=click.IntRange(1, 12), default=3, show_default=True, help="Months per bootstrap block.")
 @click.option("--shift", "shifts", multiple=True, metavar="KPI=POINTS",
               help="Parametric only: move a fee KPI's expected rate, e.g. complaint_satisfaction=-2.")
@@ -303,9 +304,13 @@ def generate(out_dir, terms_path, seed, months, per_month, fmt, check):
 @_format_option
 def simulate(terms_path, data_dir, sets, scenarios, years, seed, method, block, shifts, as_of, fmt):
     """Renewal scenarios (C7): the term's months re-priced under alternate terms, and the
-    expected yearly cost to Party A over simulated years, side by side."""
-    from .renewal import Scenario, compare_scenarios, history_from_data, parse_assignments, parse_scenario, renewal_dates, simulate_years
+    expected yearly cost to Party A over simulated years, side by side: each scenario's
+    paired difference from the current contract (same simulated years) with its 5-95 % band,
+    its deductions before and after the cap, and how often and how much the cap binds."""
+    from .labels import COLUMNS
+    from .renewal import CURRENT, DEFAULT_METHOD, Scenario, compare_scenarios, history_from_data, parse_assignments, parse_scenario, renewal_dates, simulate_years
 
+    method = method or DEFAULT_METHOD
     terms, data = _load(terms_path, data_dir)
     chosen = [parse_scenario(text) for text in scenarios]
     if sets:
@@ -338,18 +343,55 @@ def simulate(terms_path, data_dir, sets, scenarios, years, seed, method, block, 
                 "p_bonus_month": round(row["p_bonus_month"], 6),
                 "p_deduction_month": round(row["p_deduction_month"], 6),
                 "expected_deduction": {k.split(".", 1)[1]: str(v) for k, v in row.items() if k.startswith("expected_deduction.")},
+                # added by issue 14: the paired difference from the current contract, the cap
+                "difference": {"expected": str(row["expected_difference"]), "p5": str(row["difference_p5"]),
+                               "p95": str(row["difference_p95"]), "p_cheaper_year": round(row["p_cheaper_year"], 6)},
+                "expected_deduction_before_cap": str(row["deduction_before_cap"]),
+                "expected_deduction_after_cap": str(row["deduction_after_cap"]),
+                "cap": {"limit": row["cap_limit"], "cap_pct": str(row["cap_pct"]), "cap": str(row["cap"]),
+                        "binds_share_of_months": round(row["p_cap_month"], 6), "binds_share_of_years": round(row["p_cap_year"], 6),
+                        "expected_yearly_cut": str(row["cap_cut"])},
             })
         _echo_json({"renewal": dates.to_json(), "history_months": history.months, "method": method,
-                    "years": years, "seed": seed, "scenarios": rows})
+                    "default_method": DEFAULT_METHOD, "years": years, "seed": seed,
+                    "estimates": "expected values, percentiles and shares are estimates over the simulated years "
+                                 "(means rounded to the fen); replay amounts are exact",
+                    "scenarios": rows})
         return
     click.echo(f"续约 Renewal: objection deadline 异议截止 {dates.objection_deadline} "
                f"({dates.days_to_objection_deadline} days), renewed term 续约期 {dates.renewed_start} – {dates.renewed_end}"
                + ("  ⚠ within 60 days" if dates.objection_warning else ""))
-    click.echo(f"{years} simulated years ({method}, seed {seed}) from {len(history.months)} months {history.months[0]}..{history.months[-1]}\n")
-    header = ["方案 Scenario", "变更 Changes", "回放 Replay", "差额 Diff", "期望年成本 E[cost]", "P5", "P95", "P(奖励)", "P(扣款)"]
-    rows = [[name, r["changes"], r["replay_total"], r["replay_difference"], r["expected_yearly_cost"], r["p5"], r["p95"],
-             f"{r['p_bonus_month']:.1%}", f"{r['p_deduction_month']:.1%}"] for name, r in table.iterrows()]
-    click.echo(render_table(header, rows, right={2, 3, 4, 5, 6, 7, 8}))
+    default = " (default: chosen by backtest)" if method == DEFAULT_METHOD else f" (default {DEFAULT_METHOD})"
+    click.echo(f"{years} simulated years ({method}{default}, seed {seed}) from {len(history.months)} months "
+               f"{history.months[0]}..{history.months[-1]}\n")
+
+    def shown(name):
+        return f"{COLUMNS[CURRENT][0]} {COLUMNS[CURRENT][1].lower()}" if name == CURRENT else name
+
+    def pct(value):
+        return f"{value:.1%}"
+
+    header = ["方案 Scenario", "回放 Replay", "回放差额 Replay diff", "期望年成本 E[cost]", "P5", "P95",
+              "较现行 E[diff]", "差额 P5 diff", "差额 P95 diff", "P(奖励 bonus)", "P(扣款 deduction)"]
+    rows = [[shown(name), r["replay_total"], r["replay_difference"], r["expected_yearly_cost"], r["p5"], r["p95"],
+             r["expected_difference"], r["difference_p5"], r["difference_p95"], pct(r["p_bonus_month"]), pct(r["p_deduction_month"])]
+            for name, r in table.iterrows()]
+    click.echo(render_table(header, rows, right=set(range(1, len(header)))))
+    click.echo("diff = scenario − current contract, year by year on the same simulated years (paired); 差额按同一模拟年配对\n")
+    header = ["方案 Scenario", "扣款限额 Limit", "期望年扣款(上限前) before cap", "(上限后) after cap", "上限削减 cut by cap",
+              "触及月份 months at cap", "触及年份 years at cap"]
+    def limit(r):
+        return f"上限 cap {r['cap_pct']}%" if r["cap_limit"] == "cap" else "扣款≤B deductions ≤ B"
+
+    rows = [[shown(name), limit(r), r["deduction_before_cap"], r["deduction_after_cap"],
+             r["cap_cut"], pct(r["p_cap_month"]), pct(r["p_cap_year"])] for name, r in table.iterrows()]
+    click.echo(render_table(header, rows, right=set(range(2, len(header)))))
+    changed = sorted({k for s in chosen for k in s.changes})
+    if changed:
+        click.echo("\n" + "\n".join(f"{k}: {COLUMNS[k][0]} / {COLUMNS[k][1]}" for k in changed if k in COLUMNS))
+        click.echo("\n".join(f"{s.name}: {', '.join(f'{k}={v}' for k, v in s.changes.items())}" for s in chosen))
+    click.echo(f"\nExpected values, percentiles and shares are estimates over {years} simulated years (means rounded to the fen); "
+               "the replay is exact. 期望值、分位与占比为模拟估计。")
 
 
 @cli.group()

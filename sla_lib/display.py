@@ -245,23 +245,40 @@ def drilldown(frame: pd.DataFrame, filters: Sequence[str], lang: str, interactiv
     display(widgets.VBox([widgets.HBox(list(dropdowns.values())), output]))
 
 
+def _term_value(terms, key: str):
+    value = terms
+    for part in key.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _differs(current, value) -> bool:
+    """A slider's value differs from the term's (numbers compared as numbers: 2 == 2.0)."""
+    try:
+        return Decimal(str(current)) != Decimal(str(value))
+    except ArithmeticError:
+        return str(current) != str(value)
+
+
 def scenario_explorer(sim, terms, lang: str, interactive: bool | None = None):
     """Sliders for the pricing terms (penalty per step, step, bonus, cap, rounding, the three
-    targets) that re-price the simulated years on every change (sla_lib.renewal.project:
-    well under a second for 10,000 years). Only in an interactive frontend; None otherwise."""
+    targets), each labelled with its contract name in ``lang`` (labels.RENEWAL_TERMS), that
+    re-price the simulated years on every change (sla_lib.renewal.project: well under a
+    second for 10,000 years) and show the negotiator's lines: the paired difference from the
+    current contract with its band, and where the cap binds. Only in an interactive
+    frontend; None otherwise."""
     if not (frontend_is_interactive() if interactive is None else interactive):
         return None
-    import html
-
     import ipywidgets as W
 
-    from .renewal import Scenario, project
+    from .renewal import CURRENT, Scenario, project, projection_row
+    from .views import changes_text, summary_lines
 
     f, t = terms.fees, terms.targets
 
     def slider(key, value, lo, hi, step):
-        return W.FloatSlider(value=float(value), min=lo, max=hi, step=step, description=key.split(".")[-1], continuous_update=False,
-                             style={"description_width": "initial"}, layout=W.Layout(width="60%"))
+        return W.FloatSlider(value=float(value), min=lo, max=hi, step=step, description=L.column(key, lang), continuous_update=False,
+                             style={"description_width": "initial"}, layout=W.Layout(width="70%"))
 
     controls = {
         "fees.penalty_per_step_pct": slider("fees.penalty_per_step_pct", f.penalty_per_step_pct, 0, 10, 0.5),
@@ -271,19 +288,19 @@ def scenario_explorer(sim, terms, lang: str, interactive: bool | None = None):
         "targets.consultation_resolution_pct": slider("targets.consultation_resolution_pct", t.consultation_resolution_pct, 70, 100, 0.5),
         "targets.complaint_satisfaction_pct": slider("targets.complaint_satisfaction_pct", t.complaint_satisfaction_pct, 70, 100, 0.5),
         "targets.followup_satisfaction_pct": slider("targets.followup_satisfaction_pct", t.followup_satisfaction_pct, 70, 100, 0.5),
-        "fees.penalty_rounding": W.ToggleButtons(options=["ceil", "floor", "prorata"], value=f.penalty_rounding),
+        "fees.penalty_rounding": W.ToggleButtons(options=[(L.value(v, lang), v) for v in ("ceil", "floor", "prorata")], value=f.penalty_rounding,
+                                                 description=L.column("fees.penalty_rounding", lang), style={"description_width": "initial"}),
     }
     out = W.HTML()
-    baseline = project(sim, terms)
+    baseline = project(sim, terms, CURRENT)
+    name = "explore"
 
     def update(_=None):
         changes = {k: (str(c.value) if isinstance(c.value, float) else c.value) for k, c in controls.items()}
-        proj = project(sim, Scenario("explore", changes).apply(terms))
-        lo, hi = proj.band()
-        line = L.text("rn_summary_line", lang, scenario="explore", changes="…", cost=f"{proj.expected_yearly_cost:,.2f}",
-                      delta=proj.expected_yearly_cost - baseline.expected_yearly_cost, p5=f"{lo:,.2f}", p95=f"{hi:,.2f}",
-                      p_ded=proj.p_deduction_month)
-        out.value = "<p>" + html.escape(line.lstrip("- ")).replace("**", "") + "</p>"
+        proj = project(sim, Scenario(name, changes).apply(terms), name)
+        moved = {k: v for k, v in changes.items() if _differs(_term_value(terms, k), v)}
+        lines = summary_lines(name, changes_text(moved, lang), projection_row(proj, baseline), lang)
+        out.value = Prose("\n".join(lines))._repr_html_()  # masked and escaped like every other prose
 
     for control in controls.values():
         control.observe(update, names="value")

@@ -399,7 +399,21 @@ def value(key, lang: str):
         return _pick(BOOLS[key], lang)
     if isinstance(key, str) and key in VALUES:
         return _pick(VALUES[key], lang)
+    if isinstance(key, str) and key in DATA_VALUES:
+        return _pick(DATA_VALUES[key], lang)
     return key
+
+
+# The data's own categorical values (complaint categories, products...) in both languages:
+# the data folder's ``value_labels.csv`` (columns value, zh, en), read by
+# :func:`sla_lib.data.load_value_labels` and added here when the inputs are loaded
+# (:func:`sla_lib.views.load_inputs`). The suite's own VALUES are never replaced.
+DATA_VALUES: dict[str, tuple[str, str]] = {}
+
+
+def extend_values(table: dict[str, tuple[str, str]]) -> None:
+    """Add the data's value labels (value -> (zh, en)) for this process; VALUES keep theirs."""
+    DATA_VALUES.update({k: v for k, v in table.items() if k not in VALUES})
 
 
 def kpi(key: str, lang: str, clause: bool = False) -> str:
@@ -431,23 +445,57 @@ def sheet(key: str, lang: str) -> str:
 
 
 # -- renewal scenarios (C7, notebooks/renewal_scenarios.ipynb) ---------------------------------
+# The contract's pricing terms a scenario may change (sla_lib.renewal.SCENARIO_KEYS), by the
+# names the contract gives them (四 费用及支付方式 / 三 服务质量), with their clause.
+RENEWAL_TERMS: dict[str, tuple[str, str]] = {
+    "targets.consultation_resolution_pct": ("C9 咨询解决率目标 %", "C9 consultation resolution target %"),
+    "targets.complaint_satisfaction_pct": ("C10 投诉处理满意度目标 %", "C10 complaint satisfaction target %"),
+    "targets.followup_satisfaction_pct": ("C11 回访满意度目标 %", "C11 follow-up satisfaction target %"),
+    "fees.monthly_base_fee": ("C12 基础服务费（元/月）", "C12 monthly base fee (CNY)"),
+    "fees.bonus_pct": ("C13 绩效奖励（基础服务费 %）", "C13 bonus (% of base fee)"),
+    "fees.penalty_step_pct": ("C14 扣款档距（每低百分点）", "C14 penalty step (points below target)"),
+    "fees.penalty_per_step_pct": ("C14 每档扣款（基础服务费 %）", "C14 penalty per step (% of base fee)"),
+    "fees.penalty_rounding": ("C14 档数取整", "C14 rounding of steps"),
+    "fees.penalty_cap_pct": ("C14 扣款上限（基础服务费 %）", "C14 deduction cap (% of base fee)"),
+    "na_counts_as": ("无数据指标计为", "n/a KPIs count as"),
+}
+COLUMNS.update(RENEWAL_TERMS)
 COLUMNS.update(
     {
         "scenario": ("方案", "Scenario"),
+        "current": ("现行合同", "Current contract"),
         "changes": ("变更条款", "Changed terms"),
         "replay_total": ("回放年度金额", "Replayed year"),
-        "replay_difference": ("与现行合同差额", "Difference to current"),
+        "replay_difference": ("回放：与现行合同差额", "Replay: difference to current contract"),
         "expected_yearly_cost": ("期望年成本（甲方）", "Expected yearly cost (Party A)"),
-        "p5": ("5% 分位", "5th percentile"),
-        "p95": ("95% 分位", "95th percentile"),
+        "p5": ("年成本 5% 分位", "Yearly cost, 5th percentile"),
+        "p95": ("年成本 95% 分位", "Yearly cost, 95th percentile"),
+        "expected_difference": ("与现行合同差额（期望，同一模拟年配对）", "Difference to current contract (expected, paired years)"),
+        "difference_p5": ("差额 5% 分位", "Difference, 5th percentile"),
+        "difference_p95": ("差额 95% 分位", "Difference, 95th percentile"),
+        "p_cheaper_year": ("甲方成本更低的年份占比", "Share of years cheaper for Party A"),
         "p_bonus_month": ("月度奖励概率", "P(bonus month)"),
         "p_deduction_month": ("月度扣款概率", "P(deduction month)"),
+        "deduction_before_cap": ("期望年扣款（上限前）", "Expected yearly deduction, before cap"),
+        "deduction_after_cap": ("期望年扣款（上限后，实扣）", "Expected yearly deduction, after cap (deducted)"),
+        "cap_cut": ("上限每年削减的扣款（期望）", "Cut off by the cap a year (expected)"),
+        "p_cap_month": ("触及上限的月份占比", "Share of months at the cap"),
+        "p_cap_year": ("触及上限的年份占比", "Share of years with a month at the cap"),
+        "cap_limit": ("扣款限额", "Deduction limit"),
         "actual": ("实际应付", "Actual amount due"),
         "difference": ("差额", "Difference"),
         "key_date": ("关键日期", "Key date"),
-        "expected_deduction.consultation_resolution": ("期望扣款：咨询解决率", "E[deduction]: resolution"),
-        "expected_deduction.complaint_satisfaction": ("期望扣款：投诉满意度", "E[deduction]: complaint sat."),
-        "expected_deduction.followup_satisfaction": ("期望扣款：回访满意度", "E[deduction]: follow-up sat."),
+        "expected_deduction.consultation_resolution": ("期望年扣款（上限前）：咨询解决率", "Expected yearly deduction before cap: resolution"),
+        "expected_deduction.complaint_satisfaction": ("期望年扣款（上限前）：投诉满意度", "Expected yearly deduction before cap: complaint sat."),
+        "expected_deduction.followup_satisfaction": ("期望年扣款（上限前）：回访满意度", "Expected yearly deduction before cap: follow-up sat."),
+        # the backtest of the simulation methods (sla_lib.renewal.backtest)
+        "window": ("留出窗口", "Held-out window"),
+        "method": ("模拟方法", "Simulation method"),
+        "folds": ("留出次数", "Windows held out"),
+        "covered": ("区间覆盖实际", "Band covers actual"),
+        "coverage": ("覆盖率（应为 90%）", "Coverage (claimed 90 %)"),
+        "mean_width": ("5–95% 区间平均宽度（元）", "Mean width of the 5–95 % band (CNY)"),
+        "interval_score": ("区间评分（越低越好）", "Interval score (lower is better)"),
     }
 )
 VALUES.update(
@@ -459,14 +507,30 @@ VALUES.update(
         "renewed_end": ("续约期结束", "Renewed term ends"),
         "days_to_objection_deadline": ("距异议截止（天）", "Days to the objection deadline"),
         "current": ("现行合同", "Current contract"),
+        # fees.penalty_rounding
+        "ceil": ("向上取整（不足一档按一档）", "up (a part step counts as a step)"),
+        "floor": ("向下取整（不足一档不扣）", "down (a part step is not counted)"),
+        "prorata": ("按比例（不取整）", "pro rata (exact steps)"),
+        # simulation methods and backtest windows
+        "bootstrap": ("自助抽样（实际月份连续分块）", "bootstrap (blocks of actual months)"),
+        "parametric": ("参数模型（各指标 beta-二项分布）", "parametric (beta-binomial per KPI)"),
+        "quarters": ("各季度", "quarters"),
+        "months": ("各月", "months"),
+        # the limit of C14 on the month's total deduction
+        "cap": ("扣款上限", "deduction cap"),
+        "zero_floor": ("下限为零（扣款不超过基础服务费）", "floor of zero (deductions ≤ base fee)"),
     }
 )
 CHART.update(
     {
-        "cost_distribution": ("模拟年度成本分布（甲方）", "Simulated yearly cost to Party A"),
+        "cost_distribution": ("模拟年度成本（甲方）：累计分布", "Simulated yearly cost to Party A: cumulative distribution"),
         "cost_axis": ("年度成本（万元）", "Yearly cost (CNY 10k)"),
+        "share_axis": ("成本不超过该值的模拟年份占比", "Share of simulated years costing at most this"),
         "years_axis": ("模拟年数", "Simulated years"),
-        "grid_title": ("期望年成本（万元）：{a} × {b}", "Expected yearly cost (CNY 10k): {a} × {b}"),
+        "difference_title": ("与现行合同的差额（同一模拟年配对）", "Difference to the current contract (paired years)"),
+        "difference_axis": ("年度差额（万元）：期望值与 5–95% 区间", "Yearly difference (CNY 10k): expected and 5–95 % band"),
+        "cheaper": ("← 甲方更省", "← cheaper for Party A"),
+        "grid_title": ("期望年成本（万元）", "Expected yearly cost (CNY 10k)"),
         "replay_title": ("按月回放：方案与现行合同的差额（元）", "Replay by month: scenario minus current (CNY)"),
     }
 )
@@ -475,33 +539,54 @@ PROSE.update(
         "rn_title": ("# 续约方案评估", "# Renewal scenario evaluation"),
         "rn_intro": (
             "以本合同期 {first}–{last} 的实际月度 KPI 计数为基础，对备选条款进行回放和模拟（{years} 个模拟年，方法：{method}，随机种子 {seed}）。"
-            "所有方案使用同一组模拟数据，差异不是抽样噪声。金额为人民币元，按合同条款 C12–C14 精确计算到分。",
+            "所有方案使用同一组模拟年，因此与现行合同的差额按同一模拟年配对计算，不是抽样噪声。回放金额按合同条款 C12–C14 精确计算到分；"
+            "模拟的期望值、分位与占比是模拟年的估计值（平均值四舍五入到分），不是合同金额。",
             "The term's actual monthly KPI counts {first}–{last} are re-priced (replay) and simulated ({years} simulated years, "
-            "method: {method}, seed {seed}) under each alternative. Every scenario is priced on the same draws, so differences are "
-            "not sampling noise. Amounts in CNY, exact to the fen under clauses C12–C14.",
+            "method: {method}, seed {seed}) under each alternative. Every scenario is priced on the same simulated years, so its "
+            "difference to the current contract is taken year by year (paired), not sampling noise. Replayed amounts are exact to "
+            "the fen under clauses C12–C14; simulated expectations, percentiles and shares are estimates over the simulated years "
+            "(means rounded to the fen), not contract amounts.",
         ),
         "rn_dates": ("## 关键日期（C7）", "## Key dates (C7)"),
         "rn_warning": (
             "**⚠ 书面异议截止日 {deadline} 距今仅 {days} 天。** 如不在此日前书面提出异议，合同将自动续约至 {renewed_end}。",
             "**⚠ The written objection deadline {deadline} is {days} days away.** Without a written objection by then, the contract renews to {renewed_end}.",
         ),
+        "rn_method": ("## 模拟方法的回测", "## Which simulation method: a backtest"),
+        "rn_method_text": (
+            "依次留出历史中的每个季度（及每个月），用其余月份拟合两种方法，检验其 5–95% 区间覆盖留出期实际成本的频率是否如其所称（90%）。"
+            "区间评分 = 区间宽度 + 20 ×（实际值落在区间外的距离），越低越好。本报告使用：**{method}**；回测选择：**{chosen}**。",
+            "Each quarter (and each month) of the history is held out in turn; both methods are fitted on the other months, and "
+            "we check how often their 5–95 % band covers the held-out period's actual cost (it claims 90 %). Interval score = "
+            "band width + 20 × how far the actual cost fell outside the band; lower is better. This report uses **{method}**; the "
+            "backtest chooses **{chosen}**.",
+        ),
         "rn_compare": ("## 方案对比", "## Scenarios side by side"),
         "rn_replay": ("## 回放：若本合同期采用各方案", "## Replay: this term under each scenario"),
         "rn_distribution": ("## 模拟：下一合同期的年度成本", "## Projection: the next term's yearly cost"),
         "rn_grid": ("## 条款网格", "## Grid of two terms"),
+        "rn_grid_axes": ("行：{a}；列：{b}。", "Rows: {a}; columns: {b}."),
         "rn_break_even": ("## 盈亏平衡", "## Break-even"),
         "rn_break_even_value": (
-            "方案 **{scenario}** 下，每档扣款比例为 **{value}%** 时，乙方的期望年收入与现行合同相同（现行为 {current}%）。",
-            "Under scenario **{scenario}**, a penalty of **{value}%** per step gives Party B the same expected yearly income as the current contract (today {current}%).",
+            "方案 **{scenario}** 下，{term}为 **{value}%** 时，乙方的期望年收入与现行合同相同（现行为 {current}%）。",
+            "Under scenario **{scenario}**, a {term} of **{value}%** gives Party B the same expected yearly income as the current contract (today {current}%).",
         ),
         "rn_break_even_none": (
-            "方案 **{scenario}** 下，0–100% 之间没有任何每档扣款比例能使乙方期望年收入与现行合同相同。",
-            "Under scenario **{scenario}**, no penalty per step between 0 and 100 % gives Party B the same expected yearly income as today.",
+            "方案 **{scenario}** 下，0–100% 之间没有任何{term}能使乙方期望年收入与现行合同相同。",
+            "Under scenario **{scenario}**, no {term} between 0 and 100 % gives Party B the same expected yearly income as today.",
         ),
         "rn_summary": ("## 给谈判者的摘要", "## Summary for the negotiator"),
         "rn_summary_line": (
-            "- **{scenario}**（{changes}）：期望年成本 {cost} 元，较现行 {delta:+,.2f} 元；90% 区间 {p5} – {p95}；每月扣款概率 {p_ded:.1%}。",
-            "- **{scenario}** ({changes}): expected yearly cost {cost}, {delta:+,.2f} against the current contract; 90 % band {p5} – {p95}; chance of a deduction in a month {p_ded:.1%}.",
+            "- **{scenario}**（{changes}）：期望年成本 {cost} 元；与现行合同的差额 {delta} 元（同一模拟年配对，90% 区间 {d5} 至 {d95}）；"
+            "{cheaper:.1%} 的模拟年甲方成本更低；每月扣款概率 {p_ded:.1%}。",
+            "- **{scenario}** ({changes}): expected yearly cost {cost}; difference to the current contract {delta} (paired years, "
+            "90 % band {d5} to {d95}); cheaper for Party A in {cheaper:.1%} of simulated years; chance of a deduction in a month {p_ded:.1%}.",
+        ),
+        "rn_cap_line": (
+            "  {limit}（{cap_pct}%，每月 {cap} 元）在 {p_month:.1%} 的月份、{p_year:.1%} 的年份触及：期望年扣款上限前 {before} 元，"
+            "上限后（实扣）{after} 元，上限每年削减 {cut} 元。",
+            "  The {limit} ({cap_pct} %, {cap} a month) binds in {p_month:.1%} of months and {p_year:.1%} of years: expected yearly "
+            "deduction {before} before the cap, {after} after it (deducted); the cap cuts off {cut} a year.",
         ),
         "rn_explore": ("## 交互式调整", "## Try other terms"),
         "rn_explore_note": (
@@ -511,9 +596,11 @@ PROSE.update(
     }
 )
 # the scenario table is shown one column per scenario: its row labels are these column names
-VALUES.update({k: COLUMNS[k] for k in ("changes", "replay_total", "replay_difference", "expected_yearly_cost", "p5", "p95",
-                                       "p_bonus_month", "p_deduction_month", "expected_deduction.consultation_resolution",
-                                       "expected_deduction.complaint_satisfaction", "expected_deduction.followup_satisfaction")})
+VALUES.update({k: COLUMNS[k] for k in (
+    "changes", "replay_total", "replay_difference", "expected_yearly_cost", "p5", "p95", "expected_difference", "difference_p5",
+    "difference_p95", "p_cheaper_year", "p_bonus_month", "p_deduction_month", "deduction_before_cap", "deduction_after_cap",
+    "cap_cut", "p_cap_month", "p_cap_year", "cap_limit", "expected_deduction.consultation_resolution",
+    "expected_deduction.complaint_satisfaction", "expected_deduction.followup_satisfaction")})
 
 
 # -- the month's index.html and e-mail body (sla_lib.report): language -> key -> text -----------
@@ -571,107 +658,6 @@ INDEX = {
         "no_data": "⚠ No data: {tables} {have} no rows at all in {month}; their KPIs are n/a (counted as {counted}, na_counts_as: {rule}). Check that the export covers the month before settling.",
     },
 }
-
-
-# -- the month in progress (issue 15: sla_lib.outlook, notebooks/month_outlook.ipynb) ---------
-COLUMNS.update(
-    {
-        "expected_remaining": ("预计剩余数", "Expected remaining"),
-        "projected_rate_pct": ("预测月末比率 %", "Projected month end %"),
-        "interval_pct": ("90% 区间 %", "90 % interval %"),
-        "p_miss": ("未达标概率", "P(miss)"),
-        "p_miss_pct": ("未达标概率 %", "P(miss) %"),
-        "needed": ("至少还需", "At least"),
-        "remaining": ("预计剩余", "Of about"),
-        "best_rate_pct": ("全部达标时 %", "If all of them count %"),
-        "deadline": ("期限", "Deadline"),
-        "days_left": ("剩余天数", "Days left"),
-        "probability": ("概率", "Probability"),
-    }
-)
-VALUES.update(
-    {
-        "secured": ("已确保", "already secured"),
-        "reachable": ("仍可达到", "reachable"),
-        "unreachable": ("已无法达到", "no longer reachable"),
-        "passed": ("⚠ 已过期", "⚠ passed"),
-        "today": ("⚠ 今日截止", "⚠ due today"),
-        "soon": ("⚠ 临近", "⚠ soon"),
-        "ahead": ("未到", "ahead"),
-        "done": ("已完成", "done"),
-        "invoice_due": ("发票截止日", "invoice due"),
-        "bonus_if_ended_today": ("奖励（若本月今日结束）", "bonus (if the month ended today)"),
-        "deduction_if_ended_today": ("扣款（若本月今日结束）", "deduction (if the month ended today)"),
-        "bonus_at_projected_rates": ("奖励（按预测比率）", "bonus (at the projected rates)"),
-        "deduction_at_projected_rates": ("扣款（按预测比率）", "deduction (at the projected rates)"),
-        "expected_bonus": ("期望奖励", "expected bonus"),
-        "expected_deduction": ("期望扣款", "expected deduction"),
-        "breach_exposure_if_fails": ("本月未达标将触发的质量违约金（C19）", "breach penalty if this month fails (C19)"),
-    }
-)
-CHART.update(
-    {
-        "ol_p_miss_title": ("计费指标月末未达标概率", "Probability that a fee KPI misses its target at month end"),
-        "ol_p_miss_axis": ("概率 %", "Probability %"),
-    }
-)
-PROSE.update(
-    {
-        "ol_title": ("# {month} 月度进展与预测", "# The month in progress: {month}"),
-        "ol_position": (
-            "截至 {as_of} 日终：已过 {elapsed_workdays} 个工作日和 {elapsed_other_days} 个其他日，剩余 {remaining_workdays} 个工作日和 {remaining_other_days} 个其他日。预测依据 {history} 个历史月份和本月至今的数据（{draws} 次模拟，种子 {seed}）。",
-            "As of the end of {as_of}: {elapsed_workdays} working days and {elapsed_other_days} other days have passed, {remaining_workdays} working days and {remaining_other_days} other days remain. The projection draws on {history} months of history and the month so far ({draws} simulated month ends, seed {seed}).",
-        ),
-        "ol_kpis": ("## 各项指标：本月至今与月末预测", "## Each KPI: the month so far and at month end"),
-        "ol_kpis_note": (
-            "预计剩余数按剩余工作日与其他日，以及历史与本月至今每个工作日、每个其他日的到达量计算；预测比率为模拟月末的中位数，区间为 5%–95% 分位；未达标概率为模拟月末低于目标的比例。",
-            "Expected remaining volumes come from the month's remaining working and other days and the arrivals per working day and per other day of the history and of the month so far; the projected rate is the median of the simulated month ends, the interval their 5th to 95th percentiles, P(miss) the share of them below the target.",
-        ),
-        "ol_takes": ("## 达标所需", "## What it takes"),
-        "ol_unit_consultation_resolution": ("条咨询被解决", "consultations resolved"),
-        "ol_unit_complaint_satisfaction": ("条已评分投诉为满意", "rated complaints satisfied"),
-        "ol_unit_followup_satisfaction": ("条已评分回访为满意", "rated follow-ups satisfied"),
-        "ol_takes_reachable": (
-            "- **{kpi}**：预计剩余约 {remaining} 条中，至少 {needed} {unit}，即可达到目标 {target} %。",
-            "- **{kpi}**: at least {needed} of about {remaining} remaining {unit} meets the target of {target} %.",
-        ),
-        "ol_takes_secured": (
-            "- **{kpi}**：已确保（即使预计剩余约 {remaining} 条全部未达标，比率仍不低于目标 {target} %）。",
-            "- **{kpi}**: already secured (the target of {target} % holds even if none of about {remaining} remaining does).",
-        ),
-        "ol_takes_unreachable": (
-            "- **{kpi}**：已无法达到目标 {target} %（预计剩余约 {remaining} 条全部达标，比率最高为 {best} %）。",
-            "- **{kpi}**: no longer reachable: even if all of about {remaining} remaining count, the rate is at most {best} % against {target} %.",
-        ),
-        "ol_takes_na": ("- **{kpi}**：本月无可计算的记录（n/a）。", "- **{kpi}**: nothing to measure this month (n/a)."),
-        "ol_fee": ("## 费用风险", "## Fee at risk"),
-        "ol_fee_line": (
-            "期望奖励 {bonus} 元（概率 {p_bonus:.1%}），期望扣款 {deduction} 元（概率 {p_deduction:.1%}）；按本月至今的比率，奖励 {today_bonus} 元、扣款 {today_deduction} 元。",
-            "Expected bonus CNY {bonus} (probability {p_bonus:.1%}), expected deduction CNY {deduction} (probability {p_deduction:.1%}); at the month-to-date rates the bonus would be CNY {today_bonus} and the deduction CNY {today_deduction}.",
-        ),
-        "ol_c19_already": (
-            "> **C19**：本期已有 {count} 个月未达标（允许 {allowed} 个），质量违约金 {exposure} 元已触发。",
-            "> **C19**: {count} failing months in the term so far ({allowed} allowed): the breach penalty of CNY {exposure} is already triggered.",
-        ),
-        "ol_c19_trigger": (
-            "> **⚠ C19**：本期已有 {count} 个月未达标（允许 {allowed} 个）；若本月未达标（概率 {p:.1%}），将触发质量违约金 {exposure} 元。",
-            "> **⚠ C19**: {count} failing months in the term so far ({allowed} allowed); if this month fails (probability {p:.1%}), the breach penalty of CNY {exposure} is triggered.",
-        ),
-        "ol_c19_safe": (
-            "C19：本期已有 {count} 个月未达标（允许 {allowed} 个）；本月未达标也不会触发质量违约金。",
-            "C19: {count} failing months in the term so far ({allowed} allowed); this month failing would not trigger the breach penalty.",
-        ),
-        "ol_deadlines": ("## 即将到来的期限", "## Deadlines ahead"),
-        "ol_deadline_passed": ("- **⚠ {what}**（{clause}{month}）：{date}，已过 {days} 天。", "- **⚠ {what}** ({clause}{month}): {date}, passed {days} days ago."),
-        "ol_deadline_today": ("- **⚠ {what}**（{clause}{month}）：今日 {date} 截止。", "- **⚠ {what}** ({clause}{month}): today, {date}."),
-        "ol_deadline_soon": ("- **⚠ {what}**（{clause}{month}）：{date}，还有 {days} 天。", "- **⚠ {what}** ({clause}{month}): {date}, in {days} days."),
-        "ol_no_warning": ("未来 {days} 天内没有到期或已过期未办的事项。", "Nothing falls due within {days} days and nothing overdue is open."),
-        "ol_method": (
-            "预测方法与回测结果见 docs/outlook.md：模拟为估计，不是结算；结算以月末的 `sla fees` 为准。",
-            "The method and its backtest are in docs/outlook.md: the simulation is an estimate, not a settlement; the month is settled by `sla fees` at its end.",
-        ),
-    }
-)
 
 
 # -- the month in progress (issue 15: sla_lib.outlook, notebooks/month_outlook.ipynb) ---------

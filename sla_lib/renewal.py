@@ -424,7 +424,7 @@ class Projection:
         per_kpi = self.deduction_fen.sum(axis=1).sum(axis=0)
         return {k: _mean_fen(v, self.years) for k, v in zip(FEE_KPIS, per_kpi)}
 
-    def difference_from(self, baseline: "Projection") -> PairedDifference:
+    def difference_from(self, baseline: Projection) -> PairedDifference:
         """This scenario's yearly cost minus ``baseline``'s on the same simulated years."""
         if baseline.yearly_cost_fen.shape != self.yearly_cost_fen.shape:
             raise ValueError("a paired difference needs both projections priced on the same simulated years")
@@ -493,6 +493,7 @@ def projection_row(proj: Projection, baseline: Projection) -> dict:
         "p_cap_year": cap.p_year,
         "cap_limit": cap.limit,
         "cap_pct": cap.cap_pct,
+        "cap": cap.cap,
     }
     row.update({f"expected_deduction.{k}": v for k, v in proj.expected_yearly_deduction().items()})
     return row
@@ -561,7 +562,7 @@ def break_even(sim: SimulatedYears, terms, scenario_terms, key: str = "fees.pena
 
 # -- choosing the simulation method: a backtest on the history --------------------------------
 
-FOLD_NAMES = {3: "quarter", 1: "month"}
+FOLD_NAMES = {3: "quarters", 1: "months"}
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 
 import chinese_calendar
@@ -92,7 +93,9 @@ def load_inputs(terms_path, data_dir, cache_path=None):
     otherwise (None, missing, stale, unreadable) the files are loaded as without it.
 
     The customer names of the data set are remembered (:func:`sla_lib.masking.remember_names`)
-    so that every output of this process masks them, in free text too."""
+    so that every output of this process masks them, in free text too, and the folder's
+    labels of its own categorical values (``value_labels.csv``: categories, products) are
+    added to :mod:`sla_lib.labels`, so ``lang='en'`` shows them in English."""
     loaded = read_inputs_cache(cache_path, terms_path, data_dir) if cache_path is not None else None
     if loaded is None:
         from .data import load_dataset
@@ -101,6 +104,9 @@ def load_inputs(terms_path, data_dir, cache_path=None):
         terms = load_terms(Path(terms_path))
         loaded = terms, load_dataset(Path(data_dir), terms)
     remember_names(personal_names(loaded[1]))  # masked wherever they occur in what is shown (C20)
+    from .data import load_value_labels
+
+    L.extend_values(load_value_labels(data_dir))  # the data's categories and products in both languages
     return loaded
 
 
@@ -798,13 +804,67 @@ def renewal_key_dates(dates) -> pd.DataFrame:
     return pd.DataFrame({"key_date": list(keys), "value": [getattr(dates, k) for k in keys]})
 
 
-def scenario_table(comparison: pd.DataFrame) -> pd.DataFrame:
+def renewal_input_paths(terms_path, data_dir) -> tuple[Path, Path]:
+    """The renewal notebook's inputs. None stands for this repository's sample contract
+    (``data/samples``, found from the package, not from the working folder), so the notebook
+    runs as written from the repository root (the README's papermill command), from
+    ``notebooks/`` (JupyterLab) or anywhere else. A path given is used as given (relative
+    to the folder the kernel runs in)."""
+    samples = Path(__file__).resolve().parent.parent / "data" / "samples"
+    return (Path(terms_path) if terms_path is not None else samples / "contract.yaml",
+            Path(data_dir) if data_dir is not None else samples)
+
+
+def term_value_text(key: str, value, lang: str) -> str:
+    """A pricing term's value as read in a report: '3%', '200,000.00', 'up (...)'."""
+    text = str(value)
+    if key.endswith("_pct"):
+        return f"{text}%"
+    if key == "fees.monthly_base_fee":
+        try:
+            return f"{Decimal(text):,.2f}"
+        except ArithmeticError:
+            return text
+    return str(L.value(text, lang))
+
+
+def changes_text(changes: dict, lang: str) -> str:
+    """A scenario's changes by their contract names (labels.RENEWAL_TERMS): 'C14 每档扣款
+    （基础服务费 %） 3%; ...'. Plain text; the caller masks and escapes it."""
+    if not changes:
+        return "—"
+    return "; ".join(f"{L.column(k, lang)}: {term_value_text(k, v, lang)}" for k, v in changes.items())
+
+
+_SCENARIO_ROWS = (
+    "changes", "expected_yearly_cost", "p5", "p95", "expected_difference", "difference_p5", "difference_p95", "p_cheaper_year",
+    "replay_total", "replay_difference", "p_bonus_month", "p_deduction_month", "deduction_before_cap", "deduction_after_cap",
+    "cap_limit", "p_cap_month", "p_cap_year", "cap_cut", "expected_deduction.consultation_resolution",
+    "expected_deduction.complaint_satisfaction", "expected_deduction.followup_satisfaction",
+)
+_SHARES = ("p_cheaper_year", "p_bonus_month", "p_deduction_month", "p_cap_month", "p_cap_year")
+
+
+def cap_limit_text(limit: str, cap_pct, lang: str) -> str:
+    """'扣款上限 30%' / 'floor of zero (deductions ≤ base fee)'."""
+    name = str(L.value(limit, lang))
+    return name if limit == "zero_floor" else f"{name} {cap_pct}%"
+
+
+def scenario_table(comparison: pd.DataFrame, lang: str, scenarios: Sequence = ()) -> pd.DataFrame:
     """:func:`sla_lib.renewal.compare_scenarios` for display, one column per scenario (so
-    many scenarios still fit a page); probabilities as percent text."""
+    many scenarios still fit a page; the current contract first, its column headed by its
+    label, 现行合同 / Current contract): yearly cost and its band, the paired difference from
+    the current contract and its band, the replay, the deductions before and after the cap
+    and where the cap binds. Shares as percent text; changes by their contract names when
+    the ``scenarios`` are given."""
     table = comparison.copy().astype(object)
-    for column in ("p_bonus_month", "p_deduction_month"):
+    for column in _SHARES:
         table[column] = [f"{v:.1%}" for v in comparison[column]]
-    shown = table.T
+    table["cap_limit"] = [cap_limit_text(r["cap_limit"], r["cap_pct"], lang) for _, r in comparison.iterrows()]
+    named = {s.name: s for s in scenarios}
+    table["changes"] = [changes_text(named[n].changes, lang) if n in named else c for n, c in comparison["changes"].items()]
+    shown = table[list(_SCENARIO_ROWS)].T
     shown.index.name = "scenario"
     return shown
 
@@ -822,21 +882,62 @@ def replay_table(history, terms, scenarios) -> pd.DataFrame:
 
 
 def simulated_costs(sim, terms, scenarios) -> pd.DataFrame:
-    """Yearly cost to Party A in fen per simulated year, one column per scenario (current first)."""
-    return pd.DataFrame({s.name: R.project(sim, s.apply(terms)).yearly_cost_fen for s in [R.Scenario("current"), *scenarios]})
+    """Yearly cost to Party A in fen per simulated year, one column per scenario (current
+    first, named :data:`sla_lib.renewal.CURRENT`); the rows are the same simulated years, so
+    column minus column is the paired difference."""
+    return pd.DataFrame({s.name: R.project(sim, s.apply(terms)).yearly_cost_fen for s in [R.Scenario(R.CURRENT), *scenarios]})
 
 
-def negotiator_summary(comparison: pd.DataFrame, lang: str) -> str:
-    """One Markdown line per alternative: its expected cost against the current contract.
+def backtest_table(backtest) -> pd.DataFrame:
+    """:class:`sla_lib.renewal.Backtest`'s summary for display: one row per held-out window
+    length and method, coverage as percent text."""
+    table = backtest.summary.reset_index().astype(object)
+    table["coverage"] = [f"{v:.1%}" for v in backtest.summary["coverage"]]
+    return table[["window", "method", "folds", "covered", "coverage", "mean_width", "interval_score"]]
+
+
+def grid_table(grid: pd.DataFrame) -> pd.DataFrame:
+    """:func:`sla_lib.renewal.cost_grid` with its row term as the first column (its header
+    the term's contract name); the column term is named by the caller (caption)."""
+    table = grid.copy()
+    table.columns = [str(c) for c in grid.columns]
+    return table.reset_index()
+
+
+def summary_lines(name: str, changes: str, row, lang: str) -> list[str]:
+    """The negotiator's lines for one scenario (Markdown, values escaped): expected cost, the
+    paired difference from the current contract with its 90 % band; and, when the cap (or the
+    floor of zero) binds, how often and how much it cuts off, deductions before and after it.
+    ``row``: a row of :func:`sla_lib.renewal.compare_scenarios` (or
+    :func:`sla_lib.renewal.projection_row`)."""
+    esc = published.markdown_text
+    shown = esc(L.value(name, lang))
+    lines = []
+    if name != R.CURRENT:
+        lines.append(L.text(
+            "rn_summary_line", lang, scenario=shown, changes=esc(changes), cost=f"{row['expected_yearly_cost']:,.2f}",
+            delta=f"{row['expected_difference']:+,.2f}", d5=f"{row['difference_p5']:+,.2f}", d95=f"{row['difference_p95']:+,.2f}",
+            cheaper=row["p_cheaper_year"], p_ded=row["p_deduction_month"],
+        ))
+    if row["p_cap_month"] > 0:
+        cap_line = L.text(
+            "rn_cap_line", lang, limit=esc(L.value(row["cap_limit"], lang)), cap_pct=row["cap_pct"],
+            cap=f"{row['cap']:,.2f}",
+            p_month=row["p_cap_month"], p_year=row["p_cap_year"], before=f"{row['deduction_before_cap']:,.2f}",
+            after=f"{row['deduction_after_cap']:,.2f}", cut=f"{row['cap_cut']:,.2f}",
+        )
+        lines.append(cap_line if lines else f"- **{shown}**: " + cap_line.lstrip())
+    return lines
+
+
+def negotiator_summary(comparison: pd.DataFrame, lang: str, scenarios: Sequence = ()) -> str:
+    """Markdown lines per scenario: its expected cost and the paired difference from the
+    current contract with its band, and where the cap binds (the current contract's too).
     Scenario names and changes are given by the user: escaped as text
     (:func:`sla_lib.published.markdown_text`); show it with :class:`sla_lib.display.Prose`."""
-    current = comparison.loc["current", "expected_yearly_cost"]
+    named = {s.name: s for s in scenarios}
     lines = []
-    for name, row in comparison.drop(index="current").iterrows():
-        lines.append(
-            L.text(
-                "rn_summary_line", lang, scenario=published.markdown_text(name), changes=published.markdown_text(row["changes"]), cost=f"{row['expected_yearly_cost']:,.2f}",
-                delta=row["expected_yearly_cost"] - current, p5=f"{row['p5']:,.2f}", p95=f"{row['p95']:,.2f}", p_ded=row["p_deduction_month"],
-            )
-        )
+    for name, row in comparison.iterrows():
+        changes = changes_text(named[name].changes, lang) if name in named else row["changes"]
+        lines.extend(summary_lines(name, changes, row, lang))
     return "\n".join(lines)

@@ -109,7 +109,8 @@ def test_simulate_rejects_a_non_pricing_key(capsys):
 
 
 def test_simulate_shift_needs_parametric(capsys):
-    code, _, err = run(capsys, "simulate", "--terms", TERMS, "--data", DATA, "--shift", "complaint_satisfaction=-2", "--years", "10")
+    code, _, err = run(capsys, "simulate", "--terms", TERMS, "--data", DATA, "--shift", "complaint_satisfaction=-2", "--years", "10",
+                       "--method", "bootstrap")  # parametric is the default (issue 14)
     assert code == 2 and "parametric" in err
 
 
