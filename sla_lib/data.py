@@ -1826,6 +1826,37 @@ def load_dataset(data_dir, tz="Asia/Shanghai", tables: Iterable[str] | None = No
 _TERM_MONTH_TABLES = {"payments": "payment", "invoices": "invoice"}
 
 
+VALUE_LABELS_FILE = "value_labels.csv"
+
+
+def load_value_labels(data_dir) -> dict[str, tuple[str, str]]:
+    """The data folder's labels of its categorical values (complaint categories, products,
+    agents' teams...) in both languages, from ``value_labels.csv`` (UTF-8, columns
+    ``value,zh,en``; an empty zh or en keeps the value as it is in that language), or {}
+    when the folder has none. A value given twice or a missing column is a TableError
+    naming the file, the row and the column. The labels are text like any input: the report
+    layer masks and escapes them (sla_lib.published)."""
+    path = Path(data_dir) / VALUE_LABELS_FILE
+    if not path.is_file():
+        return {}
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise TableError(path, f"cannot read the value labels: {exc}") from None
+    missing = [c for c in ("value", "zh", "en") if c not in frame.columns]
+    if missing:
+        raise TableError(path, f"required column '{missing[0]}' is missing (columns: value, zh, en)", column=missing[0])
+    values = frame["value"].str.strip()
+    repeated = values.duplicated() & values.ne("")
+    if repeated.any():
+        row = int(repeated.to_numpy().argmax())
+        raise TableError(path, f"value {values.iloc[row]!r} is labelled twice", row=row + 2, column="value")
+    keep = values.ne("").to_numpy()
+    zh = frame["zh"].str.strip().where(frame["zh"].str.strip().ne(""), values)
+    en = frame["en"].str.strip().where(frame["en"].str.strip().ne(""), values)
+    return dict(zip(values[keep], zip(zh[keep], en[keep])))
+
+
 def check_against_terms(dataset, terms) -> list[TableError]:
     """Problems of the loaded tables that only the terms reveal; an empty list when none.
 

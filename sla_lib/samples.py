@@ -156,6 +156,19 @@ _RECALL_CONSULT_CAT = 7
 COMPLAINT_CATEGORIES = np.array([
     "产品质量", "维修服务", "物流配送", "退换货", "服务态度", "价格与促销", "发票问题", "安全隐患",
 ])
+# The sample's categorical values in English (the data folder's value_labels.csv; the
+# Chinese is the value itself): what a data folder ships so that `--lang en` reads in English.
+VALUE_LABELS_EN = {
+    "星辰 X20 手机": "Xingchen X20 phone", "星辰 X20 Pro 手机": "Xingchen X20 Pro phone",
+    "星辰 Pad 11 平板": "Xingchen Pad 11 tablet", "星辰 Book 14 笔记本": "Xingchen Book 14 laptop",
+    "星辰 Watch S3 智能手表": "Xingchen Watch S3 smartwatch", "星辰 Buds 3 蓝牙耳机": "Xingchen Buds 3 Bluetooth earbuds",
+    RECALL_PRODUCT: "Xingchen PB20 power bank 20000mAh", "星辰 65W 氮化镓充电器": "Xingchen 65W GaN charger",
+    "产品使用": "Product use", "售后维修": "After-sales repair", "订单物流": "Orders and shipping",
+    "退换货": "Returns and exchanges", "账户与会员": "Account and membership", "价格与促销": "Prices and promotions",
+    "技术故障": "Technical faults", "召回咨询": "Recall enquiries",
+    "产品质量": "Product quality", "维修服务": "Repair service", "物流配送": "Delivery", "服务态度": "Staff attitude",
+    "发票问题": "Invoicing", "安全隐患": "Safety hazard",
+}
 _COMPLAINT_P = [0.30, 0.18, 0.14, 0.16, 0.10, 0.07, 0.05, 0.0]
 _COMPLAINT_P_RECALL = [0.45, 0.0, 0.0, 0.20, 0.0, 0.0, 0.0, 0.35]
 _COMPLAINT_CHANNEL_P = [0.55, 0.20, 0.25]
@@ -1023,7 +1036,18 @@ def _generate_into(out_dir: Path, terms_path, seed: int) -> list[Path]:
         lambda paid: invoice_due_date(paid, terms, workcal),
         seed,
     )
-    return write_tables({**events, **settlement}, out_dir)
+    return write_tables({**events, **settlement}, out_dir) + [write_value_labels(out_dir)]
+
+
+def write_value_labels(out_dir) -> Path:
+    """The data folder's value_labels.csv for the sample's products and categories
+    (sla_lib.data.load_value_labels): value, zh (the value), en."""
+    from .data import VALUE_LABELS_FILE
+
+    path = Path(out_dir) / VALUE_LABELS_FILE
+    frame = pd.DataFrame({"value": list(VALUE_LABELS_EN), "zh": list(VALUE_LABELS_EN), "en": list(VALUE_LABELS_EN.values())})
+    frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    return path
 
 
 def generate_sample(out_dir, terms_path, seed: int = DEFAULT_SEED) -> list[Path]:

@@ -441,7 +441,8 @@ def handling_targets(terms) -> dict:
 
 def month_kpi_table(month_kpis: K.MonthKpis, kpis: Sequence[str] | None = None) -> pd.DataFrame:
     """The month's KPIs (all, or ``kpis`` in that order), one row each: clause, met, total,
-    exact rate ('n/a' when nothing to measure), target, status, number missed."""
+    exact rate ('n/a' when nothing to measure), target, status, number missed (for the C6
+    quota: customers still to follow up) and, when C6 is shown, the customers it requires."""
     table = month_kpis.to_frame()
     if kpis is not None:
         table = table.loc[list(kpis)]

@@ -164,3 +164,34 @@ def test_notebook_notice_names_the_tables_and_kpis(sample_terms, capsys):
     assert "count as met" in shown
     D.no_data_notice(SimpleNamespace(month="2026-10", tables_without_rows=(), no_data_kpis=()), sample_terms, "en")
     assert capsys.readouterr().out == ""
+
+
+def test_the_data_folders_value_labels_translate_categories(tmp_path):
+    """Issue 14: under --lang en, the data's categories and products read in English; the
+    data folder's value_labels.csv extends the labels (never the suite's own values), and
+    its text is masked and escaped like any input."""
+    from conftest import SAMPLES
+    from sla_lib import labels as L
+    from sla_lib.data import load_value_labels
+    from sla_lib.errors import TableError
+
+    table = load_value_labels(SAMPLES)
+    assert table["产品质量"] == ("产品质量", "Product quality") and table["星辰 X20 手机"] == ("星辰 X20 手机", "Xingchen X20 phone")
+    saved = dict(L.DATA_VALUES)
+    try:
+        (tmp_path / "value_labels.csv").write_text("value,zh,en\n物流配送,,Delivery <b>now</b>\nmet,达标?,hijacked\n", encoding="utf-8")
+        L.extend_values(load_value_labels(tmp_path))
+        assert D.cell_text("物流配送", "en") == "Delivery <b>now</b>" and D.cell_text("物流配送", "zh") == "物流配送"
+        assert "Delivery &lt;b&gt;now&lt;/b&gt;" in D.show(pd.DataFrame({"category": ["物流配送"]}), "en").to_html()
+        assert D.cell_text("met", "en") == "met" and D.cell_text("met", "zh") == "达标"  # the suite's values stay
+        assert load_value_labels(tmp_path / "nowhere") == {}
+        (tmp_path / "value_labels.csv").write_text("value,zh,en\nA,a,a\nA,b,b\n", encoding="utf-8")
+        with pytest.raises(TableError, match="labelled twice") as info:
+            load_value_labels(tmp_path)
+        assert (info.value.row, info.value.column) == (3, "value")
+        (tmp_path / "value_labels.csv").write_text("value,zh\nA,a\n", encoding="utf-8")
+        with pytest.raises(TableError, match="required column 'en' is missing"):
+            load_value_labels(tmp_path)
+    finally:
+        L.DATA_VALUES.clear()
+        L.DATA_VALUES.update(saved)
