@@ -492,7 +492,7 @@ COLUMNS.update(
         "window": ("留出窗口", "Held-out window"),
         "method": ("模拟方法", "Simulation method"),
         "folds": ("留出次数", "Windows held out"),
-        "covered": ("区间覆盖实际", "Band covers actual"),
+        "covered": ("区间覆盖实际的次数", "Windows covered"),
         "coverage": ("覆盖率（应为 90%）", "Coverage (claimed 90 %)"),
         "mean_width": ("5–95% 区间平均宽度（元）", "Mean width of the 5–95 % band (CNY)"),
         "interval_score": ("区间评分（越低越好）", "Interval score (lower is better)"),

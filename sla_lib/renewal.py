@@ -144,26 +144,57 @@ def parse_scenario(text: str) -> Scenario:
 
 
 def parse_scenarios(value) -> list[Scenario]:
-    """The renewal notebook's ``scenarios`` parameter: a list of 'NAME:key=value,...' texts
-    (as papermill's ``-y`` or ``-f`` YAML gives it), or one string (as ``-p`` gives it):
-    a JSON list '["a:...", "b:..."]', or scenarios separated by ';'."""
+    """The renewal notebook's ``scenarios`` parameter, in any of the forms papermill gives:
+
+    * a mapping NAME -> {key: value} (``-y 'scenarios: {strict: {fees.penalty_per_step_pct: 3}}'``),
+    * a list of 'NAME:key=value,...' texts, as ``sla simulate --scenario`` takes them
+      (``-y 'scenarios: ["strict:fees.penalty_per_step_pct=3"]'``),
+    * one string (``-p`` always gives a string): a JSON list or object, or 'NAME:key=value,...'
+      texts separated by ';'."""
     if isinstance(value, str):
         text = value.strip()
-        if text.startswith("["):
+        if text.startswith(("[", "{")):
             try:
                 value = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise TermsError("<scenarios>", text, f"not a JSON list of 'NAME:key=value,...' texts: {exc.msg}") from None
         else:
             value = [part for part in (p.strip() for p in text.split(";")) if part]
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise TermsError("<scenarios>", str(value), "expected a list of 'NAME:key=value,...' texts")
-    chosen = [parse_scenario(v) for v in value]
+    if isinstance(value, dict):
+        if not all(isinstance(v, dict) for v in value.values()):
+            raise TermsError("<scenarios>", str(value), "expected NAME: {key: value, ...} for each scenario")
+        chosen = []
+        for name, changes in value.items():
+            text = f"{name}:" + ",".join(f"{k}={v}" for k, v in changes.items())
+            chosen.append(Scenario(parse_scenario(text).name, {str(k): v for k, v in changes.items()}))
+    elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        chosen = [parse_scenario(v) for v in value]
+    else:
+        raise TermsError("<scenarios>", str(value), "expected a list of 'NAME:key=value,...' texts or NAME: {key: value}")
     names = [c.name for c in chosen]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise TermsError("<scenarios>", ", ".join(repeated), "each scenario needs its own name")
     return chosen
+
+
+def parse_shift(value) -> dict[str, float]:
+    """The renewal notebook's ``shift`` parameter (parametric only): a mapping KPI -> points
+    (papermill ``-y``), or one string (papermill ``-p``): a JSON object or 'KPI=POINTS,...'."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = json.loads(text) if text.startswith("{") else {k: v for k, v in parse_assignments(text, "<shift>").items()}
+        except json.JSONDecodeError as exc:
+            raise TermsError("<shift>", text, f"not a JSON object of KPI: points: {exc.msg}") from None
+    if not isinstance(value, dict):
+        raise TermsError("<shift>", str(value), "expected KPI: points, e.g. {complaint_satisfaction: -2}")
+    try:
+        return {str(k): float(v) for k, v in value.items()}
+    except (TypeError, ValueError):
+        raise TermsError("<shift>", str(value), "each shift is a number of percentage points") from None
 
 
 # -- history and replay ---------------------------------------------------------------------

@@ -455,3 +455,44 @@ def test_simulate_table_labels_the_cap_and_the_terms():
     assert "paired" in out and "estimates over 2000 simulated years" in out
     bootstrap = _simulate("--years", "200", "--method", "bootstrap")
     assert f"bootstrap (default {DEFAULT_METHOD})" in bootstrap
+
+
+# -- the README's command for the renewal notebook (issue 14) ---------------------------------------
+
+def test_readme_renewal_notebook_command_runs_from_the_repo_root(tmp_path):
+    """The README's papermill line, run as written from the repository root with papermill's
+    own CLI (.venv/bin): only the output goes to a temporary folder instead of reports/, and
+    two parameters are appended to keep it fast (years, backtest_years). The default inputs
+    (None: data/samples, found from the package) and the -y list both work."""
+    import shlex
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import nbformat
+
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    lines = [line.strip() for line in readme.splitlines() if line.strip().startswith("papermill notebooks/renewal_scenarios.ipynb")]
+    assert len(lines) == 1, lines
+    argv = shlex.split(lines[0])
+    papermill = Path(sys.executable).parent / "papermill"
+    argv[0] = str(papermill if papermill.exists() else shutil.which("papermill"))
+    assert argv[2] == "reports/renewal_scenarios.ipynb"
+    argv[2] = str(tmp_path / "renewal_scenarios.ipynb")
+    argv += ["-p", "years", "300", "-p", "backtest_years", "500", "--no-progress-bar"]
+    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Unable to parse" not in proc.stderr and "unknown parameter" not in proc.stderr  # the parameters cell parses
+    book = nbformat.read(tmp_path / "renewal_scenarios.ipynb", as_version=4)
+    outputs = [o for c in book.cells for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "\n".join(str(o.get("data", {}).get("text/html", "")) + str(o.get("text", "")) for o in outputs)
+    for expected in ("cap100", "strict", "Current contract", "Difference to current contract (expected, paired years)",
+                     "Expected yearly deduction, before cap", "Expected yearly deduction, after cap (deducted)",
+                     "Interval score (lower is better)", "-16,000.00"):
+        assert expected in text, expected
+    assert "C14 deduction cap (% of base fee): 100%" in text  # the changed term by its contract name
+    assert "fees." not in text  # no raw key shown
