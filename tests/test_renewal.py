@@ -5,8 +5,8 @@ from decimal import Decimal as D
 
 import numpy as np
 import pytest
-
 from conftest import SAMPLES
+
 from sla_lib import fee_statements, load_dataset, load_terms
 from sla_lib.errors import TermsError
 from sla_lib.kpis import FEE_KPIS
@@ -308,7 +308,7 @@ def test_projection_row_oracle(sample):
     c0, _ = cost(terms)
     c1, p1 = cost(alt_terms)
     d = c1 - c0
-    fen = lambda v: (D(int(v)) / 100).quantize(D("0.01"))  # noqa: E731
+    fen = lambda v: (D(int(v)) / 100).quantize(D("0.01"))
     assert row["expected_difference"] == (D(int(d.sum())) / len(d) / 100).quantize(D("0.01"))
     assert (row["difference_p5"], row["difference_p95"]) == tuple(fen(v) for v in np.percentile(d, [5, 95], method="inverted_cdf"))
     before = p1.deduction_fen.sum(axis=-1)
@@ -342,8 +342,10 @@ def test_parse_scenarios_from_a_list_or_a_string():
         parse_scenarios('["a:fees.bonus_pct=3"')
     with pytest.raises(TermsError, match="its own name"):
         parse_scenarios(["a:fees.bonus_pct=3", "a:fees.bonus_pct=4"])
-    with pytest.raises(TermsError, match="list of"):
+    with pytest.raises(TermsError, match="for each scenario"):
         parse_scenarios({"a": 1})
+    with pytest.raises(TermsError, match="list of"):
+        parse_scenarios(3)
 
 
 # -- the backtest that chose the default method (issue 14) -----------------------------------------
@@ -471,7 +473,6 @@ def test_readme_renewal_notebook_command_runs_from_the_repo_root(tmp_path):
     from pathlib import Path
 
     import nbformat
-
     from conftest import ROOT
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -483,7 +484,7 @@ def test_readme_renewal_notebook_command_runs_from_the_repo_root(tmp_path):
     assert argv[2] == "reports/renewal_scenarios.ipynb"
     argv[2] = str(tmp_path / "renewal_scenarios.ipynb")
     argv += ["-p", "years", "300", "-p", "backtest_years", "500", "--no-progress-bar"]
-    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Unable to parse" not in proc.stderr and "unknown parameter" not in proc.stderr  # the parameters cell parses
     book = nbformat.read(tmp_path / "renewal_scenarios.ipynb", as_version=4)
@@ -496,3 +497,84 @@ def test_readme_renewal_notebook_command_runs_from_the_repo_root(tmp_path):
         assert expected in text, expected
     assert "C14 deduction cap (% of base fee): 100%" in text  # the changed term by its contract name
     assert "fees." not in text  # no raw key shown
+
+
+# -- what the negotiator reads: labels, table, chart ----------------------------------------------
+
+def test_parse_scenarios_mapping_and_shift():
+    from sla_lib.renewal import parse_shift
+
+    assert parse_scenarios({"strict": {"fees.penalty_per_step_pct": 3}, "r": {"fees.penalty_rounding": "prorata"}}) == [
+        Scenario("strict", {"fees.penalty_per_step_pct": 3}), Scenario("r", {"fees.penalty_rounding": "prorata"})]
+    assert parse_scenarios('{"strict": {"fees.penalty_per_step_pct": 3}}') == [Scenario("strict", {"fees.penalty_per_step_pct": 3})]
+    with pytest.raises(TermsError, match="current contract"):
+        parse_scenarios({"current": {"fees.bonus_pct": 3}})
+    assert parse_shift({"complaint_satisfaction": -2}) == parse_shift('{"complaint_satisfaction": -2}') == \
+        parse_shift("complaint_satisfaction=-2") == {"complaint_satisfaction": -2.0}
+    assert parse_shift(None) == parse_shift({}) == parse_shift("") == {}
+    with pytest.raises(TermsError, match="percentage points"):
+        parse_shift({"complaint_satisfaction": "lots"})
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_scenario_table_and_summary_say_current_contract_and_the_cap(sample, lang):
+    from sla_lib import labels as L
+    from sla_lib import views
+    from sla_lib.display import show
+
+    terms, _, history = sample
+    sim = simulate_years(history, 2000, 1)
+    chosen = [Scenario("p8", {"fees.penalty_per_step_pct": 8})]
+    table = compare_scenarios(history, terms, chosen, sim)
+    shown = views.scenario_table(table, lang, chosen)
+    assert list(shown.columns) == ["current", "p8"]
+    html = show(shown, lang).to_html()
+    current = L.column("current", lang)
+    assert current == {"zh": "现行合同", "en": "Current contract"}[lang]
+    assert f">{current}<" in html and ">current<" not in html  # the header, labelled
+    for row in ("expected_difference", "difference_p5", "difference_p95", "deduction_before_cap", "deduction_after_cap", "cap_cut",
+                "p_cap_month", "p_cap_year"):
+        assert L.column(row, lang) in html
+    assert L.column("fees.penalty_per_step_pct", lang) in shown.loc["changes", "p8"] and "fees." not in shown.loc["changes", "p8"]
+    assert shown.loc["cap_limit", "p8"] == {"zh": "扣款上限 30%", "en": "deduction cap 30%"}[lang]
+    summary = views.negotiator_summary(table, lang, chosen)
+    row = table.loc["p8"]
+    assert f"{row['expected_difference']:+,.2f}" in summary and f"{row['difference_p5']:+,.2f}" in summary
+    assert f"{row['deduction_before_cap']:,.2f}" in summary and f"{row['deduction_after_cap']:,.2f}" in summary
+    assert f"{row['cap_cut']:,.2f}" in summary
+
+
+def test_distribution_chart_ecdf_with_the_current_contract_as_reference(sample):
+    from sla_lib import charts, views
+
+    terms, _, history = sample
+    sim = simulate_years(history, 500, 2)
+    chosen = [Scenario("strict", {"fees.penalty_per_step_pct": 3}), Scenario("lenient", {"fees.bonus_pct": 4})]
+    costs = views.simulated_costs(sim, terms, chosen)
+    table = compare_scenarios(history, terms, chosen, sim)
+    charts.use_report_style()
+    fig = charts.cost_distribution_chart(costs, "zh", table)
+    left, right = fig.axes
+    lines = {line.get_label(): line for line in left.get_lines()}
+    assert set(lines) == {"现行合同", "strict", "lenient"}
+    assert lines["现行合同"].get_linewidth() > lines["strict"].get_linewidth()  # the reference stands out
+    x, y = lines["strict"].get_data()
+    assert np.allclose(np.sort(costs["strict"] / 1_000_000), x) and y[-1] == 1.0  # an ECDF of the yearly cost (CNY 10k)
+    assert {t.get_text() for t in right.get_yticklabels()} == {"strict", "lenient"}
+    # the right panel: each alternative's expected paired difference (dot) and its 5–95 % band, in CNY 10k
+    dots = [line for line in right.get_lines() if line.get_marker() == "o"]
+    assert sorted(float(d.get_xdata()[0]) for d in dots) == sorted(float(table.loc[n, "expected_difference"]) / 10_000 for n in ("strict", "lenient"))
+    legend = [t.get_text() for t in left.get_legend().get_texts()]
+    assert legend[0] == "现行合同"
+
+
+def test_grid_axes_by_contract_names(sample):
+    from sla_lib import charts
+
+    terms, _, history = sample
+    sim = simulate_years(history, 200, 2)
+    grid = cost_grid(sim, terms, "fees.penalty_per_step_pct", [1, 2], "targets.complaint_satisfaction_pct", [80, 85])
+    charts.use_report_style()
+    ax = charts.grid_heatmap_chart(grid, "en").axes[0]
+    assert ax.get_ylabel() == "C14 penalty per step (% of base fee)" and ax.get_xlabel() == "C10 complaint satisfaction target %"
+    assert "fees." not in ax.get_title()
