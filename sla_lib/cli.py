@@ -54,6 +54,32 @@ def _months(text: str) -> list[str]:
         raise click.BadParameter(str(exc), param_hint="--month") from None
 
 
+def _mail_options(f):
+    """--mail-to and how to reach the SMTP server: the report's and the outlook digest's."""
+    options = [
+        click.option("--mail-to", default=None, help="Send it to these addresses (comma-separated)."),
+        click.option("--smtp-host", default="localhost", show_default=True, help="SMTP server for --mail-to."),
+        click.option("--smtp-port", type=click.IntRange(1, 65535), default=25, show_default=True),
+        click.option("--smtp-user", default=None, help="Log in to the SMTP server as this user; the password is read from $SLA_SMTP_PASSWORD."),
+        click.option("--starttls", is_flag=True, help="Encrypt the SMTP connection with STARTTLS before logging in."),
+        click.option("--mail-from", default=None,
+                     help="Sender address of the e-mail. Default: --smtp-user when it is an address, else sla-report@<this host>."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _check_mail_options(mail_to, mail_from) -> None:
+    """A typo in an address is one line before any work, not after it."""
+    if mail_to:
+        from .delivery import parse_recipients, parse_sender
+
+        parse_recipients(mail_to)
+        if mail_from is not None:
+            parse_sender(mail_from)
+
+
 def _kpi_cache_option(f):
     return click.option(
         "--kpi-cache", "kpi_cache", type=click.Path(path_type=Path), default=None, envvar="SLA_KPI_CACHE",
@@ -459,13 +485,7 @@ def terms_extract(contract, out_path, allow_missing, assignments):
     help="Date at which payments and lateness are measured. Default: today in the contract's zone.",
 )
 @click.option("--verbose", is_flag=True, help="Show papermill's progress over cells and the kernels' logs.")
-@click.option("--mail-to", default=None, help="Send the report to these addresses (comma-separated).")
-@click.option("--smtp-host", default="localhost", show_default=True, help="SMTP server for --mail-to.")
-@click.option("--smtp-port", type=click.IntRange(1, 65535), default=25, show_default=True)
-@click.option("--smtp-user", default=None, help="Log in to the SMTP server as this user; the password is read from $SLA_SMTP_PASSWORD.")
-@click.option("--starttls", is_flag=True, help="Encrypt the SMTP connection with STARTTLS before logging in.")
-@click.option("--mail-from", default=None,
-              help="Sender address of the e-mail. Default: --smtp-user when it is an address, else sla-report@<this host>.")
+@_mail_options
 def report(terms_path, data_dir, month, quarter, out_dir, formats, lang, jobs, as_of, verbose, mail_to, smtp_host, smtp_port, smtp_user, starttls,
            mail_from):
     """Execute the report notebooks for a month, render each to HTML and PDF (code hidden),
@@ -478,12 +498,7 @@ def report(terms_path, data_dir, month, quarter, out_dir, formats, lang, jobs, a
     from .report import build_report
 
     writable_folder(out_dir, "--out")  # one line naming the option, before anything is read
-    if mail_to:
-        from .delivery import parse_recipients, parse_sender
-
-        parse_recipients(mail_to)  # a typo in an address: one line now, not after the notebooks ran
-        if mail_from is not None:
-            parse_sender(mail_from)
+    _check_mail_options(mail_to, mail_from)
     result = build_report(
         terms_path, data_dir, month, out_dir=out_dir, formats=tuple(formats.split(",")), lang=lang, jobs=jobs,
         quarter=quarter, as_of=as_of.date() if as_of else None, verbose=verbose,
@@ -549,13 +564,17 @@ def _outlook_text(o) -> str:
 @click.option("--draws", type=click.IntRange(100, 1_000_000), default=20_000, show_default=True, help="Simulated month ends.")
 @click.option("--seed", type=int, default=1, show_default=True)
 @_format_option
-def outlook(terms_path, data_dir, as_of, month, draws, seed, fmt):
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of the e-mail digest.")
+@_mail_options
+def outlook(terms_path, data_dir, as_of, month, draws, seed, fmt, lang, mail_to, smtp_host, smtp_port, smtp_user, starttls, mail_from):
     """The month in progress: each KPI so far and projected to the month end, what it takes to
-    meet each fee target, the fee at risk (C13, C14, C19) and the deadlines ahead (C7, C15–C18)."""
+    meet each fee target, the fee at risk (C13, C14, C19) and the deadlines ahead (C7, C15–C18).
+    With --mail-to, also sends it as a short e-mail (HTML and text) in --lang."""
     from .calendar import resolve_as_of
     from .outlook import month_outlook
     from .terms import load_terms
 
+    _check_mail_options(mail_to, mail_from)
     if month is not None and (":" in month or len(_months(month)) != 1):
         raise click.BadParameter("one month, YYYY-MM", param_hint="--month")
     # the default as-of date is today in the contract's zone: the terms are read first for it
@@ -567,6 +586,11 @@ def outlook(terms_path, data_dir, as_of, month, draws, seed, fmt):
         _echo_json(result.to_json())
     else:
         click.echo(_outlook_text(result))
+    if mail_to:  # the digest: the same figures, masked and escaped like the reports
+        from .delivery import send_outlook
+
+        send_outlook(result, terms, lang, mail_to, smtp_host, smtp_port, smtp_user=smtp_user, starttls=starttls, sender=mail_from)
+        click.echo(f"sent to {mail_to}", err=True)
 
 
 def main(argv=None) -> None:

@@ -86,6 +86,14 @@ def _password(smtp_user: str | None, password_env: str) -> str | None:
     return password
 
 
+def resolve_sender(sender: str | None, smtp_user: str | None) -> str:
+    """The From address: ``sender`` (checked), else ``smtp_user`` when it is an address,
+    else sla-report@<this host>."""
+    if sender:
+        return parse_sender(sender)
+    return smtp_user if smtp_user and "@" in smtp_user else f"sla-report@{socket.getfqdn()}"
+
+
 def send_report(
     result: ReportResult,
     mail_to,
@@ -106,9 +114,17 @@ def send_report(
     the From address (default: ``smtp_user`` when it is an address, else
     sla-report@<this host>)."""
     recipients = parse_recipients(mail_to)
-    password = _password(smtp_user, password_env)
-    sender = parse_sender(sender) if sender else (smtp_user if smtp_user and "@" in smtp_user else f"sla-report@{socket.getfqdn()}")
+    sender = resolve_sender(sender, smtp_user)
     msg = build_message(result, recipients, sender)
+    return send_message(msg, recipients, sender, smtp_host, smtp_port, smtp_user, password_env, starttls, timeout, ssl_context)
+
+
+def send_message(msg: EmailMessage, recipients: list[str], sender: str, smtp_host: str, smtp_port: int = 25,
+                 smtp_user: str | None = None, password_env: str = "SLA_SMTP_PASSWORD", starttls: bool = False,
+                 timeout: float = 60, ssl_context: ssl.SSLContext | None = None) -> EmailMessage:
+    """Deliver ``msg`` over SMTP (the report, the outlook digest); every failure is one
+    SlaError naming the server."""
+    password = _password(smtp_user, password_env)
     server = f"{smtp_host}:{smtp_port}"
     try:
         with smtplib.SMTP(smtp_host, int(smtp_port), timeout=timeout) as smtp:
@@ -140,8 +156,60 @@ def send_report(
     except UnicodeEncodeError:
         raise SlaError(f"SMTP server {server} offers no AUTH PLAIN, and its other methods take ASCII user names and passwords only") from None
     if refused:
-        raise SlaError(f"SMTP server {server} refused some recipients (the others got the report): {_refusals(refused)}")
+        raise SlaError(f"SMTP server {server} refused some recipients (the others got the message): {_refusals(refused)}")
     return msg
+
+
+# -- the outlook digest (issue 15) ------------------------------------------------------------
+
+_DIGEST_TABLES = ("kpis", "takes", "fee", "deadlines")
+
+
+def outlook_message(outlook, terms, lang: str, recipients: list[str], sender: str) -> EmailMessage:
+    """The daily digest of the month in progress (:func:`sla_lib.outlook.month_outlook`): a
+    short HTML e-mail with a plain-text part, the tables of :func:`sla_lib.outlook.outlook_tables`
+    in ``lang``. Written by the same layer as the reports: cells through
+    :func:`sla_lib.display.show` / :func:`sla_lib.display.cell_text`, the contract id through
+    :mod:`sla_lib.published` (masked, escaped, no line break in a header)."""
+    from . import labels as L
+    from .display import cell_text, show
+    from .outlook import outlook_tables
+
+    t = L.DIGEST[lang]
+    tables = outlook_tables(outlook)
+    contract = published.text(terms.contract.id)
+    warnings = [d for d in outlook.deadlines if d.status in ("passed", "today", "soon")]
+    subject = t["subject"].format(month=outlook.month, as_of=outlook.as_of, contract=contract)
+    lines = [subject, ""]
+    lines += [t["warning"].format(deadline=cell_text(d.key, lang), date=d.date, days=d.days_left) for d in warnings]
+    html = [f"<h1>{published.html_text(subject)}</h1>"]
+    html += [f'<p style="color:#b42318">{published.html_text(t["warning"].format(deadline=cell_text(d.key, lang), date=d.date, days=d.days_left))}</p>'
+             for d in warnings]
+    for name in _DIGEST_TABLES:
+        frame = tables[name]
+        html += [f"<h2>{published.html_text(t[name])}</h2>", show(frame, lang).to_html()]
+        lines += ["", t[name], " | ".join(L.column(c, lang) for c in frame.columns)]
+        lines += [" | ".join(cell_text(v, lang) for v in row) for row in frame.itertuples(index=False, name=None)]
+    msg = EmailMessage()
+    msg["Subject"] = subject
+    msg["From"] = sender
+    msg["To"] = ", ".join(recipients)
+    msg["Date"] = formatdate(localtime=True)
+    msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    msg.set_content("\n".join(lines) + "\n")
+    msg.add_alternative(f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
+                        f"<title>{published.html_text(subject)}</title></head><body>{''.join(html)}</body></html>", subtype="html")
+    return msg
+
+
+def send_outlook(outlook, terms, lang: str, mail_to, smtp_host: str, smtp_port: int = 25, smtp_user: str | None = None,
+                 password_env: str = "SLA_SMTP_PASSWORD", starttls: bool = False, sender: str | None = None,
+                 timeout: float = 60, ssl_context: ssl.SSLContext | None = None) -> EmailMessage:
+    """Send the outlook digest (:func:`outlook_message`) to ``mail_to``; errors as :func:`send_message`'s."""
+    recipients = parse_recipients(mail_to)
+    sender = resolve_sender(sender, smtp_user)
+    msg = outlook_message(outlook, terms, lang, recipients, sender)
+    return send_message(msg, recipients, sender, smtp_host, smtp_port, smtp_user, password_env, starttls, timeout, ssl_context)
 
 
 def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:

@@ -693,6 +693,7 @@ VALUES.update(
         "deduction_at_projected_rates": ("扣款（按预测比率）", "deduction (at the projected rates)"),
         "expected_bonus": ("期望奖励", "expected bonus"),
         "expected_deduction": ("期望扣款", "expected deduction"),
+        **{f"expected_month_deduction.{k}": (f"期望扣款：{zh}", f"expected deduction: {en}") for k, (zh, en) in KPI_LABELS.items()},
         "breach_exposure_if_fails": ("本月未达标将触发的质量违约金（C19）", "breach penalty if this month fails (C19)"),
     }
 )
@@ -759,3 +760,24 @@ PROSE.update(
         ),
     }
 )
+
+
+# -- the outlook digest e-mail (sla_lib.delivery.outlook_message): language -> key -> text --------
+DIGEST = {
+    "zh": {
+        "subject": "[SLA] {month} 月中展望 (截至 {as_of}) — {contract}",
+        "warning": "⚠ {deadline}：{date} (剩余 {days} 天)",
+        "kpis": "各项指标：当月至今与月末预测",
+        "takes": "达标所需 (预计剩余量中)",
+        "fee": "费用风险 (元)",
+        "deadlines": "期限",
+    },
+    "en": {
+        "subject": "[SLA] {month} outlook as of {as_of} — {contract}",
+        "warning": "⚠ {deadline}: {date} ({days} days left)",
+        "kpis": "KPIs: month to date and projected to the month end",
+        "takes": "What it takes (of the expected remaining)",
+        "fee": "Fee at risk (CNY)",
+        "deadlines": "Deadlines",
+    },
+}

@@ -31,7 +31,7 @@ import numpy as np
 
 from .calendar import WorkCalendar, day_numbers, month_days, parse_month, to_local_naive
 from .data import Dataset
-from .exact import decimal_text, pct_text, to_fen, to_fraction
+from .exact import Rate, decimal_text, pct_text, to_fen, to_fraction
 from .errors import SlaError
 from .fees import (
     FeeStatement,
@@ -662,6 +662,11 @@ def _prob_text(value: float | None) -> str | None:
     return None if value is None else f"{value:.1%}"
 
 
+def _rate(value: Fraction | None):
+    """An exact rate for the tables (shown to one decimal, sla_lib.display), or None."""
+    return None if value is None else Rate(value.numerator, value.denominator)
+
+
 def outlook_tables(o: MonthOutlook) -> dict:
     """The outlook as frames with canonical keys (columns and values named in
     :mod:`sla_lib.labels`), for :func:`sla_lib.display.show`: ``kpis``, ``takes``, ``fee``,
@@ -670,15 +675,15 @@ def outlook_tables(o: MonthOutlook) -> dict:
     import pandas as pd
 
     kpis = pd.DataFrame([
-        {"clause": k.so_far.clause, "kpi": key, "met": k.so_far.met, "total": k.so_far.total, "rate_pct": k.so_far.rate_pct,
+        {"clause": k.so_far.clause, "kpi": key, "met": k.so_far.met, "total": k.so_far.total, "rate_pct": _rate(k.so_far.rate),
          "target_pct": k.so_far.to_json()["target_pct"], "expected_remaining": k.expected_remaining,
-         "projected_rate_pct": _pct(k.projected),
-         "interval_pct": None if k.low is None else f"{_pct(k.low)} – {_pct(k.high)}", "p_miss": _prob_text(k.p_miss)}
+         "projected_rate_pct": _rate(k.projected),
+         "interval_pct": None if k.low is None else f"{pct_text(k.low, 1)} – {pct_text(k.high, 1)}", "p_miss": _prob_text(k.p_miss)}
         for key, k in o.kpis.items()
     ])
     takes = pd.DataFrame([
         {"clause": t.clause, "kpi": key, "met": t.met, "total": t.total, "needed": t.needed, "remaining": t.remaining,
-         "target_pct": decimal_text(t.target_pct), "best_rate_pct": _pct(t.best_rate), "status": t.status}
+         "target_pct": decimal_text(t.target_pct), "best_rate_pct": _rate(t.best_rate), "status": t.status}
         for key, t in o.takes.items()
     ])
     f = o.fee
@@ -690,7 +695,7 @@ def outlook_tables(o: MonthOutlook) -> dict:
         ("C14", "deduction_at_projected_rates", f.projected.total_deduction, None),
         ("C13", "expected_bonus", f.expected_bonus, _prob_text(f.p_bonus)),
         ("C14", "expected_deduction", f.expected_deduction, _prob_text(f.p_deduction)),
-        *[("C14", f"expected_deduction.{k}", v, None) for k, v in f.expected_deduction_by_kpi.items()],
+        *[("C14", f"expected_month_deduction.{k}", v, None) for k, v in f.expected_deduction_by_kpi.items()],
         ("C19", "failing_months_count", len(f.failing_months), None),
         ("C19", "repeated_failure_months", f.allowed, None),
         ("C19", "breach_exposure_if_fails", f.breach_exposure if f.triggered_if_this_month_fails else Decimal("0.00"), _prob_text(f.p_fail)),

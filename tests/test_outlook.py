@@ -27,6 +27,7 @@ from sla_lib.outlook import (
     what_it_takes,
 )
 from sla_lib.calendar import WorkCalendar
+from sla_lib.exact import pct_text
 from sla_lib.fees import month_fee_statement
 
 D = Decimal
@@ -308,14 +309,22 @@ def test_notebook_agrees_with_sla_outlook_json(tmp_path, capsys, sample, lang):
     text = _visible_text(book)
     assert not [o for c in book.cells for o in c.get("outputs", []) if o.output_type == "stream" and o.name == "stderr"]
     o = _json(capsys, "--as-of", "2026-11-28")  # the CLI's defaults: 20000 draws, seed 1
+    exact = month_outlook(sample[1], sample[0], dt.date(2026, 11, 28))  # the same draws, exact rates
     for key, k in o["kpis"].items():
-        for value in (k["rate_pct"], k["projected_rate_pct"], *[v for v in k["interval_pct"] if v]):
+        e = exact.kpis[key]
+        assert k["rate_pct"] == e.so_far.rate_pct and k["projected_rate_pct"] == pct_text(e.projected)  # the JSON: 4 decimals
+        # the notebook, for people: one decimal, half-up from the exact rates
+        shown = [pct_text(v, 1) for v in (e.so_far.rate, e.projected) if v is not None]
+        if e.low is not None:
+            shown.append(f"{pct_text(e.low, 1)} – {pct_text(e.high, 1)}")
+        for value in shown:
             assert value in text, (key, value)
         assert str(k["expected_remaining"]) in text
         if k["p_miss"] is not None:
             assert f"{k['p_miss']:.1%}" in text, key
     for key, t in o["what_it_takes"].items():
-        assert f" {t['needed']} " in text and t["best_rate_pct"] in text, key
+        best = exact.takes[key].best_rate
+        assert f" {t['needed']} " in text and (best is None or pct_text(best, 1) in text), key
     fee = o["fee_at_risk"]
     for amount in (fee["expected_bonus"], fee["expected_deduction"], fee["c19"]["breach_exposure"], *fee["expected_deduction_by_kpi"].values()):
         assert money(D(amount)) in text, amount
