@@ -12,7 +12,7 @@ ships, read from the installed package when a page is made: no copy in this repo
 CDN, no network request when the page is opened from disk or from an e-mail attachment.
 
 * **Rendered reports** (:func:`sla_lib.report.render_html`): :func:`add_to_page` puts the
-  assets once before ``</body>``; the PDF is made from the same page with the assets removed
+  assets once at the end of ``<head>``; the PDF is made from the same page with the assets removed
   (:func:`without_assets`): static tables.
 * **JupyterLab / Notebook / VS Code** (a person at the notebook,
   :func:`sla_lib.display.frontend_is_interactive`): :func:`enable_in_notebook` makes the
@@ -21,15 +21,18 @@ CDN, no network request when the page is opened from disk or from an e-mail atta
   stay plain tables (the rendered report adds the script at render time).
 
 The bundle is an ES module. It is carried in a ``<script type="text/plain">`` data block
-with ``%`` and ``<`` percent-encoded (the minified code holds ``<!--`` and ``<script``, which
-would change how an HTML parser ends a raw script element), and imported from a ``blob:``
+with ``%``, ``<`` and control characters percent-encoded (the minified code holds ``<!--``
+and ``<script``, which would change how an HTML parser ends a raw script element, and a few
+raw control characters), and imported from a ``blob:``
 URL made in the page (as itables' own offline mode does).
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
+from urllib.parse import quote
 
 __all__ = ["add_to_page", "assets_html", "bundle_files", "enable_in_notebook", "without_assets"]
 
@@ -69,7 +72,12 @@ _INIT_JS = r"""
   }
   window.slaTables = window.slaTables || {};
   window.slaTables.enhance = function () {
-    if (window.slaTables.ready) window.slaTables.ready.then(function (m) { enhance(m.default); });
+    if (!window.slaTables.ready) return;
+    if (document.readyState === "loading") {  // in a page's <head>: once the tables are parsed
+      document.addEventListener("DOMContentLoaded", window.slaTables.enhance);
+      return;
+    }
+    window.slaTables.ready.then(function (m) { enhance(m.default); });
   };
   if (!window.slaTables.ready) {
     var block = document.getElementById("sla-tables-src");
@@ -85,6 +93,13 @@ _INIT_JS = r"""
 _CSS = ("div.dt-container table.sla-table.dataTable { width: auto; margin: 0; }"
         " div.dt-container { display: inline-block; max-width: 100%; margin: 8px 0 16px; }")
 _ENHANCE_JS = "<script>window.slaTables && window.slaTables.enhance && window.slaTables.enhance();</script>"
+
+
+# percent-encoded in the data block (decodeURIComponent restores them): % itself; < (the
+# bundle holds "<!--" and "<script", which change where a parser ends a script element);
+# control characters (the bundle has a few raw ones; a parser would report them, an XML
+# tree cannot hold them, and a CR would become a LF); noncharacters
+_ENCODE = re.compile("[%<\x00-\x08\x0b-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]")
 
 
 @functools.cache
@@ -104,7 +119,7 @@ def assets_html() -> str:
     """The block a page needs once: the bundle's CSS, the bundle (encoded data block) and
     :data:`_INIT_JS`, between :data:`BEGIN` and :data:`END`."""
     js_path, css_path = bundle_files()
-    js = js_path.read_text(encoding="utf-8").replace("%", "%25").replace("<", "%3C")
+    js = _ENCODE.sub(lambda m: quote(m.group(0), safe=""), js_path.read_text(encoding="utf-8"))
     css = css_path.read_text(encoding="utf-8")
     if "</style" in css.lower():
         raise ValueError(f"{css_path} cannot be put into a <style> element")
@@ -114,11 +129,14 @@ def assets_html() -> str:
 
 
 def add_to_page(page: str) -> str:
-    """``page`` (a whole HTML document) with the assets once before ``</body>``; a page
-    that already has them is returned as it is."""
+    """``page`` (a whole HTML document) with the assets once at the end of its ``<head>``
+    (the tables are enhanced when the document is parsed); a page that already has them is
+    returned as it is."""
     if BEGIN in page:
         return page
-    at = page.rfind("</body>")
+    at = page.find("</head>")
+    if at < 0:
+        at = page.rfind("</body>")
     if at < 0:
         return page + assets_html()
     return page[:at] + assets_html() + "\n" + page[at:]
