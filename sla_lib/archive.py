@@ -151,23 +151,51 @@ def _money(value) -> str:
     return f"{number:,.2f}" if number.is_finite() else str(value)
 
 
-def _sparkline(values: list[float | None], labels: list[str], color: str, width: int = 300, height: int = 70) -> str:
-    """An inline SVG line of ``values`` (None: a gap), first and last label under it.
-    Numbers only: the labels are months matched by ``YYYY-MM``, escaped all the same."""
+def _sparkline(values: list[float | None], labels: list[str], color: str, fmt, width: int = 300, height: int = 76) -> str:
+    """An inline SVG line of ``values`` (None: a gap) with the first and last month under it
+    and the lowest and highest value beside it. Numbers only: the labels are months matched
+    by ``YYYY-MM`` and numbers formatted here, escaped all the same."""
     e = published.html_text
     known = [v for v in values if v is not None]
     if not known:
         return ""
     lo, hi = min(known), max(known)
     span = (hi - lo) or 1.0
-    step = (width - 20) / max(len(values) - 1, 1)
-    points = [(10 + i * step, 8 + (height - 28) * (1 - (v - lo) / span)) for i, v in enumerate(values) if v is not None]
-    dots = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{color}"/>' for x, y in points)
-    line = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+    left, right, top, bottom = 74, 10, 8, 20
+    step = (width - left - right) / max(len(values) - 1, 1)
+    x0 = left if len(values) > 1 else (left + width - right) / 2
+
+    def y(v):
+        return top + (height - top - bottom) * ((1 - (v - lo) / span) if hi > lo else 0.5)
+
+    points = [(x0 + i * step, y(v)) if v is not None else None for i, v in enumerate(values)]
+    dots = "".join(f'<circle cx="{p[0]:.1f}" cy="{p[1]:.1f}" r="2.5" fill="{color}"/>' for p in points if p)
+    runs, run = [], []
+    for point in points + [None]:  # a month without a report is a gap in the line
+        if point is None:
+            runs += [run] if len(run) > 1 else []
+            run = []
+        else:
+            run.append(point)
+    lines = "".join(f'<polyline points="{" ".join(f"{px:.1f},{py:.1f}" for px, py in r)}" fill="none" stroke="{color}" '
+                    f'stroke-width="1.5"/>' for r in runs)
+    scale = f'<text x="{left - 6}" y="{y(hi) + 3:.1f}" text-anchor="end">{e(fmt(hi))}</text>'
+    if hi > lo:
+        scale += f'<text x="{left - 6}" y="{y(lo) + 3:.1f}" text-anchor="end">{e(fmt(lo))}</text>'
+    months = f'<text x="{x0:.1f}" y="{height - 4}" text-anchor="{"start" if len(values) > 1 else "middle"}">{e(labels[0])}</text>'
+    if len(values) > 1:
+        months += f'<text x="{width - right}" y="{height - 4}" text-anchor="end">{e(labels[-1])}</text>'
     return (f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">'
-            f'<polyline points="{line}" fill="none" stroke="{color}" stroke-width="1.5"/>{dots}'
-            f'<text x="10" y="{height - 4}">{e(labels[0])}</text>'
-            f'<text x="{width - 10}" y="{height - 4}" text-anchor="end">{e(labels[-1])}</text></svg>')
+            f'{lines}{dots}{scale}{months}</svg>')
+
+
+def _months_between(first: str, last: str) -> list[str]:
+    y, m = int(first[:4]), int(first[5:7])
+    out = []
+    while f"{y:04d}-{m:02d}" <= last:
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
 
 
 def _quarter_of(month: str) -> str:
@@ -186,12 +214,13 @@ def render_archive(months: list[ArchiveMonth], lang: str | None = None, now: dt.
     if not months:
         body.append(f"<p>{e(w['empty'])}</p>")
     else:
-        labels = [m.month for m in months]
-        amounts = [float(m.amount) if m.amount is not None else None for m in months]
-        missed = [float(m.kpis_missed) for m in months]
+        labels = _months_between(months[0].month, months[-1].month)  # the x axis: every month, published or not
+        by_month = {m.month: m for m in months}
+        amounts = [float(by_month[k].amount) if k in by_month and by_month[k].amount is not None else None for k in labels]
+        missed = [float(by_month[k].kpis_missed) if k in by_month else None for k in labels]
         body.append(f"<h2>{e(w['trend'])}</h2>\n<div class=\"trend\">"
-                    f"<figure>{_sparkline(amounts, labels, '#1f5fa8')}<figcaption>{e(w['trend_amount'])}</figcaption></figure>"
-                    f"<figure>{_sparkline(missed, labels, '#b42318')}<figcaption>{e(w['trend_missed'])}</figcaption></figure></div>")
+                    f"<figure>{_sparkline(amounts, labels, '#1f5fa8', lambda v: f'{v:,.0f}')}<figcaption>{e(w['trend_amount'])}</figcaption></figure>"
+                    f"<figure>{_sparkline(missed, labels, '#b42318', lambda v: f'{v:.0f}')}<figcaption>{e(w['trend_missed'])}</figcaption></figure></div>")
         rows = []
         for m in reversed(months):
             kpis = f"{m.kpis_met} / {m.kpis_missed} / {m.kpis_na}"

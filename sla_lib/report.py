@@ -1537,7 +1537,7 @@ def build_report(
     from .archive import write_archive
 
     try:  # <out>/index.html: every published month and quarter (the month is published whatever happens here)
-        write_archive(out_dir, lang)
+        write_archive(out_dir, lang, now=_utcnow().astimezone(ZoneInfo(terms.contract.timezone)))
     except (OSError, SlaError) as exc:
         print(f"sla report: warning: the archive page {out_dir / 'index.html'} was not rebuilt: {exc}", file=sys.stderr)
     return dataclasses.replace(result, folder=final)

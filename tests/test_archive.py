@@ -84,7 +84,8 @@ def test_archive_rows_links_and_trend(out):
                             "2026-12/quarterly_trends.html", "2026-09/quarterly_trends.html"]
     for href in _links(page):
         assert (out / href).is_file(), href
-    assert page.count("<svg") == 2 and page.count("<polyline") == 2
+    # 2026-11 has no report: a gap, so each trend is two lines (08-10, and 12 alone: a dot)
+    assert page.count("<svg") == 2 and page.count("<polyline") == 2 and page.count("<circle") == 8
     assert "<script" not in page.lower()
     assert "生成于 2027-01-05T09:30:00+08:00；共 4 个月" in page
     assert '<html lang="zh-CN">' in page
