@@ -57,17 +57,19 @@ _INIT_JS = r"""
     return true;
   }
   function enhance(DataTable) {
-    var lang = (document.documentElement.lang || "zh").slice(0, 2) === "en" ? "en" : "zh";
+    var page = (document.documentElement.lang || "").slice(0, 2);  // JupyterLab's is its UI's
     document.querySelectorAll("table.sla-table:not(.dataTable)").forEach(function (table) {
       if (!eligible(table)) return;
       var rows = table.tBodies[0].rows.length;
-      new DataTable(table, {
+      var lang = page === "zh" || /[\u3400-\u9fff]/.test(table.tHead.textContent) ? "zh" : "en";
+      DataTable.ext.errMode = "throw";  // a table DataTables cannot take stays static: no alert box
+      try { new DataTable(table, {
         order: [], autoWidth: false, language: words[lang],
         searching: rows > 10, info: rows > 10, paging: rows > 25, pageLength: 25,
         lengthMenu: [10, 25, 50, 100],
         columnDefs: [{targets: "_all", render: function (d, type) {  // "—" (missing) sorts as empty
           return (type === "sort" || type === "type") && typeof d === "string" && d.trim() === "—" ? "" : d; }}]
-      });
+      }); } catch (e) { console.error("sla-tables: a table was left static:", e); }
     });
   }
   window.slaTables = window.slaTables || {};

@@ -255,6 +255,7 @@ def test_each_report_has_interactive_tables_that_search_offline(browser, built, 
         after = browser.evaluate(f"{VISIBLE_ROWS}(document.querySelector('[data-under-test] table'))")
         shown = browser.evaluate("document.querySelector('[data-under-test] input.dt-input').value")
         assert shown == term, f"{path.name}: typed {term!r}, the box holds {shown!r}"
+        assert browser.evaluate("document.querySelector('[data-under-test] .dt-search label').textContent") == "搜索："  # the report's language
         assert after != found["rows"], f"{path.name}: typing {term!r} left {after} rows"
         texts = browser.evaluate("Array.from(document.querySelectorAll('[data-under-test] tbody tr')).map(r => r.textContent)")
         assert all(term.lower() in t.lower() for t in texts), texts[:3]
