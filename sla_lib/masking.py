@@ -133,9 +133,14 @@ _86 = "[8\uff18][6\uff16]"
 _OPEN, _CLOSE = "[(\uff08]", "[)\uff09]"
 _CC_TEXT = rf"(?:{_OPEN}\s?(?:{_PLUS}|00)?{_86}\s?{_CLOSE}|(?:{_PLUS}|{_ZERO}{_ZERO})?{_86})"
 
+# A digit run inside a long hexadecimal token (a sha256 in manifest.json, a colour, a
+# content hash) is no phone: not after 6 hex characters, not before 6. An id with a phone
+# glued to it ('Q13812345678') is still masked.
+_NOT_IN_HEX_BEFORE = r"(?<![0-9A-Fa-f]{6})"
+_NOT_IN_HEX_AFTER = r"(?![0-9A-Fa-f]{6})"
 _MOBILE_TEXT = re.compile(
-    rf"(?<!\d)(?P<head>(?:{_CC_TEXT}\s?{_SEP}?)?{_ONE}{_NET}\d{_SEP}?)(?P<mid>\d{{4}})"
-    rf"(?P<tail>{_SEP}?\d{{4}})(?!\d)"
+    rf"{_NOT_IN_HEX_BEFORE}(?<!\d)(?P<head>(?:{_CC_TEXT}\s?{_SEP}?)?{_ONE}{_NET}\d{_SEP}?)(?P<mid>\d{{4}})"
+    rf"(?P<tail>{_SEP}?\d{{4}})(?!\d){_NOT_IN_HEX_AFTER}"
 )
 _AREA_TEXT = (
     rf"(?:{_CC_TEXT}\s?{_SEP}?{_OPEN}?{_ZERO}?\d{{2,3}}?{_CLOSE}?"  # +86 21 / (+86)(21)
@@ -145,8 +150,8 @@ _AREA_TEXT = (
 # the number: 7 or 8 digits, maybe split once ('6234 5678', '1234 567'); all but the last
 # group masked, the last 4 kept when the number is not split
 _LANDLINE_TEXT = re.compile(
-    rf"(?<!\d)(?P<head>{_AREA_TEXT}\s?{_SEP}?)(?=\d{{4}}{_SEP}?\d{{3}}|\d{{3}}{_SEP}?\d{{4}})"
-    rf"(?P<mid>\d{{3,4}}?)(?P<tail>{_SEP}?\d{{3,4}})(?!\d)"
+    rf"{_NOT_IN_HEX_BEFORE}(?<!\d)(?P<head>{_AREA_TEXT}\s?{_SEP}?)(?=\d{{4}}{_SEP}?\d{{3}}|\d{{3}}{_SEP}?\d{{4}})"
+    rf"(?P<mid>\d{{3,4}}?)(?P<tail>{_SEP}?\d{{3,4}})(?!\d){_NOT_IN_HEX_AFTER}"
 )
 
 # e-mail: the local part is a run of Latin-script characters (letters of any non-CJK

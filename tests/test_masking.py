@@ -607,3 +607,12 @@ def test_masked_text_is_clean_whatever_surrounds_it(noise, planted):
     text, _, names = planted
     text = noise + text + noise
     assert find_personal_data(mask_value(text, names), names) == []
+
+
+def test_digits_inside_a_hash_are_no_phone():
+    """manifest.json's sha256 digests hold digit runs that look like landlines ('…c0331974069b…'):
+    inside a long hexadecimal token they are neither masked nor reported; glued to a short
+    id they still are."""
+    digest = "9f2c0331974069b8e1d4a7c3f00d2b1e8a6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e"
+    assert find_personal_data(f'"sha256": "{digest}"') == [] and mask_value(digest) == digest
+    assert mask_value("Q13812345678") == "Q138****5678" and find_personal_data("电话13812345678") == ["13812345678"]
