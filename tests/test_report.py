@@ -5,6 +5,7 @@ report notebooks), in-process or in two worker processes, with the sample data."
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 import hashlib
 import json
 import os
@@ -183,7 +184,7 @@ def test_index_links_everything_with_headline_figures(built):
     fees = month_fee_statement(load_dataset(SAMPLES, terms), terms, "2026-10", dt.date(2026, 12, 31)).to_json()
     page = built.index.read_text(encoding="utf-8")
     assert '<html lang="zh-CN">' in page and "CS-2026-001 2026-10 月度报告" in page
-    assert f">{fees['amount_due']}<" in page and f">{fees['payment_due']}<" in page
+    assert f">{Decimal(fees['amount_due']):,.2f}<" in page and f">{fees['payment_due']}<" in page  # money as in the notebooks
     assert "达标" in page and "季度趋势 2026Q3" in page
     for href in ("ok.html", "ok.pdf", "quarterly_trends.pdf", "book_2026-10.xlsx", "executed/ok.ipynb"):
         assert f'href="{href}"' in page
