@@ -22,6 +22,13 @@ stream per table) or, for the per-customer personal data, from a counter-based h
 ``(seed, customer index)``; the same seed gives byte-identical CSVs. Generation is
 vectorized: the only Python loops run over months, channels and calendar days, never over
 consultations or complaints, so ``consultations_per_month`` can be scaled to millions.
+A month's consultations are drawn in runs of whole days of about ``DRAW_ROWS`` (950,000)
+expected rows, one run after the other from the same stream, and :func:`generate_scale`
+writes every table in slices of at most ``SCALE_ROW_GROUP`` rows built in Arrow, so memory
+holds one run, not a month. A month below ``DRAW_ROWS`` (the committed sample's 2,000) is
+one run, drawn exactly as before; at call-centre volume (a 10 M month is 11 runs) the
+stream differs from the one-run draw of earlier versions (same patterns, other rows), and
+each run meets the month's scripted exact rates on its own.
 
 Patterns (default seed 20260101, months 2026-01..2026-12), all scripted, not left to luck:
 
@@ -74,6 +81,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import chinese_calendar
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from .calendar import WorkCalendar
 
@@ -132,6 +142,10 @@ TABLE_COLUMNS: dict[str, list[str]] = {
 }
 
 _DAY = 86400
+SCALE_ROW_GROUP = 1_000_000  # rows per Parquet row group: a month is read group by group
+# A month's consultations are drawn in runs of whole days of at most this many expected rows
+# (bounded memory at any volume; a month of the committed sample is one run).
+DRAW_ROWS = 950_000
 _WINDOW = SERVICE_CLOSE - SERVICE_OPEN
 _NAT = np.iinfo(np.int64).min
 _EPOCH = dt.date(1970, 1, 1)
@@ -465,13 +479,15 @@ def _to_dt(t: np.ndarray) -> np.ndarray:
 
 
 def _month_ids(prefix: str, parts: list[dict], min_width: int, width: int | None = None) -> np.ndarray:
-    """'<prefix>-YYYYMM-<seq>' ids, numbered per month in the parts' (time) order; the
-    sequence is zero-padded to ``width`` (default: the widest month of ``parts``)."""
+    """'<prefix>-YYYYMM-<seq>' ids, numbered per month in the parts' (time) order (a part of a
+    month numbers on from its ``offset``, the month's rows before it); the sequence is
+    zero-padded to ``width`` (default: the widest month of ``parts``)."""
     if width is None:
-        width = max([min_width] + [len(str(p["n"])) for p in parts])
-    elif any(p["n"] >= 10**width for p in parts):
+        width = max([min_width] + [len(str(p.get("offset", 0) + p["n"])) for p in parts])
+    elif any(p.get("offset", 0) + p["n"] >= 10**width for p in parts):
         raise ValueError(f"{prefix} ids: a month has more than {10**width - 1} rows")
-    return np.concatenate([_fmt(f"{prefix}-{p['month'].replace('-', '')}-", np.arange(1, p["n"] + 1), width)
+    return np.concatenate([_fmt(f"{prefix}-{p['month'].replace('-', '')}-",
+                                np.arange(p.get("offset", 0) + 1, p.get("offset", 0) + p["n"] + 1), width)
                            for p in parts])
 
 
@@ -590,21 +606,57 @@ class _EventModel:
         u = rng.random(len(t))
         return np.where(recent, n_old + (u * (n - n_old)).astype(np.int64), (u * n).astype(np.int64))
 
-    def new_customers(self, month: str | None = None) -> pd.DataFrame:
-        """The new customers acquired in ``month`` (None: in every month)."""
-        lo, hi = 0, len(self.new_acq)
-        if month is not None:
-            d0, d1 = self.spans[month]
-            lo, hi = np.searchsorted(self.new_day, [d0, d1 + 1], side="left")
+    def new_customer_range(self, month: str | None = None) -> tuple[int, int]:
+        """[lo, hi): the positions in the pool's new customers acquired in ``month`` (None: all)."""
+        if month is None:
+            return 0, len(self.new_acq)
+        d0, d1 = self.spans[month]
+        lo, hi = np.searchsorted(self.new_day, [d0, d1 + 1], side="left")
+        return int(lo), int(hi)
+
+    def new_customers(self, month: str | None = None, rows: tuple[int, int] | None = None) -> pd.DataFrame:
+        """The new customers acquired in ``month`` (None: in every month), or those at the
+        positions ``rows`` = [lo, hi) of the pool's new customers."""
+        lo, hi = rows if rows is not None else self.new_customer_range(month)
         return pd.DataFrame({
             "customer_id": _customer_ids(np.arange(self.n_base + lo, self.n_base + hi), self.id_width),
             "acquired_at": _to_dt(self.new_acq[lo:hi]),
         })
 
     # ---- consultations -----------------------------------------------------------------
-    def consultation_part(self, m: str) -> dict:
-        r_con, cal, per_day = self.r_con, self.cal, self.per_day
+    def consultation_spans(self, m: str) -> list[tuple[int, int]]:
+        """The month's days cut into runs of whole days whose expected consultations stay within
+        ``DRAW_ROWS`` (at least one day each): the parts :meth:`consultation_part` draws one
+        after the other. A month of the committed sample (2,000 a month) is one part."""
+        cal, per_day = self.cal, self.per_day
         d0, d1 = self.spans[m]
+        rows = cal.rows(d0, d1)
+        expected = per_day * cal.base[rows] * cal.sales[rows] + per_day * 0.9 * cal.recall[rows]
+        spans, start, acc = [], d0, 0.0
+        for i, e in enumerate(expected):
+            if acc and acc + e > DRAW_ROWS:
+                spans.append((start, d0 + i - 1))
+                start, acc = d0 + i, 0.0
+            acc += e
+        spans.append((start, d1))
+        return spans
+
+    def consultation_parts(self, m: str):
+        """The month's consultations, drawn part by part (:meth:`consultation_spans`); each part
+        numbers its rows from ``offset`` (the rows of the month's earlier parts)."""
+        offset = 0
+        for lo, hi in self.consultation_spans(m):
+            part = self.consultation_part(m, lo, hi)
+            part["offset"] = offset
+            offset += part["n"]
+            yield part
+
+    def consultation_part(self, m: str, d0: int | None = None, d1: int | None = None) -> dict:
+        """The consultations received on days d0..d1 of month ``m`` (default: the whole month),
+        with the month's exact resolution rate applied to them."""
+        r_con, cal, per_day = self.r_con, self.cal, self.per_day
+        if d0 is None:
+            d0, d1 = self.spans[m]
         rows = cal.rows(d0, d1)
         lam = per_day * cal.base[rows] * cal.sales[rows]
         days_reg = _arrivals(r_con.poisson(lam), d0)
@@ -866,7 +918,7 @@ def generate_events(seed: int = DEFAULT_SEED, months: list[str] | None = None,
     Timestamps are naive local times in ``tz``. Deterministic for a given seed. Holds every
     month in memory; :func:`iter_event_months` yields one month at a time."""
     model = _EventModel(seed, months, consultations_per_month, tz)
-    con = [model.consultation_part(m) for m in model.months]
+    con = [part for m in model.months for part in model.consultation_parts(m)]
     cmp = [model.complaint_part(m) for m in model.months]
     fu = [model.followup_part(m) for m in model.months]
     vis = [model.visit_part(m, part) for m, part in zip(model.months, cmp)]
@@ -889,7 +941,7 @@ def iter_event_months(seed: int = DEFAULT_SEED, months: list[str] | None = None,
     for m in model.months:
         cmp = model.complaint_part(m)
         yield m, {
-            "consultations": model.consultations([model.consultation_part(m)], widths["consultations"]),
+            "consultations": model.consultations(list(model.consultation_parts(m)), widths["consultations"]),
             "complaints": model.complaints([cmp], widths["complaints"]),
             "followups": model.followups([model.followup_part(m)], widths["followups"]),
             "new_customers": model.new_customers(m),
@@ -1065,7 +1117,177 @@ def sample_files_differ(out_dir, terms_path, seed: int = DEFAULT_SEED) -> list[s
 
 
 # ---------------------------------------------------------------- data at call-centre scale
-SCALE_ROW_GROUP = 1_000_000  # rows per Parquet row group: a month is read group by group
+
+
+def _ascii_strings(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
+    """prefix (ASCII) + the last ``width`` digits of each number, zero-padded, as an Arrow
+    large_string array built straight from bytes (what :func:`_fmt` gives, without numpy's
+    4-byte characters or a conversion per value)."""
+    numbers = np.asarray(numbers, dtype=np.int64)
+    head = prefix.encode("ascii")
+    n, w = len(numbers), len(head) + width
+    buf = np.empty((n, w), dtype=np.uint8)
+    if head:
+        buf[:, :len(head)] = np.frombuffer(head, dtype=np.uint8)
+    rest = numbers.copy()
+    for j in range(w - 1, len(head) - 1, -1):
+        rest, digit = np.divmod(rest, 10)
+        buf[:, j] = digit + 48
+    offsets = np.arange(0, (n + 1) * w, w, dtype=np.int64)
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(buf))
+
+
+def _large(values) -> pa.Array:
+    return pa.array([str(v) for v in values], type=pa.large_string())
+
+
+def _join(*parts) -> pa.Array:
+    return pc.binary_join_element_wise(*parts, pa.scalar("", pa.large_string()))
+
+
+def _arrow_personal(idx: np.ndarray, seed: int, with_email: bool = False) -> dict[str, pa.Array]:
+    """:func:`_customer_personal` as Arrow arrays (the same values: the same hashes, the
+    strings joined in Arrow from the small tables of surnames, given names and domains)."""
+    idx = np.asarray(idx, dtype=np.int64)
+    u = [_hash_uniform(idx, seed, salt) for salt in range(9 if with_email else 5)]
+    sur = np.searchsorted(_SUR_CDF, u[0], side="right").clip(0, len(_SUR_CHARS) - 1)
+    g = _GIVEN_CHARS.shape[1]
+    female = (u[1] < 0.5).astype(np.int64) * g
+    two = pa.array(u[2] < 0.7)
+    g1 = female + (u[3] * g).astype(np.int64)
+    g2 = female + (u[4] * g).astype(np.int64)
+    blank = pa.scalar("", pa.large_string())
+    chars, sounds = _large(_GIVEN_CHARS.ravel()), _large(_GIVEN_PY.ravel())
+    out = {"customer_name": _join(_large(_SUR_CHARS).take(sur), chars.take(g1), pc.if_else(two, chars.take(g2), blank))}
+    off = int(_splitmix64(np.array([seed % 2**64], dtype=np.uint64))[0] % np.uint64(10**8))
+    code = (2_654_435_761 * idx + off) % (25 * 10**8)
+    out["phone"] = _ascii_strings("", _MOBILE_PREFIXES[code // 10**8] * 10**8 + code % 10**8, 11)
+    if with_email:
+        py = _join(_large(_SUR_PY).take(sur), sounds.take(g1), pc.if_else(two, sounds.take(g2), blank))
+        qq = 10_000 + (1_500_450_271 * idx + off) % 10**9
+        year = 1960 + (u[5] * 46).astype(np.int64)
+        suffix = pc.if_else(pa.array(u[6] < 0.6), _ascii_strings("", year, 4), _ascii_strings("", year % 100, 2))
+        domain = _large(_MAIL_DOMAINS).take((u[7] * len(_MAIL_DOMAINS)).astype(np.int64))
+        at = pa.scalar("@", pa.large_string())
+        mail_py = _join(py, suffix, at, domain)
+        mail_qq = _join(pc.cast(pa.array(qq), pa.large_string()), pa.scalar("@qq.com", pa.large_string()))
+        out["email"] = pc.if_else(pa.array(u[8] < 0.45), mail_qq, mail_py)
+    return out
+
+
+def _arrow_times(t: np.ndarray) -> pa.Array:
+    return pa.array(np.asarray(t, dtype=np.int64).view("datetime64[s]"), from_pandas=True)  # NaT: null
+
+
+def _arrow_cat(codes: np.ndarray, labels, field: pa.Field) -> pa.Array:
+    codes = np.asarray(codes)
+    index = pa.array(codes.astype(field.type.index_type.to_pandas_dtype()), mask=codes < 0)
+    return pa.DictionaryArray.from_arrays(index, pa.array([str(v) for v in labels], type=field.type.value_type))
+
+
+def _arrow_scores(part: dict) -> pa.Array:
+    return pa.array(part["scores"].astype(np.int64), mask=part["unrated"])
+
+
+def _slice_part(part: dict, lo: int, hi: int) -> dict:
+    """Rows [lo, hi) of a drawn part: every per-row array cut, ids numbered on from the part's."""
+    n = part["n"]
+    out = {k: (v[lo:hi] if isinstance(v, np.ndarray) and len(v) == n else v) for k, v in part.items()}
+    out["n"], out["offset"] = hi - lo, part.get("offset", 0) + lo
+    return out
+
+
+def _id_prefix(prefix: str, part: dict) -> str:
+    return f"{prefix}-{part['month'].replace('-', '')}-"
+
+
+def _arrow_event_table(model: "_EventModel", name: str, part: dict, width: int, schema: pa.Schema) -> pa.Table:
+    """One slice of a drawn part as the Arrow table that ``pa.Table.from_pandas`` makes of the
+    table's pandas frame (``schema``), built column by column in Arrow."""
+    f = {field.name: field for field in schema}
+    seq = np.arange(part["offset"] + 1, part["offset"] + part["n"] + 1)
+    if name == "consultations":
+        personal = _arrow_personal(part["customer"], model.seed)
+        cols = {
+            "consultation_id": _ascii_strings(_id_prefix("ZX", part), seq, width),
+            "channel": _arrow_cat(part["channel"], CHANNELS, f["channel"]),
+            "customer_id": _ascii_strings("C", part["customer"] + 1, model.id_width),
+            "customer_name": personal["customer_name"], "phone": personal["phone"],
+            "received_at": _arrow_times(part["received"]),
+            "first_response_at": _arrow_times(part["first_response"]),
+            "resolved": pa.array(part["resolved"]),
+            "resolved_at": _arrow_times(part["resolved_at"]),
+            "product": _arrow_cat(part["product"], PRODUCTS, f["product"]),
+            "category": _arrow_cat(part["category"], CONSULT_CATEGORIES, f["category"]),
+            "agent_id": _arrow_cat(np.where(part["abandoned"], -1, part["agent"]), model.agent_names, f["agent_id"]),
+        }
+    elif name == "complaints":
+        personal = _arrow_personal(part["customer"], model.seed, with_email=True)
+        cols = {
+            "complaint_id": _ascii_strings(_id_prefix("TS", part), seq, width),
+            "customer_id": _ascii_strings("C", part["customer"] + 1, model.id_width),
+            **personal,
+            "received_at": _arrow_times(part["received"]),
+            "first_contact_at": _arrow_times(part["contact"]),
+            "preliminary_solution_at": _arrow_times(part["solution"]),
+            "closed_at": _arrow_times(part["closed"]),
+            "satisfaction": _arrow_scores(part),
+            "channel": _arrow_cat(part["channel"], CHANNELS, f["channel"]),
+            "category": _arrow_cat(part["category"], COMPLAINT_CATEGORIES, f["category"]),
+            "product": _arrow_cat(part["product"], PRODUCTS, f["product"]),
+        }
+    elif name == "followups":
+        cols = {
+            "followup_id": _ascii_strings(_id_prefix("HF", part), seq, width),
+            "customer_id": _ascii_strings("C", part["customer"] + 1, model.id_width),
+            "visited_at": _arrow_times(part["visited"]),
+            "satisfaction": _arrow_scores(part),
+            "channel": _arrow_cat(part["channel"], CHANNELS, f["channel"]),
+        }
+    else:
+        raise ValueError(name)
+    arrays = [cols[field.name] for field in schema]
+    return pa.Table.from_arrays([a if a.type == t.type else a.cast(t.type) for a, t in zip(arrays, schema)], schema=schema)
+
+
+def _scale_month(model: "_EventModel", month: str, widths: dict[str, int], fmt: str, schemas: dict):
+    """(table, slice) for one month, in slices of at most ``SCALE_ROW_GROUP`` rows: Arrow
+    tables for Parquet (built in Arrow), pandas frames for CSV. Consultations are drawn part
+    by part (``DRAW_ROWS``), so memory holds one part, not the month."""
+    frames = {"consultations": model.consultations, "complaints": model.complaints, "followups": model.followups,
+              "onsite_visits": model.onsite_visits}
+
+    def slices(name, part):
+        if name == "onsite_visits" or fmt != "parquet":  # a handful of rows (decimal fees), or CSV: pandas
+            for lo in range(0, max(part["n"], 1), SCALE_ROW_GROUP):
+                yield frames[name]([_slice_part(part, lo, min(lo + SCALE_ROW_GROUP, part["n"]))], widths[name])
+            return
+        if name not in schemas:
+            schemas[name] = pa.Table.from_pandas(frames[name]([_slice_part(part, 0, min(1, part["n"]))], widths[name]),
+                                                 preserve_index=False).schema
+        for lo in range(0, max(part["n"], 1), SCALE_ROW_GROUP):
+            yield _arrow_event_table(model, name, _slice_part(part, lo, min(lo + SCALE_ROW_GROUP, part["n"])),
+                                     widths[name], schemas[name])
+
+    complaints = model.complaint_part(month)
+    for part in model.consultation_parts(month):
+        yield from (("consultations", t) for t in slices("consultations", part))
+        del part
+    yield from (("complaints", t) for t in slices("complaints", complaints))
+    yield from (("followups", t) for t in slices("followups", model.followup_part(month)))
+    lo, hi = model.new_customer_range(month)
+    for a in range(lo, max(hi, lo + 1), SCALE_ROW_GROUP):
+        frame_rows = (a, min(a + SCALE_ROW_GROUP, hi))
+        if fmt == "parquet":
+            ids = np.arange(*frame_rows) + model.n_base + 1
+            if "new_customers" not in schemas:
+                schemas["new_customers"] = pa.Table.from_pandas(model.new_customers(rows=(lo, lo)), preserve_index=False).schema
+            yield "new_customers", pa.Table.from_arrays(
+                [_ascii_strings("C", ids, model.id_width), _arrow_times(model.new_acq[frame_rows[0]:frame_rows[1]])],
+                schema=schemas["new_customers"])
+        else:
+            yield "new_customers", model.new_customers(rows=frame_rows)
+    yield from (("onsite_visits", t) for t in slices("onsite_visits", model.visit_part(month, complaints)))
 
 
 class _TableWriter:
@@ -1078,14 +1300,16 @@ class _TableWriter:
         self.writer = None
         self.rows = 0
 
-    def write(self, frame: pd.DataFrame) -> None:
-        if self.fmt == "csv":
+    def write(self, frame) -> None:
+        """Append a pandas frame, or (Parquet) an Arrow table."""
+        if isinstance(frame, pa.Table):
+            if self.writer is None:
+                self.writer = pq.ParquetWriter(self.tmp, frame.schema)
+            self.writer.write_table(frame.cast(self.writer.schema), row_group_size=SCALE_ROW_GROUP)
+        elif self.fmt == "csv":
             _csv_ready(frame).to_csv(self.tmp, mode="w" if self.rows == 0 else "a", header=self.rows == 0, index=False,
                                      encoding="utf-8", lineterminator="\n", na_rep="", date_format="%Y-%m-%d %H:%M:%S")
         else:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
             table = pa.Table.from_pandas(frame, preserve_index=False)
             if self.writer is None:
                 self.writer = pq.ParquetWriter(self.tmp, table.schema)  # snappy, what pandas and Spark write by default
@@ -1106,9 +1330,12 @@ class _TableWriter:
 
 def generate_scale(out_dir, terms_path, months: int | None = None, consultations_per_month: int = 2000,
                    fmt: str = "parquet", seed: int = DEFAULT_SEED, progress=None) -> list[Path]:
-    """The sample schema at any volume, written one month at a time (memory holds one month):
-    the first ``months`` months of the terms' term (default all), ``consultations_per_month``
-    in an ordinary month, CSV or Parquet (row groups of ``SCALE_ROW_GROUP`` rows, snappy).
+    """The sample schema at any volume, written one month at a time and each month in parts:
+    consultations are drawn in runs of days of about ``DRAW_ROWS`` rows and every table is
+    written in slices of at most ``SCALE_ROW_GROUP`` rows (one Parquet row group each), so
+    memory holds one part, not a month: the first ``months`` months of the terms' term
+    (default all), ``consultations_per_month`` in an ordinary month, CSV or Parquet (snappy).
+    The rows are those of :func:`iter_event_months` for the same arguments.
     Payments and invoices are then priced by the fee engine reading the written tables back
     month by month (which also checks them). ``progress(month, rows)`` is called per month."""
     from .calendar import WorkCalendar
@@ -1130,15 +1357,32 @@ def generate_scale(out_dir, terms_path, months: int | None = None, consultations
                 (out / f"{name}.{other}").unlink(missing_ok=True)
     events = [n for n in SAMPLE_TABLES if n not in ("payments", "invoices")]
     writers = {name: _TableWriter(out / f"{name}.{fmt}", fmt) for name in events}
+    model = _EventModel(seed, chosen, consultations_per_month, terms.contract.timezone)
+    widths, schemas = model.scale_id_widths(), {}
+    # One thread encodes and writes the slices in order while the next part is drawn (both
+    # release the GIL for most of their work); at most two slices wait, so memory stays bounded.
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    pending: deque = deque()
     try:
-        for month, tables in iter_event_months(seed, chosen, consultations_per_month, terms.contract.timezone):
-            for name, frame in tables.items():
-                writers[name].write(frame)
-            if progress is not None:
-                progress(month, sum(len(f) for f in tables.values()))
-            del tables
+        with ThreadPoolExecutor(1, thread_name_prefix="sla-generate-writer") as pool:
+            for month in model.months:
+                rows = 0
+                for name, table in _scale_month(model, month, widths, fmt, schemas):
+                    pending.append(pool.submit(writers[name].write, table))
+                    rows += len(table)
+                    del table
+                    while len(pending) > 2:
+                        pending.popleft().result()
+                while pending:
+                    pending.popleft().result()
+                if progress is not None:
+                    progress(month, rows)
         paths = [writers[name].close() for name in events]
     except BaseException:
+        for f in pending:
+            f.cancel()
         for w in writers.values():
             w.discard()
         raise
