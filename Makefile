@@ -42,6 +42,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_report_suite.py
 	$(BIN)/python benchmarks/bench_simulation.py
 	$(BIN)/python benchmarks/bench_hostile.py
+	$(BIN)/python benchmarks/bench_month_duckdb.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
