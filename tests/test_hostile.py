@@ -427,7 +427,9 @@ def _strings(obj):
 
 def published_texts(result, msg) -> dict[str, str]:
     """Every published byte as text a reader (or a program) can get at: name -> text."""
-    texts = {}
+    archive = result.folder.parent / "index.html"  # the archive page lists the month's headline
+    texts = {"archive index.html": archive.read_text(encoding="utf-8"),
+             "archive index.html (unescaped)": html_lib.unescape(archive.read_text(encoding="utf-8"))}
     for path in result.files:
         rel = str(path.relative_to(result.folder))
         suffix = path.suffix.lower()
@@ -580,7 +582,7 @@ def plain_shape(workdir) -> HtmlShape:
     planted = build_dataset(workdir / "plain-data", plain_plan())
     result = build(planted, workdir / "plain-out", formats=("html",))
     shape = HtmlShape()
-    for path in result.html + [result.index]:
+    for path in result.html + [result.index, result.folder.parent / "index.html"]:  # the archive page too
         shape.learn(path.read_text(encoding="utf-8"), planted.values)
     for path in result.executed:
         for _, mime, value in notebook_outputs(path):
@@ -607,8 +609,8 @@ def check_report(plan: Plan, workdir: Path, shape: HtmlShape, lang: str = "zh") 
     problems: list[str] = []
 
     # HTML: files, e-mail, notebook outputs
-    for path in result.html + [result.index]:
-        problems += html_problems(path.read_text(encoding="utf-8"), path.name, markers, shape)
+    for path in result.html + [result.index, result.folder.parent / "index.html"]:  # the archive page too
+        problems += html_problems(path.read_text(encoding="utf-8"), str(path.relative_to(result.folder.parent)), markers, shape)
     problems += html_problems(msg.get_body(preferencelist=("html",)).get_content(), "e-mail html part", markers, shape)
     charts = 0
     for path in result.executed:
