@@ -26,9 +26,10 @@ A month's consultations are drawn in runs of whole days of about ``DRAW_ROWS`` (
 expected rows, one run after the other from the same stream, and :func:`generate_scale`
 writes every table in slices of at most ``SCALE_ROW_GROUP`` rows built in Arrow, so memory
 holds one run, not a month. A month below ``DRAW_ROWS`` (the committed sample's 2,000) is
-one run, drawn exactly as before; at call-centre volume (a 10 M month is 11 runs) the
+one run, drawn exactly as before; at call-centre volume (a 10 M month is 11-17 runs) the
 stream differs from the one-run draw of earlier versions (same patterns, other rows), and
-each run meets the month's scripted exact rates on its own.
+each run meets the month's exact resolution rate on its own. Complaints, follow-ups and new
+customers are drawn a month at a time as before (written in slices all the same).
 
 Patterns (default seed 20260101, months 2026-01..2026-12), all scripted, not left to luck:
 
