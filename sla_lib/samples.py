@@ -1367,7 +1367,8 @@ def generate_scale(out_dir, terms_path, months: int | None = None, consultations
 
     pending: deque = deque()
     try:
-        with ThreadPoolExecutor(1, thread_name_prefix="sla-generate-writer") as pool:
+        pool = ThreadPoolExecutor(1, thread_name_prefix="sla-generate-writer")
+        try:
             for month in model.months:
                 rows = 0
                 for name, table in _scale_month(model, month, widths, fmt, schemas):
@@ -1380,10 +1381,10 @@ def generate_scale(out_dir, terms_path, months: int | None = None, consultations
                     pending.popleft().result()
                 if progress is not None:
                     progress(month, rows)
+        finally:  # on failure: slices not yet started are dropped, the one being written ends first
+            pool.shutdown(wait=True, cancel_futures=True)
         paths = [writers[name].close() for name in events]
     except BaseException:
-        for f in pending:
-            f.cancel()
         for w in writers.values():
             w.discard()
         raise

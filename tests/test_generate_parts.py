@@ -72,3 +72,21 @@ def test_csv_parts_equal_the_month_frames(tmp_path, small_parts):
         samples._csv_ready(tables[name]).to_csv(buffer, index=False, encoding="utf-8", lineterminator="\n", na_rep="",
                                                 date_format="%Y-%m-%d %H:%M:%S")
         pd.testing.assert_frame_equal(got, pd.read_csv(buffer, dtype=str, keep_default_na=False), obj=name)
+
+
+def test_a_failing_write_leaves_no_table_behind(tmp_path, monkeypatch):
+    """A write that fails on the writer thread stops the generation with its error, and no
+    table, whole or partial, is left in the folder."""
+    calls = []
+    real = samples._TableWriter.write
+
+    def write(self, frame):
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError("disk full")
+        return real(self, frame)
+
+    monkeypatch.setattr(samples._TableWriter, "write", write)
+    with pytest.raises(OSError, match="disk full"):
+        generate_scale(tmp_path, TERMS, months=1, consultations_per_month=3000, fmt="parquet")
+    assert not list(tmp_path.glob(".*partial")) and not list(tmp_path.glob("*.parquet"))
