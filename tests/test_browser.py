@@ -8,8 +8,10 @@ manager opens them, and each must load with no console error, no uncaught except
 dialog (DataTables' warnings are alerts), no failed resource and no request other than
 ``file:``, ``data:`` and ``blob:`` (the pages are read offline and as e-mail attachments).
 In the reports, the tables of ``display.show`` must be DataTables; typing into a table's
-search box must change the number of rows shown. A screenshot of every page is saved in a
-folder the test prints (``-s`` shows it; ``SLA_SCREENSHOTS=DIR`` keeps them in DIR).
+search box must change the number of rows shown. The quarterly notebook is also run in
+JupyterLab (a real server on loopback): its tables are DataTables and its quarter drop-down
+draws the chosen quarter again. A screenshot of every page is saved in a folder the test
+prints (``SLA_SCREENSHOTS=DIR`` keeps them in DIR).
 
 Skipped, with the reason, only when /usr/bin/chromium is missing.
 """
@@ -195,10 +197,14 @@ def built(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
+def shots(tmp_path_factory, pytestconfig) -> Path:
     folder = Path(os.environ["SLA_SCREENSHOTS"]) if os.environ.get("SLA_SCREENSHOTS") else tmp_path_factory.mktemp("screenshots")
     folder.mkdir(parents=True, exist_ok=True)
-    print(f"\nscreenshots: {folder}")
+    reporter = pytestconfig.pluginmanager.getplugin("terminalreporter")
+    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
+    if reporter is not None and capture is not None:  # shown whatever the capture mode
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"\ntests/test_browser.py: screenshots in {folder}")
     return folder
 
 
@@ -325,6 +331,91 @@ def test_notebook_outputs_are_interactive_in_a_frontend(browser, tmp_path, shots
     assert browser.wait_for("document.querySelectorAll('table.sla-table.dataTable').length === 2")
     browser.screenshot(shots / "notebook-outputs.png")
     assert browser.problems() == []
+
+
+def _click(browser: Browser, element_js: str) -> bool:
+    """A real mouse click (press, release) in the middle of the element ``element_js`` finds."""
+    where = browser.evaluate(f"""(() => {{ const el = {element_js}; if (!el) return null;
+        el.scrollIntoView({{block: "center"}}); const r = el.getBoundingClientRect();
+        return {{x: r.left + r.width / 2, y: r.top + r.height / 2}}; }})()""")
+    if not where:
+        return False
+    for kind in ("mousePressed", "mouseReleased"):
+        browser.page("Input.dispatchMouseEvent", type=kind, x=where["x"], y=where["y"], button="left", clickCount=1)
+    return True
+
+
+@pytest.fixture
+def jupyterlab(tmp_path):
+    """JupyterLab on a free loopback port, serving a copy of the quarterly notebook that
+    reads the sample data."""
+    import urllib.request
+
+    from conftest import ROOT, free_port
+
+    notebook = (ROOT / "notebooks" / "quarterly_trends.ipynb").read_text(encoding="utf-8")
+    (tmp_path / "quarterly_trends.ipynb").write_text(notebook.replace("../data/samples", str(SAMPLES)), encoding="utf-8")
+    port = free_port()
+    jupyter = Path(os.sys.executable).with_name("jupyter")
+    server = subprocess.Popen([str(jupyter), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1", "--ServerApp.token=",
+                               "--ServerApp.password=", f"--ServerApp.root_dir={tmp_path}", "--allow-root",
+                               "--LabApp.news_url=", "--ServerApp.log_level=CRITICAL"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path,
+                              env={**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),  # no state left in $HOME
+                                   "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+                                   "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings")})
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=2).read()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "JupyterLab did not start"
+                time.sleep(0.3)
+        yield f"http://127.0.0.1:{port}/lab/tree/quarterly_trends.ipynb"
+    finally:
+        server.terminate()
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def test_quarterly_notebook_in_jupyterlab(browser, jupyterlab, shots):
+    """As an analyst: open the quarterly notebook in JupyterLab, restart and run all; the
+    tables are DataTables and a drop-down of the term's quarters is shown; choosing 2026Q2
+    draws the quarter's tables (interactive again) and charts for it."""
+    browser.open(jupyterlab)
+    assert browser.wait_for("document.querySelectorAll('.jp-Cell').length > 5", 60), "the notebook did not open"
+    assert browser.wait_for("document.body.textContent.includes('Idle')", 60), "no idle kernel"
+    assert _click(browser, "document.querySelector('[data-command=\"notebook:restart-run-all\"]')")
+    assert browser.wait_for("!!document.querySelector('.jp-Dialog button.jp-mod-accept')", 15)
+    assert _click(browser, "document.querySelector('.jp-Dialog button.jp-mod-accept')")  # "Restart"
+    tables = ("document.querySelectorAll('.jp-OutputArea table.sla-table.dataTable').length")
+    assert browser.wait_for(f"{tables} >= 3 && !!document.querySelector('.widget-dropdown select')", 180), "no DataTables or no drop-down"
+    options = browser.evaluate("Array.from(document.querySelector('.widget-dropdown select').options).map(o => o.textContent)")
+    assert options[:4] == ["2026Q1", "2026Q2", "2026Q3", "2026Q4"] and browser.evaluate(
+        "document.querySelector('.widget-dropdown select').selectedOptions[0].textContent") == "2026Q3"
+    first = ("document.querySelector('.jp-OutputArea table.sla-table.dataTable')")
+    assert "2026-07" in browser.evaluate(f"{first}.tHead.textContent")
+    browser.evaluate("""(() => { const s = document.querySelector('.widget-dropdown select');
+        s.value = Array.from(s.options).find(o => o.textContent === '2026Q2').value;
+        s.dispatchEvent(new Event('change', {bubbles: true})); })()""")
+    assert browser.wait_for(f"!!{first} && {first}.tHead.textContent.includes('2026-04')", 120), "not drawn again for 2026Q2"
+    # every section drawn again (the kernel idle once more), and each of its tables a DataTable
+    everything = "document.querySelectorAll('.jp-OutputArea table.sla-table').length"
+    assert browser.wait_for(f"document.body.textContent.includes('季度趋势 2026Q2') && {tables} >= 3 && {tables} === {everything}"
+                            " && document.querySelector('.jp-Notebook-ExecutionIndicator, .jp-KernelStatus, body').textContent.includes('Idle')", 120), (
+        browser.evaluate(tables), browser.evaluate(everything))
+    browser.evaluate("document.querySelector('.widget-dropdown').scrollIntoView()")
+    browser.screenshot(shots / "jupyterlab-quarterly-2026Q2.png")
+    # JupyterLab talks to its own server on loopback, aborts some of its own fetches, and its
+    # debugger logs that a restart cancelled its request
+    problems = [p for p in browser.problems() if not p.startswith(("network request: http://127.0.0.1", "network request: ws://127.0.0.1"))
+                and "ERR_ABORTED" not in p and "Could not restore the debugger state" not in p]
+    assert problems == []
 
 
 def test_pdf_input_has_no_script(built):
