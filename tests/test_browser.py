@@ -333,6 +333,38 @@ def test_notebook_outputs_are_interactive_in_a_frontend(browser, tmp_path, shots
     assert browser.problems() == []
 
 
+def test_hostile_report_runs_no_script_of_the_data(browser, tmp_path, shots):
+    """The values issue 12 lists (a category <script>alert(…)</script>, a product <img
+    onerror=alert(…)>, an id TS-<svg onload=alert(…)>, a contract id with markup...) in every
+    text column and terms field: every page of the report (archive, index, each notebook)
+    opens with no dialog, no console error and no request, the tables are DataTables, and
+    searching for '<script>' finds the category as text."""
+    import test_hostile as th
+
+    planted = th.build_dataset(tmp_path / "data", th.ISSUE_PLAN)
+    result = th.build(planted, tmp_path / "reports", formats=("html",))
+    pages = [result.folder.parent / "index.html", result.index, *result.html]
+    for path in pages:
+        _load(browser, path, shots, path.stem)
+        if path in result.html:
+            assert browser.wait_for("document.querySelectorAll('table.sla-table.dataTable').length"), path.name
+        assert browser.evaluate("document.querySelectorAll('script:not([id=sla-tables-src])').length") == (1 if path in result.html else 0)
+        assert browser.problems() == [], path.name  # a dialog would be the data's alert() running
+    path = result.folder / "complaint_statistics.html"
+    _load(browser, path, shots, "hostile")
+    browser.wait_for("document.querySelectorAll('table.sla-table.dataTable').length")
+    box = browser.evaluate("""(() => { const c = Array.from(document.querySelectorAll('div.dt-container'))
+        .find(c => c.querySelector('input.dt-input[type=search]') && c.querySelector('table').textContent.includes('<script>'));
+        if (!c) return false; c.setAttribute('data-under-test', '1'); c.querySelector('input.dt-input').focus(); return true; })()""")
+    assert box, "no searchable table shows the category '<script>…' as text"
+    browser.type_text("<script>")
+    browser.pump(0.5)
+    texts = browser.evaluate("Array.from(document.querySelectorAll('[data-under-test] tbody tr')).map(r => r.textContent)")
+    assert texts and all("<script>" in t for t in texts), texts[:3]
+    browser.screenshot(shots / "hostile-search.png")
+    assert browser.problems() == []
+
+
 def _click(browser: Browser, element_js: str) -> bool:
     """A real mouse click (press, release) in the middle of the element ``element_js`` finds."""
     where = browser.evaluate(f"""(() => {{ const el = {element_js}; if (!el) return null;
