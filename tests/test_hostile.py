@@ -102,6 +102,10 @@ BAD_URL = re.compile(r"^\s*(javascript|vbscript|data\s*:\s*text/html)", re.I)
 TEX_DELIMS = re.compile(r"\$|\\\(|\\\[|\\begin")
 HEX_DIGEST = re.compile(r"\b[0-9a-f]{64}\b")
 DATA_URI = re.compile(r"data:image/[a-z+.-]+;base64,[A-Za-z0-9+/=\s]+")
+# an image's base64 as it stands in a notebook's JSON ("image/png": "iVBOR…"), whose digit
+# runs can read as a phone: no text a reader sees (the planted values are still looked for in
+# every byte as written)
+BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{200,}={0,2}")
 SEPARATORS_NO_STAR = re.compile(r"[\s\-\u2010-\u2015\u00a0\u3000()（）+.]")
 
 
@@ -499,6 +503,8 @@ def personal_problems(texts: dict[str, str], planted: Planted) -> list[str]:
             # images, and the SHA-256 digests of manifest.json (hex whose digits can look like a phone)
             text_for_scan = HEX_DIGEST.sub("sha256", DATA_URI.sub("data:", text))
             text_for_scan, library = _without_table_library(text_for_scan)
+            if where.endswith(".ipynb") or where.endswith("(decoded)"):
+                text_for_scan = BASE64_RUN.sub("base64", text_for_scan)
             if library is False:
                 problems.append(f"{where}: the interactive tables' block differs from the library's (sla_lib.tables.assets_html)")
         found = find_personal_data(text_for_scan, names) if text_for_scan and "planted values only" not in where else []
