@@ -30,44 +30,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from . import labels as L
 from . import published
+from .report import PAGE_CSS
 
 __all__ = ["ArchiveMonth", "render_archive", "scan", "write_archive"]
 
 INDEX = "index.html"
 QUARTERLY_HTML = "quarterly_trends.html"
-_MONTH_DIR = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-_QUARTER = re.compile(r"^\d{4}Q[1-4]$")
-
-WORDS = {
-    "zh": {
-        "title": "月度报告归档", "contract": "合同 {contract}", "trend": "趋势", "months": "各月报告", "quarters": "季度报告",
-        "month": "月份", "quarter": "季度", "amount_due": "应付金额 (元)", "payment_due": "付款截止日", "balance": "差额 (已付 − 应付)",
-        "kpis": "考核指标 (达标 / 未达标 / 无数据)", "kpis_missed": "未达标指标", "published": "已发布月份",
-        "no_data": "无数据", "report": "报告", "generated": "生成于 {at}；共 {n} 个月",
-        "trend_amount": "应付金额 (元)", "trend_missed": "未达标指标数", "empty": "尚无已发布的报告。",
-    },
-    "en": {
-        "title": "Report archive", "contract": "Contract {contract}", "trend": "Trend", "months": "Monthly reports",
-        "quarters": "Quarterly reports", "month": "Month", "quarter": "Quarter", "amount_due": "Amount due (CNY)",
-        "payment_due": "Payment due", "balance": "Balance (paid − due)", "kpis": "KPIs (met / missed / n/a)",
-        "kpis_missed": "KPIs missed", "published": "Months published", "no_data": "no data", "report": "report",
-        "generated": "Generated {at}; {n} months", "trend_amount": "Amount due (CNY)", "trend_missed": "KPIs missed",
-        "empty": "No report has been published yet.",
-    },
-}
-
-_CSS = """
-body { font-family: system-ui, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif;
-  max-width: 960px; margin: 24px auto; padding: 0 16px; color: #222; }
-h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 24px; }
-table { border-collapse: collapse; margin: 8px 0; } td, th { border-bottom: 1px solid #ddd; padding: 4px 10px; text-align: left; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.missed { color: #b00020; font-weight: bold; } .muted { color: #666; font-size: 12px; }
+_ARCHIVE_CSS = """
 .trend { display: flex; gap: 24px; flex-wrap: wrap; } .trend figure { margin: 0; }
 .trend figcaption { font-size: 12px; color: #444; } svg text { font-size: 10px; fill: #666; }
 """
-
+_MONTH_DIR = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_QUARTER = re.compile(r"^\d{4}Q[1-4]$")
 
 @dataclass(frozen=True)
 class ArchiveMonth:
@@ -206,7 +182,7 @@ def render_archive(months: list[ArchiveMonth], lang: str | None = None, now: dt.
     """The archive page of ``months`` (from :func:`scan`). ``lang``: default the language of
     the newest month's report."""
     lang = lang or (months[-1].lang if months else "zh")
-    w = WORDS["en" if lang == "en" else "zh"]
+    w = L.ARCHIVE["en" if lang == "en" else "zh"]
     e = published.html_text
     contracts = list(dict.fromkeys(m.contract_id for m in months))
     subtitle = " · ".join(e(w["contract"].format(contract=c)) for c in contracts)
@@ -252,7 +228,7 @@ def render_archive(months: list[ArchiveMonth], lang: str | None = None, now: dt.
     body.append(f'<p class="muted">{e(w["generated"].format(at=at, n=len(months)))}</p>')
     return (f'<!DOCTYPE html>\n<html lang="{"en" if lang == "en" else "zh-CN"}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{e(w["title"])}</title>\n'
-            f"<style>{_CSS}</style>\n</head>\n<body>\n" + "\n".join(b for b in body if b) + "\n</body>\n</html>\n")
+            f"<style>{PAGE_CSS}{_ARCHIVE_CSS}</style>\n</head>\n<body>\n" + "\n".join(b for b in body if b) + "\n</body>\n</html>\n")
 
 
 @contextlib.contextmanager

@@ -781,3 +781,23 @@ DIGEST = {
         "deadlines": "Deadlines",
     },
 }
+
+
+# -- the archive page of every published month (sla_lib.archive): language -> key -> text ----------
+ARCHIVE = {
+    "zh": {
+        "title": "月度报告归档", "contract": "合同 {contract}", "trend": "趋势", "months": "各月报告", "quarters": "季度报告",
+        "month": "月份", "quarter": "季度", "amount_due": "应付金额 (元)", "payment_due": "付款截止日", "balance": "差额 (已付 − 应付)",
+        "kpis": "考核指标 (达标 / 未达标 / 无数据)", "kpis_missed": "未达标指标", "published": "已发布月份",
+        "no_data": "无数据", "report": "报告", "generated": "生成于 {at}；共 {n} 个月",
+        "trend_amount": "应付金额 (元)", "trend_missed": "未达标指标数", "empty": "尚无已发布的报告。",
+    },
+    "en": {
+        "title": "Report archive", "contract": "Contract {contract}", "trend": "Trend", "months": "Monthly reports",
+        "quarters": "Quarterly reports", "month": "Month", "quarter": "Quarter", "amount_due": "Amount due (CNY)",
+        "payment_due": "Payment due", "balance": "Balance (paid − due)", "kpis": "KPIs (met / missed / n/a)",
+        "kpis_missed": "KPIs missed", "published": "Months published", "no_data": "no data", "report": "report",
+        "generated": "Generated {at}; {n} months", "trend_amount": "Amount due (CNY)", "trend_missed": "KPIs missed",
+        "empty": "No report has been published yet.",
+    },
+}

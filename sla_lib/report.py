@@ -1034,9 +1034,10 @@ def headline_figures(terms, data, month: str, as_of: dt.date) -> dict:
     }
 
 
-_INDEX_CSS = """
+# the small pages the suite writes itself: a month's index.html (and e-mail) and the archive
+PAGE_CSS = """
 body { font-family: system-ui, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif;
-  max-width: 860px; margin: 24px auto; padding: 0 16px; color: #222; }
+  max-width: 900px; margin: 24px auto; padding: 0 16px; color: #222; }
 h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 24px; }
 table { border-collapse: collapse; margin: 8px 0; } td, th { border-bottom: 1px solid #ddd; padding: 4px 10px; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -1150,7 +1151,7 @@ def render_index(result: ReportResult, for_mail: bool = False) -> str:
     return (
         f'<!DOCTYPE html>\n<html lang="{"zh-CN" if result.lang == "zh" else "en"}">\n<head>\n<meta charset="utf-8">\n'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{e(title)}</title>\n'
-        f"<style>{_INDEX_CSS}</style>\n</head>\n<body>\n<h1>{e(title)}</h1>\n"
+        f"<style>{PAGE_CSS}</style>\n</head>\n<body>\n<h1>{e(title)}</h1>\n"
         f"<p class=\"muted\">{e(t['parties'].format(a=h['party_a'], b=h['party_b']))}</p>\n"
         f"{warning}<h2>{e(t['figures'])}</h2>\n<table>{rows}</table>\n"
         f"<table><tr><th>{e(t['clause'])}</th><th>{e(t['kpi'])}</th><th>{e(t['rate'])}</th><th>{e(t['target'])}</th>"
