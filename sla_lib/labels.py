@@ -368,8 +368,8 @@ PROSE: dict[str, tuple[str, str]] = {
     "qt_channels": ("## 渠道构成", "## Channel mix"),
     "qt_drilldown": ("## 投诉明细（按月份、渠道、类别）", "## Complaint drill-down (month, channel, category)"),
     "qt_drilldown_note": (
-        "在 JupyterLab 中打开时可用下拉框筛选；生成的报告显示完整表格。",
-        "Opened in JupyterLab, the table can be filtered with the drop-downs; the rendered report shows the whole table.",
+        "在 JupyterLab 中打开时可用下拉框筛选；在生成的 HTML 报告中可搜索、排序 (PDF 为完整静态表格)。",
+        "Opened in JupyterLab, the table can be filtered with the drop-downs; in the rendered HTML report it can be searched and sorted (the PDF shows the whole table).",
     ),
     "all": ("全部", "All"),
     "h_consultations": ("### 咨询", "### Consultations"),
