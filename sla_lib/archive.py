@@ -32,7 +32,9 @@ from pathlib import Path
 
 from . import labels as L
 from . import published
+from .calendar import months_between
 from .report import PAGE_CSS
+from .views import quarter_of
 
 __all__ = ["ArchiveMonth", "render_archive", "scan", "write_archive"]
 
@@ -165,19 +167,6 @@ def _sparkline(values: list[float | None], labels: list[str], color: str, fmt, w
             f'{lines}{dots}{scale}{months}</svg>')
 
 
-def _months_between(first: str, last: str) -> list[str]:
-    y, m = int(first[:4]), int(first[5:7])
-    out = []
-    while f"{y:04d}-{m:02d}" <= last:
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
-
-
-def _quarter_of(month: str) -> str:
-    return f"{month[:4]}Q{(int(month[5:7]) - 1) // 3 + 1}"
-
-
 def render_archive(months: list[ArchiveMonth], lang: str | None = None, now: dt.datetime | None = None) -> str:
     """The archive page of ``months`` (from :func:`scan`). ``lang``: default the language of
     the newest month's report."""
@@ -190,7 +179,7 @@ def render_archive(months: list[ArchiveMonth], lang: str | None = None, now: dt.
     if not months:
         body.append(f"<p>{e(w['empty'])}</p>")
     else:
-        labels = _months_between(months[0].month, months[-1].month)  # the x axis: every month, published or not
+        labels = months_between(months[0].month, months[-1].month)  # the x axis: every month, published or not
         by_month = {m.month: m for m in months}
         amounts = [float(by_month[k].amount) if k in by_month and by_month[k].amount is not None else None for k in labels]
         missed = [float(by_month[k].kpis_missed) if k in by_month else None for k in labels]
@@ -210,7 +199,7 @@ def render_archive(months: list[ArchiveMonth], lang: str | None = None, now: dt.
                     f"<th>{e(w['payment_due'])}</th><th>{e(w['balance'])}</th><th>{e(w['kpis'])}</th></tr>{''.join(rows)}</table>")
         quarters: dict[str, list[ArchiveMonth]] = {}
         for m in months:
-            quarters.setdefault(_quarter_of(m.month), []).append(m)
+            quarters.setdefault(quarter_of(m.month), []).append(m)
         # the quarterly report of a quarter: in the newest month folder that published it
         reports = {m.quarter: m.month for m in months if m.quarter and m.has_quarterly}
         qrows = []

@@ -187,7 +187,7 @@ def outlook_message(outlook, terms, lang: str, recipients: list[str], sender: st
              for d in warnings]
     for name in _DIGEST_TABLES:
         frame = tables[name]
-        html += [f"<h2>{published.html_text(t[name])}</h2>", show(frame, lang).to_html()]
+        html += [f"<h2>{published.html_text(t[name])}</h2>", show(frame, lang)._repr_html_()]  # a table, or '(none)' prose
         lines += ["", t[name], " | ".join(L.column(c, lang) for c in frame.columns)]
         lines += [" | ".join(cell_text(v, lang) for v in row) for row in frame.itertuples(index=False, name=None)]
     msg = EmailMessage()

@@ -16,6 +16,7 @@ by a notebook frontend that runs MathJax.
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -67,7 +68,7 @@ def cell_text(value, lang: str) -> str:
 
 
 def _html_cell(value, lang: str) -> str:
-    return published.html_text(cell_text(value, lang))
+    return html.escape(cell_text(value, lang), quote=True)  # cell_text has masked the data's text already
 
 
 def _header(key, lang: str) -> str:

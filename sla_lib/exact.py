@@ -22,6 +22,18 @@ def to_fraction(value) -> Fraction:
     return value if isinstance(value, Fraction) else Fraction(value)
 
 
+def ceil_share(target_pct, count: int) -> int:
+    """The least whole number of ``count`` that is at least ``target_pct`` % of it, exactly:
+    ceil(target × count / 100) (a quota of customers, of satisfied ratings...)."""
+    share = to_fraction(target_pct) * count / 100
+    return -(-share.numerator // share.denominator)
+
+
+def round_half_up(value: Fraction) -> int:
+    """Nearest integer, halves away from zero (四舍五入)."""
+    return _round_half_up(value)
+
+
 def to_fen(value) -> Decimal:
     """Round a money amount to 0.01 CNY, half-up."""
     cents = _round_half_up(to_fraction(value) * 100)

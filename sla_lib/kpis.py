@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .calendar import ServiceCalendar, WorkCalendar, day_numbers, elapsed_wall_clock, in_month, month_days, to_local_naive
-from .exact import decimal_text, pct_text, to_fraction
+from .exact import ceil_share, decimal_text, pct_text, to_fraction
 from .masking import mask_id
 from .data import Dataset
 from .errors import SlaError
@@ -236,8 +236,7 @@ def quota_required(result: KpiResult) -> int | None:
     None for a KPI without a target or with no new customers."""
     if result.target_pct is None or result.total == 0:
         return None
-    needed = to_fraction(result.target_pct) * result.total / 100
-    return -(-needed.numerator // needed.denominator)
+    return ceil_share(result.target_pct, result.total)
 
 
 def shortfall(result: KpiResult) -> int:

@@ -31,7 +31,7 @@ import numpy as np
 
 from .calendar import WorkCalendar, day_numbers, month_days, parse_month, to_local_naive
 from .data import Dataset
-from .exact import Rate, decimal_text, pct_text, to_fen, to_fraction
+from .exact import Rate, ceil_share, decimal_text, pct_text, round_half_up, to_fen
 from .errors import SlaError
 from .fees import (
     FeeStatement,
@@ -178,10 +178,6 @@ def month_position(month: str, as_of: dt.date, workcal: WorkCalendar) -> MonthPo
 
 # -- volume -----------------------------------------------------------------------------------
 
-def _half_up(value: Fraction) -> int:
-    return int((2 * value.numerator + value.denominator) // (2 * value.denominator))
-
-
 @dataclass(frozen=True)
 class Pace:
     """Arrivals of one KPI's denominator (and of C6's numerator, ``met``) per working day and
@@ -255,8 +251,7 @@ def what_it_takes(kpi: str, met: int, total: int, remaining: int, target_pct) ->
     n = total + remaining
     if n == 0:
         return WhatItTakes(kpi, clause, met, total, remaining, target_pct, None, "n/a")
-    need = to_fraction(target_pct) * n / 100 - met
-    x = max(0, -((-need.numerator) // need.denominator))  # ceil, exact
+    x = max(0, ceil_share(target_pct, n) - met)  # exact
     status = "secured" if x == 0 else ("reachable" if x <= remaining else "unreachable")
     return WhatItTakes(kpi, clause, met, total, remaining, target_pct, x, status)
 
@@ -598,13 +593,13 @@ def month_outlook(data, terms, as_of: dt.date, month: str | None = None, draws: 
     outlooks = {}
     for key in KPI_DEFINITIONS:
         r = so_far[key]
-        expected = _half_up(paces[key].expected(position))
+        expected = round_half_up(paces[key].expected(position))
         if key in sims:
             m_, n_ = sims[key]
             projected, low, high = (_quantile_rate(m_, n_, q) for q in (50, lo_q, hi_q))
             p_miss = float(priced.missed[:, FEE_KPIS.index(key)].mean()) if key in FEE_KPIS else None
         else:  # C6: expected distinct customers followed up / expected new customers, no interval
-            m_ = r.met + _half_up(paces[key].expected(position, met=True))
+            m_ = r.met + round_half_up(paces[key].expected(position, met=True))
             n_ = r.total + expected
             projected, low, high, p_miss = (Fraction(m_, n_) if n_ else None), None, None, None
         outlooks[key] = KpiOutlook(r, paces[key], expected, projected, low, high, p_miss, priors.get(key, (1.0, 1.0)))
@@ -654,10 +649,6 @@ def month_outlook(data, terms, as_of: dt.date, month: str | None = None, draws: 
 
 # -- frames for the notebook ------------------------------------------------------------------
 
-def _pct(value: Fraction | None) -> str | None:
-    return pct_text(value)
-
-
 def _prob_text(value: float | None) -> str | None:
     return None if value is None else f"{value:.1%}"
 
@@ -705,7 +696,7 @@ def outlook_tables(o: MonthOutlook) -> dict:
         for d in o.deadlines
     ], columns=["clause", "deadline", "month", "date", "days_left", "status"])
     p_miss = pd.DataFrame([
-        {"kpi": key, "p_miss_pct": o.kpis[key].p_miss * 100, "status": "missed" if o.kpis[key].p_miss >= 0.5 else "met"}
+        {"kpi": key, "p_miss_pct": o.kpis[key].p_miss * 100, "status": "missed" if o.kpis[key].p_miss >= WILL_MISS else "met"}
         for key in FEE_KPIS
     ])
     return {"kpis": kpis, "takes": takes, "fee": fee, "deadlines": deadlines, "p_miss": p_miss}

@@ -616,7 +616,7 @@ def personal_names(data) -> list[str]:
         extra = [c for c in frame.columns if spec is None or c not in spec.column_names]  # the spec's columns hold no names
         for column, kind in personal_columns(frame[extra]).items():
             if kind == "name":
-                names.update(s.strip() for s in frame[column].dropna().astype(str).unique())
+                names.update(frame[column].dropna().astype(str).str.strip().unique())
     return sorted(n for n in names if n)
 
 
