@@ -1238,10 +1238,11 @@ def load_table(path, table: str, tz="Asia/Shanghai", month: str | None = None,
         rows = rows[(rows < len(body))]
         rows = rows[~blank[rows] & ~ragged[rows] & ~repeated[rows]]
         merged[rows] = True
+        first = first_named(min_col - 1, max_col)  # one reason per merged range, given to each row it touches
+        more = (f"cells {ref} are merged (a merged cell keeps its value in its first cell only; "
+                f"the others read as empty): unmerge them and fill every cell")
         for pos in rows.tolist():
-            column, reason = merged_text.get(pos, (first_named(min_col - 1, max_col), ""))
-            more = (f"cells {ref} are merged (a merged cell keeps its value in its first cell only; "
-                    f"the others read as empty): unmerge them and fill every cell")
+            column, reason = merged_text.get(pos, (first, ""))
             merged_text[pos] = (column, f"{reason}; {more}" if reason else more)
     ids = texts.get(spec.id_column)
 

@@ -145,10 +145,6 @@ class MonthPosition:
     def remaining_days(self) -> int:
         return self.remaining_workdays + self.remaining_other_days
 
-    @property
-    def elapsed_days(self) -> int:
-        return self.elapsed_workdays + self.elapsed_other_days
-
     def to_json(self) -> dict:
         return {
             "first": self.first.isoformat(), "last": self.last.isoformat(),

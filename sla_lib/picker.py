@@ -21,14 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-__all__ = ["PeriodPicker", "term_months", "term_quarters"]
+__all__ = ["PeriodPicker", "term_quarters"]
 
 _LABEL = {"quarter": {"zh": "季度", "en": "Quarter"}, "month": {"zh": "月份", "en": "Month"}}
-
-
-def term_months(terms) -> list[str]:
-    """Every month of the contract (its term and renewal), oldest first."""
-    return list(terms.contract_months)
 
 
 def term_quarters(terms) -> list[str]:

@@ -411,10 +411,6 @@ class CapEffect:
     expected_yearly_before: Decimal  # expected yearly deduction before the limit
     expected_yearly_after: Decimal  # ... after it (what is deducted)
 
-    @property
-    def binds(self) -> bool:
-        return self.p_month > 0
-
 
 @dataclass(frozen=True)
 class Projection:

@@ -1252,17 +1252,11 @@ def build_manifest(result: ReportResult, terms_path, input_files: dict, paramete
 
 # -- folders: staging, publication, failure, interruption ----------------------------------
 
-def _pid_alive(pid: int) -> bool:
-    from .folders import pid_alive
-
-    return pid_alive(pid)
-
-
 def clean_stale(out_dir: Path) -> list[Path]:
     """Remove temporary and backup folders (``.<month>.tmp-<pid>-…``, ``.<month>.old-<pid>-…``)
     left by runs whose process no longer exists. An entry of that name that is a symbolic
     link or a file is unlinked itself, never followed."""
-    from .folders import remove_entry
+    from .folders import pid_alive, remove_entry
 
     removed = []
     for entry in Path(out_dir).iterdir():
@@ -1270,7 +1264,7 @@ def clean_stale(out_dir: Path) -> list[Path]:
         if not match:
             continue
         planted = entry.is_symlink() or not entry.is_dir()
-        if planted or (int(match["pid"]) != os.getpid() and not _pid_alive(int(match["pid"]))):
+        if planted or (int(match["pid"]) != os.getpid() and not pid_alive(int(match["pid"]))):
             with contextlib.suppress(OSError):
                 remove_entry(entry)
                 removed.append(entry)

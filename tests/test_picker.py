@@ -5,7 +5,6 @@ sends them, and with allow_stdin=False, as papermill does."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
