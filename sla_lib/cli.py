@@ -116,7 +116,7 @@ def _load(terms_path: Path, data_dir: Path, by_month: bool = False, kpi_cache: P
     if by_month and data_dir.is_dir() and any(data_dir.glob("*.parquet")):
         from .monthly import MonthlyData
 
-        data = MonthlyData.open(data_dir, terms, workers=min(2, os.cpu_count() or 1))
+        data = MonthlyData.open(data_dir, terms)
     else:
         data = load_dataset(data_dir, terms)
     raise_problems(check_against_terms(data, terms))  # e.g. a payment for a month outside the term

@@ -1394,8 +1394,9 @@ def _validated(path: Path, table: str, spec: TableSpec, zone: str, frame: pd.Dat
         # identical = same text in every column (canonical columns stripped, extras as-is)
         compared = list(texts.values()) + [frame[c] for c in extras]
         later_pos, first_of_later = pos_arr[later], first_pos[later]
-        a = np.column_stack([c.iloc[later_pos].fillna("").to_numpy(dtype=object) for c in compared])
-        b = np.column_stack([c.iloc[first_of_later].fillna("").to_numpy(dtype=object) for c in compared])
+        # as objects first: a Parquet table's typed columns (Int64 scores...) take no "" filler
+        a = np.column_stack([c.iloc[later_pos].astype(object).fillna("").to_numpy(dtype=object) for c in compared])
+        b = np.column_stack([c.iloc[first_of_later].astype(object).fillna("").to_numpy(dtype=object) for c in compared])
         identical = (a == b).all(axis=1) if len(a) else np.array([], dtype=bool)
         for pos, first, same in zip(pos_arr[later], first_pos[later], identical):
             row, first_row = int(source_row.iat[pos]), int(source_row.iat[first])

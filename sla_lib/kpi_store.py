@@ -37,7 +37,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import SlaError
-from .kpis import KpiResult, MonthKpis
+from .kpis import KpiResult, MissedIds, MonthKpis
 
 __all__ = ["KpiStore", "CompactMemo", "inputs_key", "file_digest"]
 
@@ -84,9 +84,12 @@ def inputs_key(files: dict[str, Path]) -> str:
 _SEP = "\x1f"  # ASCII unit separator: one JSON string per KPI parses ~10x faster than an array
 
 
-def _ids_field(ids: tuple[str, ...]) -> dict:
+def _ids_field(ids, keep_query: bool = False) -> dict:
     """The missed ids as one separator-joined string (a million ids: a JSON array of a
-    million strings takes seconds to read back), or an array if an id holds the separator."""
+    million strings takes seconds to read back), or an array if an id holds the separator;
+    ids not listed yet (the engine lists them on demand) stay unlisted: their count only."""
+    if isinstance(ids, MissedIds) and not ids.listed:
+        return {"missed_query": ids} if keep_query else {"missed_on_demand": ids.count}
     if any(_SEP in i for i in ids):
         return {"missed_ids": list(ids)}
     return {"missed": _SEP.join(ids), "missed_count": len(ids)}
@@ -108,14 +111,25 @@ def _count(value) -> int:
     return value
 
 
-def _encode(kpis: MonthKpis) -> dict:
+def _ids_of(r: dict):
+    if "missed_query" in r:  # CompactMemo: the engine's query itself, in memory
+        return r["missed_query"]
+    if "missed_on_demand" in r:  # listed again by the engine when asked (kpis.month_kpis attaches it)
+        count = r["missed_on_demand"]
+        return MissedIds(None, None if count is None else _count(count))
+    if "missed_ids" in r:
+        return tuple(r["missed_ids"])
+    return tuple(_split_ids(r["missed"], r["missed_count"]))
+
+
+def _encode(kpis: MonthKpis, keep_queries: bool = False) -> dict:
     return {
         "month": kpis.month,
         "results": {
             key: {
                 "kpi": r.kpi, "clause": r.clause, "met": r.met, "total": r.total,
                 "target_pct": None if r.target_pct is None else str(r.target_pct),
-                "na_counts_as": r.na_counts_as, **_ids_field(r.missed_ids),
+                "na_counts_as": r.na_counts_as, **_ids_field(r.missed_ids, keep_queries),
             }
             for key, r in kpis.results.items()
         },
@@ -131,7 +145,7 @@ def _decode(obj: dict) -> MonthKpis:
             kpi=r["kpi"], clause=r["clause"], met=_count(r["met"]), total=_count(r["total"]),
             target_pct=None if r["target_pct"] is None else Decimal(r["target_pct"]),
             na_counts_as=r["na_counts_as"],
-            missed_ids=tuple(r["missed_ids"]) if "missed_ids" in r else tuple(_split_ids(r["missed"], r["missed_count"])),
+            missed_ids=_ids_of(r),
         )
     return MonthKpis(month=obj["month"], results=results)
 
@@ -235,7 +249,7 @@ class CompactMemo(MutableMapping):
         return _decode(self._months[key])
 
     def __setitem__(self, key, value: MonthKpis) -> None:
-        self._months[key] = _encode(value)
+        self._months[key] = _encode(value, keep_queries=True)
 
     def __delitem__(self, key) -> None:
         del self._months[key]

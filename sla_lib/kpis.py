@@ -7,6 +7,7 @@ KPI keeps the ids of the records that missed it, so a reader can open the misses
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -21,7 +22,6 @@ from .exact import ceil_share, decimal_text, pct_text, to_fraction
 from .masking import mask_id
 from .data import Dataset
 from .errors import SlaError
-from .monthly import MonthlyData
 
 # kpi key -> (clause, source table, id column, the terms' target attribute or None)
 KPI_DEFINITIONS = {
@@ -61,6 +61,60 @@ def _target(terms, dotted: str | None) -> Decimal | None:
     return getattr(getattr(terms, section), key)
 
 
+class MissedIds(Sequence):
+    """The ids that missed a KPI, listed when first read (C21 drill-down, the report's misses
+    tables): ``query()`` gives them, in file order. A month counted by the columnar engine
+    carries this instead of the ids, so a month's counts never hold millions of strings.
+    ``count``: how many there are, when the counts already say (total − met), else None."""
+
+    def __init__(self, query, count: int | None = None):
+        self.query = query
+        self.count = count
+        self._ids: tuple[str, ...] | None = None
+
+    @property
+    def listed(self) -> bool:
+        return self._ids is not None
+
+    def _list(self) -> tuple[str, ...]:
+        if self._ids is None:
+            if self.query is None:
+                raise SlaError("the missed ids of this month were not kept (a KPI cache entry made "
+                               "without them); count the month again")
+            self._ids = tuple(self.query())
+        return self._ids
+
+    def __len__(self) -> int:
+        return self.count if self._ids is None and self.count is not None else len(self._list())
+
+    def __getitem__(self, i):
+        return self._list()[i]
+
+    def __iter__(self):
+        return iter(self._list())
+
+    def __eq__(self, other):
+        if isinstance(other, (tuple, list, MissedIds)):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self):
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"MissedIds({len(self._ids)} listed)" if self._ids is not None else f"MissedIds(on demand, {self.count})"
+
+    def __reduce__(self):
+        state = (self.query, self.count)
+        return (_missed_ids, (*state, self._ids))
+
+
+def _missed_ids(query, count, ids):
+    out = MissedIds(query, count)
+    out._ids = ids
+    return out
+
+
 @dataclass(frozen=True)
 class KpiResult:
     """One KPI for one month: numerator, denominator, exact rate, target and the misses."""
@@ -71,7 +125,7 @@ class KpiResult:
     total: int
     target_pct: Decimal | None
     na_counts_as: str = "met"
-    missed_ids: tuple[str, ...] = field(default=(), repr=False)
+    missed_ids: tuple[str, ...] | MissedIds = field(default=(), repr=False)
 
     @property
     def rate(self) -> Fraction | None:
@@ -121,6 +175,16 @@ def _result(terms, kpi: str, hit: np.ndarray, ids: pd.Series) -> KpiResult:
         na_counts_as=terms.na_counts_as,
         missed_ids=tuple(ids[~hit].astype(str).tolist()),  # convert only the misses
     )
+
+
+def engine_result(terms, kpi: str, met: int, total: int, misses) -> KpiResult:
+    """A KPI counted by the columnar engine (:mod:`sla_lib.columnar`): the ids that missed it
+    are listed by ``misses()`` when read. C6's misses (new customers without a follow-up) are
+    not total − met, so their number waits for the list too."""
+    clause, _, _, target_key = KPI_DEFINITIONS[kpi]
+    count = None if kpi == "followup_coverage" else total - met
+    return KpiResult(kpi=kpi, clause=clause, met=met, total=total, target_pct=_target(terms, target_key),
+                     na_counts_as=terms.na_counts_as, missed_ids=MissedIds(misses, count))
 
 
 def month_rows(frame: pd.DataFrame, column: str, month: str, tz: str | None = None) -> pd.DataFrame:
@@ -246,7 +310,7 @@ def shortfall(result: KpiResult) -> int:
     if result.kpi == "followup_coverage":
         required = quota_required(result)
         return 0 if required is None else max(0, required - result.met)
-    return len(result.missed_ids)
+    return result.total - result.met
 
 
 @dataclass(frozen=True)
@@ -327,18 +391,31 @@ def month_kpis(data, terms, month: str, workcal: WorkCalendar | None = None) -> 
         if cached is not None:
             problem = implausible(cached, terms, month)
             if problem is None:
-                return cached
+                return _misses_attached(cached, data, terms, month)
             _distrust(cache, key, problem)  # recomputed below and written over
     workcal = workcal or WorkCalendar.from_terms(terms)
-    if isinstance(data, MonthlyData):  # each group reads its tables, counts, lets them go
-        parts = data.count_month(_KPI_GROUPS, terms, month, workcal)
+    count_month = getattr(data, "count_month", None)  # a MonthlyData: the engine, or each group read and let go
+    if count_month is not None:
+        parts = count_month(KPI_GROUPS, terms, month, workcal)
     else:
-        parts = [compute(data, terms, month, workcal) for _, compute in _KPI_GROUPS]
+        parts = [compute(data, terms, month, workcal) for _, _, compute in KPI_GROUPS]
     found = {k: v for part in parts for k, v in part.items()}
     result = MonthKpis(month=month, results={k: found[k] for k in KPI_DEFINITIONS})
     if cache is not None:
         cache[key] = result
     return result
+
+
+def _misses_attached(kpis: MonthKpis, data, terms, month: str) -> MonthKpis:
+    """A month read from a KPI store, whose misses the engine was to list on demand: the
+    engine's query for them attached again (the store keeps counts, not queries)."""
+    files = getattr(data, "files", None)
+    for key, r in kpis.results.items():
+        if isinstance(r.missed_ids, MissedIds) and r.missed_ids.query is None and files:
+            from .columnar import misses_query
+
+            r.missed_ids.query = misses_query(key, files, terms, month)
+    return kpis
 
 
 def implausible(kpis, terms, month: str) -> str | None:
@@ -357,11 +434,13 @@ def implausible(kpis, terms, month: str) -> str | None:
             return f"{key}: not the {clause} result"
         if not all(type(v) is int and v >= 0 for v in (r.met, r.total)):
             return f"{key}: met {r.met!r} and total {r.total!r} are not non-negative integers"
+        ids = r.missed_ids
+        misses = ids.count if isinstance(ids, MissedIds) and not ids.listed else len(ids)  # None: on demand
         if key == "followup_coverage":
-            if len(r.missed_ids) > r.total:
-                return f"{key}: {len(r.missed_ids)} misses of {r.total}"
-        elif r.met > r.total or len(r.missed_ids) != r.total - r.met:
-            return f"{key}: met {r.met} of total {r.total} with {len(r.missed_ids)} misses"
+            if misses is not None and misses > r.total:
+                return f"{key}: {misses} misses of {r.total}"
+        elif r.met > r.total or misses != r.total - r.met:
+            return f"{key}: met {r.met} of total {r.total} with {misses} misses"
         if r.target_pct != _target(terms, target_key) or r.na_counts_as != terms.na_counts_as:
             return f"{key}: target or na_counts_as differ from the terms"
     return None
@@ -440,16 +519,13 @@ def _followup_kpis(data, terms, month: str, workcal: WorkCalendar) -> dict[str, 
     }
 
 
-def _complaint_and_followup_kpis(data, terms, month: str, workcal: WorkCalendar) -> dict[str, KpiResult]:
-    return {**_complaint_kpis(data, terms, month, workcal), **_followup_kpis(data, terms, month, workcal)}
-
-
-# (tables, function): the KPIs that one read of those tables gives. Consultations alone
-# weigh about as much as the other tables together, so a month is two groups, which
-# MonthlyData can count in two processes.
-_KPI_GROUPS = (
-    (("consultations",), _consultation_kpis),
-    (("complaints", "followups", "new_customers"), _complaint_and_followup_kpis),
+# (group, tables, function): the KPIs that one read of those tables gives; the columnar
+# engine counts the same groups (columnar.GROUP_TABLES), and a MonthlyData reads a group's
+# tables with the loader when the engine cannot take them.
+KPI_GROUPS = (
+    ("consultations", ("consultations",), _consultation_kpis),
+    ("complaints", ("complaints",), _complaint_kpis),
+    ("followups", ("followups", "new_customers"), _followup_kpis),
 )
 
 

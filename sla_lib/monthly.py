@@ -19,10 +19,6 @@ sets them aside, and :attr:`MonthlyData.accounting` lists them once.
 
 from __future__ import annotations
 
-import multiprocessing
-import weakref
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import MutableMapping
@@ -31,7 +27,7 @@ import pandas as pd
 
 from .calendar import in_month
 from .data import TABLES, Dataset, TableAccount, _zone_name, load_table, table_file
-from .errors import SlaError, TableError, TableErrors
+from .errors import TableError, TableErrors
 
 __all__ = ["MonthlyData", "EVENT_TABLES", "MONEY_TABLES"]
 
@@ -50,14 +46,10 @@ class MonthlyData:
     kpi_cache: MutableMapping = field(default_factory=lambda: _compact_memo(), repr=False)
     _whole: dict[str, tuple[pd.DataFrame, TableAccount]] = field(default_factory=dict, repr=False)
     _month_accounts: dict[str, dict[str, TableAccount]] = field(default_factory=dict, repr=False)
-    workers: int = 1  # processes that count a month's table groups at once (count_month)
-    _pool: object = field(default=None, repr=False)
-    _finalizer: object = field(default=None, repr=False)
 
     @classmethod
-    def open(cls, data_dir, tz="Asia/Shanghai", workers: int = 1) -> "MonthlyData":
-        """Find every table's file and load the money tables (errors reported together).
-        ``workers``: processes counting a month's table groups at once (2 on two cores)."""
+    def open(cls, data_dir, tz="Asia/Shanghai") -> "MonthlyData":
+        """Find every table's file and load the money tables (errors reported together)."""
         from .data import load_dataset
 
         zone = _zone_name(tz)
@@ -80,7 +72,7 @@ class MonthlyData:
         if errors:
             raise errors[0] if len(errors) == 1 else TableErrors(errors)
         files.update(money.files)
-        return cls(data_dir=data_dir, tz=zone, money=money, files=files, workers=max(1, int(workers)))
+        return cls(data_dir=data_dir, tz=zone, money=money, files=files)
 
     # -- what the engine asks for -----------------------------------------------------------
     def __getitem__(self, name: str) -> pd.DataFrame:
@@ -95,45 +87,23 @@ class MonthlyData:
         return name in TABLES
 
     def count_month(self, groups, terms, month: str, workcal) -> list[dict]:
-        """``[compute(self.month(month, tables), terms, month, workcal) for tables, compute in
-        groups]``; with ``workers > 1`` the groups after the first are counted in worker
-        processes at the same time as the first (a month's pandas work holds the GIL, so
-        threads would not run side by side). Each process holds only its group's tables."""
-        if self.workers <= 1 or len(groups) == 1:
-            return [compute(self.month(month, tables), terms, month, workcal) for tables, compute in groups]
-        pool = self._worker_pool()
-        futures = [pool.submit(_count_in_worker, self.data_dir, self.tz, tables, compute, terms, month, workcal)
-                   for tables, compute in groups[1:]]
-        tables, compute = groups[0]
-        first = compute(self.month(month, tables), terms, month, workcal)
-        rest = []
-        for future in futures:
-            try:
-                # an SlaError of the worker (a TableError of the month's rows...) comes back
-                # as itself: every SlaError pickles (errors.SlaError.__reduce__)
-                counted, accounts = future.result()
-            except BrokenProcessPool:
-                self.close()
-                raise SlaError(
-                    f"the second counting process died while counting {month} (killed, or out of memory?); "
-                    "run again, or with one process (fewer rows per month)"
-                ) from None
+        """The KPIs of ``month``, one dict per group of ``groups`` ((name, tables, compute),
+        kpis.KPI_GROUPS): counted by the columnar engine straight from the Parquet files
+        (:func:`sla_lib.columnar.count_group`, multi-threaded, the month's rows never held),
+        or, where the engine cannot take a group's tables (CSV, text dates, a row the loader
+        sets aside...), ``compute`` over the month's rows read by the loader."""
+        from .columnar import count_group
+
+        out = []
+        for name, tables, compute in groups:
+            counted = count_group(name, self.files, terms, month, workcal)
+            if counted is None:
+                out.append(compute(self.month(month, tables), terms, month, workcal))
+                continue
+            results, accounts = counted
             self._month_accounts.setdefault(month, {}).update(accounts)
-            rest.append(counted)
-        return [first, *rest]
-
-    def _worker_pool(self):
-        if self._pool is None:
-            # spawn, not fork: Arrow's thread pool must not be forked mid-flight
-            self._pool = ProcessPoolExecutor(max_workers=self.workers - 1, mp_context=multiprocessing.get_context("spawn"))
-            self._finalizer = weakref.finalize(self, self._pool.shutdown, wait=True, cancel_futures=True)
-        return self._pool
-
-    def close(self) -> None:
-        """Stop the worker processes, if any were started."""
-        if self._pool is not None:
-            self._finalizer()
-            self._pool = None
+            out.append(results)
+        return out
 
     def month(self, month: str, tables=EVENT_TABLES) -> Dataset:
         """The rows of ``month`` of the event ``tables`` (rows with no month: set aside) and
@@ -187,15 +157,3 @@ def _compact_memo():
     from .kpi_store import CompactMemo  # kpi_store imports kpis, which imports this module
 
     return CompactMemo()
-
-
-_WORKER_SOURCES: dict[tuple[str, str], MonthlyData] = {}
-
-
-def _count_in_worker(data_dir: Path, tz: str, tables, compute, terms, month: str, workcal):
-    """In a worker process: count one group of tables of ``month``; (results, accounts)."""
-    key = (str(data_dir), tz)
-    if key not in _WORKER_SOURCES:
-        _WORKER_SOURCES[key] = MonthlyData.open(data_dir, tz)
-    month_data = _WORKER_SOURCES[key].month(month, tables)
-    return compute(month_data, terms, month, workcal), {t: month_data.accounting[t] for t in tables}

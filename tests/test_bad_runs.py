@@ -156,9 +156,9 @@ def _json(out: str) -> dict:
 
 # ------------------------------------------------------------------------------ builders
 
-def second_process_error(s: Setup):
-    """complaints as Parquet, with K1 twice and different contents: a TableError raised
-    while the second counting process reads October's complaints (group 2 of a month)."""
+def engine_sends_to_loader_error(s: Setup):
+    """complaints as Parquet, with K1 twice and different contents: the columnar engine finds
+    the duplicate, hands October's complaints to the loader, which raises naming the row."""
     (s.data / "complaints.csv").unlink()
     text = BASE["complaints"] + "K1,C1,2026-10-08 09:00,2026-10-08 09:30,2026-10-09 10:00,2026-10-10 10:00,1\n"
     frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
@@ -451,7 +451,7 @@ def check_killed_leftovers_removed(s: Setup, out: str, err: str):
 
 
 CASES: list[Case] = [
-    Case("a table error in the second counting process", second_process_error,
+    Case("a table error found by the columnar engine, named by the loader", engine_sends_to_loader_error,
          Refused(("complaints.parquet, row 4, column complaint_id", "'K1' appears in rows 1 and 4 with different contents"))),
     Case("--out is a file", out_is_a_file, Refused(("--out ", "notes.txt: is a file, not a folder"))),
     Case("--out under a file", out_under_a_file,
@@ -567,20 +567,18 @@ def test_every_error_type_survives_pickling():
                 assert getattr(back, name) == value, name
 
 
-def test_a_worker_error_comes_back_as_itself(tmp_path):
-    """MonthlyData with two processes: the second group's TableError is raised as itself."""
+def test_a_duplicate_the_engine_finds_is_named_by_the_loader(tmp_path):
+    """The columnar engine does not decide on bad rows: a conflicting duplicate in a Parquet
+    month sends the month's complaints to the loader, whose TableError names file and column."""
     from sla_lib.monthly import MonthlyData
 
     setup = Setup(tmp_path, tmp_path, tmp_path / "contract.yaml", tmp_path)
     _write_base(tmp_path)
-    second_process_error(setup)
+    engine_sends_to_loader_error(setup)
     terms = load_terms(SAMPLE_TERMS)
-    data = MonthlyData.open(tmp_path, terms, workers=2)
-    try:
-        with pytest.raises(TableError) as info:
-            month_kpis(data, terms, "2026-10")
-    finally:
-        data.close()
+    data = MonthlyData.open(tmp_path, terms)
+    with pytest.raises(TableError) as info:
+        month_kpis(data, terms, "2026-10")
     assert (Path(info.value.path).name, info.value.column) == ("complaints.parquet", "complaint_id")
 
 

@@ -12,7 +12,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 # PyPI name -> conda-forge name, where the two differ (none today).
-PYPI_TO_CONDA: dict[str, str] = {}
+PYPI_TO_CONDA: dict[str, str] = {"duckdb": "python-duckdb"}  # conda-forge names the Python package so
 # Entries of environment.yml that are tooling, not dependencies of the package.
 CONDA_ONLY = {"pip"}
 

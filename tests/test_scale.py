@@ -285,17 +285,6 @@ def test_month_at_a_time_statements_equal_the_whole_load(sample_parquet, sample_
         source["consultations"]
 
 
-def test_a_second_process_counts_the_same(sample_parquet, sample_csv, terms):
-    source = MonthlyData.open(sample_parquet, terms, workers=2)
-    try:
-        got = [month_kpis(source, terms, m).to_json() for m in ("2026-06", "2026-07")]
-    finally:
-        source.close()
-    assert got == [month_kpis(sample_csv, terms, m).to_json() for m in ("2026-06", "2026-07")]
-    june_july = sample_csv["followups"]["visited_at"].dt.strftime("%m").isin(["06", "07"]).sum()
-    assert source.accounting["followups"].rows_read == june_july  # counted in the worker, reported here
-
-
 def test_month_at_a_time_over_csv_files_gives_the_same(sample_csv, terms):
     source = MonthlyData.open(SAMPLE, terms)
     assert month_kpis(source, terms, "2026-07").to_json() == month_kpis(sample_csv, terms, "2026-07").to_json()

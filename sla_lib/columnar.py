@@ -1,0 +1,501 @@
+"""A month's KPI counts in a columnar engine: DuckDB over the month's row groups of the
+Parquet files (issue 13). The counting layer beside :mod:`sla_lib.kpis` (which counts loaded
+pandas frames); both give the same :class:`~sla_lib.kpis.KpiResult`, to the row.
+
+One scan per table over the month's rows (DuckDB skips the row groups whose statistics
+cannot hold the month), timestamps as integer nanoseconds of the contract's wall clock,
+C1 (and C2 on a service clock) service time and the C3 deadline by a join on a small per-day
+calendar table built from :class:`~sla_lib.calendar.WorkCalendar`. The same scan evaluates,
+as predicates, every rule by which the loader (:func:`sla_lib.data.load_table`) would set a
+row aside or reject the table: empty or untrimmed ids, a duplicated id (distinct 64-bit hashes
+fewer than the rows: a duplicate, or a hash collision), empty required values, an unknown
+channel, a score outside 1..5, a time outside 1900..2199, a time before the one it follows.
+When any of them counts a row, or a table is written in a way the engine does not read
+natively (text dates, aware timestamps, float scores...), :func:`count_group` answers None and
+the month's tables are read by the loader instead, which names each row set aside with its
+file, row and column: the engine decides nothing the loader would decide differently.
+
+The ids that missed a KPI (C21) are not carried by the counts: :class:`EngineMisses` queries
+them, by the same predicates, when a reader asks (``KpiResult.missed_ids``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+
+from .calendar import CalendarCoverageError, WorkCalendar, constant_utc_offset
+from .data import TABLES, TableAccount, _channel_of, _map_columns, _parquet_file
+from .kpis import KPI_DEFINITIONS, engine_result
+
+__all__ = ["count_group", "EngineMisses", "GROUP_TABLES", "misses_query"]
+
+DAY_NS = 86_400 * 10**9
+HORIZON_DAYS = 92  # the calendar table runs this far past the month; a later response: the loader counts
+_TS_LO, _TS_HI = "TIMESTAMP '1900-01-01 00:00:00'", "TIMESTAMP '2200-01-01 00:00:00'"
+
+# the KPI groups the engine counts (kpis._KPI_GROUPS), by their tables
+GROUP_TABLES = {
+    "consultations": ("consultations",),
+    "complaints": ("complaints",),
+    "followups": ("followups", "new_customers"),
+}
+
+def _q(name: str) -> str:
+    """A column name as a quoted SQL identifier (file headers may be Chinese, or hostile)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class _Table:
+    """How one Parquet table is read by the engine: its file and each needed column's SQL."""
+
+    table: str
+    path: Path
+    columns: dict[str, str]  # canonical name -> SQL expression over the file's column
+    in_range: frozenset = frozenset()  # timestamp columns whose statistics prove 1900..2199
+
+    def source(self) -> str:
+        return f"read_parquet({_lit(str(self.path))}, file_row_number = true)"
+
+    def ns(self, column: str) -> str:
+        """SQL: the timestamp ``column`` as integer ns of the wall clock; NULL outside
+        1900..2199 (such a row is a problem row; ns would overflow past 2262)."""
+        e = self.columns[column]
+        if column in self.in_range:
+            return f"epoch_ns({e})"
+        return f"(CASE WHEN {e} >= {_TS_LO} AND {e} < {_TS_HI} THEN epoch_ns({e}) END)"
+
+
+def _native(kind: str, t) -> str | None:
+    """The SQL cast of a column of Arrow type ``t`` read as ``kind``, or None when the engine
+    does not read it natively (the loader parses it)."""
+    import pyarrow as pa
+
+    T = pa.types
+    value = t.value_type if T.is_dictionary(t) else t
+    text = T.is_string(value) or T.is_large_string(value)
+    if kind == "id":
+        return "text" if text else "int" if T.is_integer(t) else None
+    if kind == "timestamp":
+        return "ts" if T.is_timestamp(t) and t.tz is None else None
+    if kind == "channel":
+        return "text" if text else None
+    if kind == "bool":
+        return "bool" if T.is_boolean(t) else None
+    if kind == "score":
+        return "int" if T.is_integer(t) else None
+    return None
+
+
+def _plan(path: Path, table: str) -> _Table | None:
+    """The table's columns as the engine reads them, or None: a column the engine does not read
+    natively, a required column missing (the loader names it), or rows with no month."""
+    from .data import _free_text
+
+    spec = TABLES[table]
+    pf = _parquet_file(path)
+    header = list(pf.schema_arrow.names)
+    try:
+        names = _map_columns(path, spec, header)
+    except Exception:
+        return None  # the loader reports it
+    file_of = dict(zip(names, header))
+    if any(c not in file_of for c in spec.required_columns):
+        return None
+    columns = {}
+    for col in spec.columns:
+        if col.name not in file_of or _free_text(col):
+            continue  # optional and absent, or free text no row can fail on (not read for counts)
+        how = _native(col.kind, pf.schema_arrow.field(file_of[col.name]).type)
+        if how is None:
+            return None
+        q = _q(file_of[col.name])
+        columns[col.name] = f"CAST({q} AS VARCHAR)" if how == "int" and col.kind == "id" else q
+    # rows whose month column is empty belong to no month: the loader lists them in every month
+    if any(s is None or s.null_count is None or s.null_count > 0 for s in _statistics(pf, file_of[spec.month_column])):
+        return None
+    in_range = frozenset(
+        c.name for c in spec.columns
+        if c.kind == "timestamp" and c.name in columns and _within_years(_statistics(pf, file_of[c.name]))
+    )
+    return _Table(table, path, columns, in_range)
+
+
+def _statistics(pf, column: str) -> list:
+    j = pf.schema_arrow.get_field_index(column)
+    return [pf.metadata.row_group(g).column(j).statistics for g in range(pf.metadata.num_row_groups)]
+
+
+def _within_years(stats: list) -> bool:
+    """Whether every row group's min and max lie in 1900..2199 (so no value needs checking)."""
+    lo, hi = dt.datetime(1900, 1, 1), dt.datetime(2200, 1, 1)
+    try:
+        return all(s is not None and s.has_min_max and lo <= s.min and s.max < hi for s in stats)
+    except TypeError:  # statistics not as datetimes (an unusual unit): check each value
+        return False
+
+
+def _problems(plan: _Table, channel_state: str | None) -> str:
+    """SQL: true for a row the loader would set aside (or reject the table for); ids aside
+    (:func:`_ids_clean`). ``channel_state``: :func:`_channel_state`."""
+    spec = TABLES[plan.table]
+    c = plan.columns
+    terms = []
+    for col in spec.columns:
+        if col.name not in c:
+            continue
+        e = c[col.name]
+        if not col.nullable:
+            terms.append(f"{e} IS NULL")
+        if col.kind == "timestamp" and col.name not in plan.in_range:
+            terms.append(f"({e} < {_TS_LO} OR {e} >= {_TS_HI})")
+        elif col.kind == "score":
+            terms.append(f"({e} < 1 OR {e} > 5)")
+        elif col.kind == "channel":  # unknown; or blank where a channel is required
+            terms.append(f"coalesce({channel_state}, 0) = 0" if not col.nullable else
+                         f"({e} IS NOT NULL AND ({channel_state}) IS NULL)")
+    for later, base in spec.not_before:
+        if later in c and base in c:
+            terms.append(f"{c[later]} < {c[base]}")
+    return " OR ".join(terms) or "FALSE"
+
+
+def _month_filter(plan: _Table, month: str) -> str:
+    first, nxt = _month_span(month)
+    col = plan.columns[TABLES[plan.table].month_column]
+    return f"{col} >= TIMESTAMP '{first} 00:00:00' AND {col} < TIMESTAMP '{nxt} 00:00:00'"
+
+
+def _month_span(month: str) -> tuple[dt.date, dt.date]:
+    first = dt.date(int(month[:4]), int(month[5:7]), 1)
+    return first, dt.date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+
+
+def _connect():
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+# -- the per-day calendar table -------------------------------------------------------------
+
+def _calendar(con, terms, month: str, workcal: WorkCalendar, deadlines: bool) -> bool:
+    """Create the temp table ``cal`` (one row per day from the month's first day to
+    HORIZON_DAYS after its last): service time before each day, the day's open and close in
+    ns (close = open on a day without service, C8) and, with ``deadlines``, the C3 deadline
+    day of a complaint received that day. False when the working-day calendar cannot cover
+    the month (the loader's path raises the error that names the year)."""
+    import pyarrow as pa
+
+    first, nxt = _month_span(month)
+    epoch = dt.date(1970, 1, 1)
+    lo, last = (first - epoch).days, (nxt - epoch).days - 1
+    hi = last + HORIZON_DAYS
+    hours = terms.service_hours
+    try:
+        while True:
+            days = np.arange(lo, hi + 1, dtype=np.int64)
+            try:
+                service = np.ones(len(days), dtype=bool) if hours.days == "all" else workcal.is_workday_days(days)
+                deadline = workcal.nth_workday_after_days(days[: last - lo + 1], terms.standards.complaint_solution_workdays) \
+                    if deadlines else None
+                break
+            except CalendarCoverageError:
+                # the horizon runs into a year the calendar does not cover: stop at the year before
+                end = (dt.date((epoch + dt.timedelta(int(hi))).year, 1, 1) - epoch).days - 1
+                if end < last:
+                    return False
+                hi = end
+    except CalendarCoverageError:
+        return False
+    minute = 60 * 10**9
+    open_ns = np.full(len(days), hours.open * minute, dtype=np.int64)
+    length = np.where(service, (hours.close - hours.open) * minute, 0).astype(np.int64)
+    before = np.concatenate(([0], np.cumsum(length)[:-1]))
+    cols = {"day": days, "open_ns": open_ns, "len_ns": length, "before_ns": before}
+    if deadlines:
+        full = np.full(len(days), -1, dtype=np.int64)
+        full[: len(deadline)] = deadline
+        cols["deadline_day"] = pa.array(full, mask=full < 0)
+    con.register("cal_arrow", pa.table(cols))
+    # a table of DuckDB's own: with its true size known, the joins hash the calendar (~120 rows)
+    con.execute("CREATE OR REPLACE TEMP TABLE cal AS SELECT * FROM cal_arrow")
+    con.unregister("cal_arrow")
+    return True
+
+
+def _service_ns(t: str, day: str) -> str:
+    """SQL: service time (ns) from the calendar's first day up to instant ``t`` (C8), with the
+    calendar row of t's day selected as ``<day>_day``, ``<day>_before`` ... (see _cal_row)."""
+    return f"({day}_before + least(greatest({t} - {day}_day * {DAY_NS} - {day}_open, 0), {day}_len))"
+
+
+def _cal_row(alias: str) -> str:
+    """SQL select list: the calendar row ``alias`` of a join, as ``<alias>_day``, ``<alias>_before`` ..."""
+    return (f"{alias}.day AS {alias}_day, {alias}.before_ns AS {alias}_before, "
+            f"{alias}.open_ns AS {alias}_open, {alias}.len_ns AS {alias}_len")
+
+
+def _zone_fixed(terms, month: str) -> bool:
+    """Naive times are the contract zone's wall clock; the engine counts on them as integers
+    only where the zone's offset is one all month and over the horizon (China: always), so no
+    time can fall in a DST gap (the loader sets such times aside)."""
+    first, nxt = _month_span(month)
+    lo = np.datetime64(first, "ns").astype(np.int64)
+    hi = np.datetime64(nxt + dt.timedelta(days=HORIZON_DAYS), "ns").astype(np.int64)
+    return constant_utc_offset(int(lo), int(hi), terms.contract.timezone) is not None
+
+
+# -- the counts -----------------------------------------------------------------------------
+
+def _channels(con, plan: _Table, month: str) -> dict[str, str] | None:
+    """Each channel value written in the month -> the channel the loader reads it as
+    (data._channel_of; None: unknown); None when the table has no channel column."""
+    if "channel" not in plan.columns:
+        return None
+    e = plan.columns["channel"]
+    raw = con.execute(f"SELECT DISTINCT {e} FROM {plan.source()} WHERE {_month_filter(plan, month)} AND {e} IS NOT NULL")
+    return {value: _channel_of(value.strip()) for (value,) in raw.fetchall()}
+
+
+def _channel_state(plan: _Table, channels: dict | None) -> str | None:
+    """SQL: 1 for a known channel, 0 for a blank one, NULL for an unknown one (or no value)."""
+    if channels is None:
+        return None
+    arms = " ".join(f"WHEN {_lit(v)} THEN {0 if v.strip() == '' else 1}" for v, ch in channels.items()
+                    if ch is not None or v.strip() == "")
+    return f"CASE {plan.columns['channel']} {arms} END" if arms else "CAST(NULL AS BIGINT)"
+
+
+def _channel_case(plan: _Table, channels: dict | None, value_of) -> str | None:
+    """SQL CASE giving ``value_of(channel)`` for each raw channel value; NULL for an unknown one."""
+    if channels is None:
+        return None
+    arms = " ".join(f"WHEN {_lit(v)} THEN {value_of(ch)}" for v, ch in channels.items() if ch is not None)
+    return f"CASE {plan.columns['channel']} {arms} END" if arms else "CAST(NULL AS BIGINT)"
+
+
+def _limit_ns(value) -> int:
+    """A limit in (decimal) minutes as integer ns, as kpis._limit_ns."""
+    return int(Decimal(value) * 60 * 10**9)
+
+
+def _contact_limit_ns(terms) -> int:
+    return int(terms.standards.complaint_contact_hours * 3600 * 10**9)
+
+
+@dataclass(frozen=True)
+class _Query:
+    """One group's SQL pieces: the month's rows (``m``) and each KPI's hit predicate over them."""
+
+    rows: str  # SELECT ... FROM the file WHERE the month, with the calendar joined
+    hits: dict[str, str]  # kpi -> SQL boolean: the row met it
+    measured: dict[str, str]  # kpi -> SQL boolean: the row counts in the KPI's total
+    extra: dict[str, str]  # name -> SQL aggregate, checks of the group
+
+
+def _consultation_query(con, plan: _Table, terms, month: str) -> _Query:
+    c = plan.columns
+    std = terms.standards
+    channels = _channels(con, plan, month)
+    limit = _channel_case(plan, channels, lambda ch: _limit_ns(std.response_limit_minutes(ch)))
+    channel_ok = _channel_state(plan, channels)
+    r, f = plan.ns("received_at"), plan.ns("first_response_at")
+    rows = (f"SELECT file_row_number AS row_no, {c['consultation_id']} AS id, {r} AS r, {f} AS f, "
+            f"{c['resolved']} AS resolved, {limit} AS limit_ns, ({_problems(plan, channel_ok)}) AS bad, "
+            f"{_cal_row('a')}, {_cal_row('b')} "
+            f"FROM {plan.source()} JOIN cal a ON a.day = {r} // {DAY_NS} LEFT JOIN cal b ON b.day = {f} // {DAY_NS} "
+            f"WHERE {_month_filter(plan, month)}")
+    elapsed = f"{_service_ns('f', 'b')} - {_service_ns('r', 'a')}"
+    return _Query(
+        rows=rows,
+        hits={"consultation_response": f"(f IS NOT NULL AND {elapsed} <= limit_ns)",
+              "consultation_resolution": "resolved"},
+        measured={"consultation_response": "TRUE", "consultation_resolution": "TRUE"},
+        extra={"beyond": "count_if(f IS NOT NULL AND b_day IS NULL)"},
+    )
+
+
+def _complaint_query(con, plan: _Table, terms, month: str) -> _Query:
+    c = plan.columns
+    std = terms.standards
+    channel_ok = _channel_state(plan, _channels(con, plan, month))
+    r, cc, s = plan.ns("received_at"), plan.ns("first_contact_at"), plan.ns("preliminary_solution_at")
+    score = c.get("satisfaction", "CAST(NULL AS BIGINT)")
+    rows = (f"SELECT file_row_number AS row_no, {c['complaint_id']} AS id, {r} AS r, {cc} AS c, {s} AS s, "
+            f"{score} AS score, ({_problems(plan, channel_ok)}) AS bad, a.deadline_day AS deadline_day, "
+            f"{_cal_row('a')}, {_cal_row('b')} "
+            f"FROM {plan.source()} JOIN cal a ON a.day = {r} // {DAY_NS} LEFT JOIN cal b ON b.day = {cc} // {DAY_NS} "
+            f"WHERE {_month_filter(plan, month)}")
+    if std.complaint_contact_clock == "service":
+        contact = f"{_service_ns('c', 'b')} - {_service_ns('r', 'a')}"
+        beyond = "count_if(c IS NOT NULL AND b_day IS NULL)"
+    else:
+        contact, beyond = "c - r", "0"
+    return _Query(
+        rows=rows,
+        hits={"complaint_contact": f"(c IS NOT NULL AND {contact} <= {_contact_limit_ns(terms)})",
+              "complaint_solution": f"(s IS NOT NULL AND s // {DAY_NS} <= deadline_day)",
+              "complaint_satisfaction": f"score >= {int(std.satisfied_min_score)}"},
+        measured={"complaint_contact": "TRUE", "complaint_solution": "TRUE", "complaint_satisfaction": "score IS NOT NULL"},
+        extra={"beyond": beyond, "no_deadline": "count_if(deadline_day IS NULL)"},
+    )
+
+
+def _followup_query(con, plan: _Table, terms, month: str) -> _Query:
+    c = plan.columns
+    channel_ok = _channel_state(plan, _channels(con, plan, month))
+    score = c.get("satisfaction", "CAST(NULL AS BIGINT)")
+    rows = (f"SELECT file_row_number AS row_no, {c['followup_id']} AS id, {c['customer_id']} AS customer_id, "
+            f"{score} AS score, ({_problems(plan, channel_ok)}) AS bad "
+            f"FROM {plan.source()} WHERE {_month_filter(plan, month)}")
+    return _Query(
+        rows=rows,
+        hits={"followup_satisfaction": f"score >= {int(terms.standards.satisfied_min_score)}"},
+        measured={"followup_satisfaction": "score IS NOT NULL"},
+        extra={"followed": "count(DISTINCT customer_id)"},
+    )
+
+
+def _new_customer_rows(plan: _Table, month: str) -> str:
+    c = plan.columns
+    return (f"SELECT file_row_number AS row_no, {c['customer_id']} AS id, ({_problems(plan, None)}) AS bad "
+            f"FROM {plan.source()} WHERE {_month_filter(plan, month)}")
+
+
+def _aggregate(con, query: _Query) -> dict:
+    parts = ["count(*) AS n", "count_if(bad) AS bad"]
+    for kpi, hit in query.hits.items():
+        parts.append(f"count_if({query.measured[kpi]}) AS {kpi}_total")
+        parts.append(f"count_if({query.measured[kpi]} AND {hit}) AS {kpi}_met")
+    parts += [f"{sql} AS {name}" for name, sql in query.extra.items()]
+    cursor = con.execute(f"SELECT {', '.join(parts)} FROM ({query.rows}) m")
+    return dict(zip([d[0] for d in cursor.description], cursor.fetchall()[0]))
+
+
+def _ids_clean(con, plan: _Table, column: str, month: str, unique: bool) -> bool:
+    """Whether the month's ``column`` (an id column) holds no empty value, none the loader
+    would trim (Arrow's utf8_trim_whitespace, as data._arrow_text) and, with ``unique``, no
+    value twice. The values stream from the engine in file order, a batch at a time: ids that
+    rise strictly through the file (exports sorted by id or by time) are proven unique by
+    comparing neighbours; others by counting distinct 64-bit hashes (a collision only sends
+    the month to the loader)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .data import _may_need_trim
+
+    e = plan.columns[column]
+    where = f"FROM {plan.source()} WHERE {_month_filter(plan, month)}"
+    rising, last = unique, None
+    for batch in con.sql(f"SELECT {e} {where}").to_arrow_reader(1 << 20):
+        v = batch.column(0)
+        if len(v) == 0:
+            continue
+        if v.null_count:
+            return False
+        if pa.types.is_string(v.type) or pa.types.is_large_string(v.type):
+            if _may_need_trim(v) and pc.any(pc.or_(pc.equal(v, ""), pc.not_equal(pc.utf8_trim_whitespace(v), v))).as_py():
+                return False
+        if rising:
+            rising = (last is None or last < v[0].as_py()) and (len(v) == 1 or pc.all(pc.less(v[:-1], v[1:])).as_py())
+            last = v[-1].as_py()
+    if unique and not rising:
+        n, distinct = con.execute(f"SELECT count(*), count(DISTINCT hash({e})) {where}").fetchall()[0]
+        return n == distinct
+    return True
+
+
+def count_group(group: str, files: dict, terms, month: str, workcal: WorkCalendar):
+    """The KPIs of one group (GROUP_TABLES) for ``month`` counted by the engine, as
+    ``({kpi: KpiResult with misses on demand}, {table: TableAccount})``; None when a table of
+    the group is not a natively readable Parquet file or holds a row the loader would set
+    aside (the caller then reads the month with the loader)."""
+    tables = GROUP_TABLES[group]
+    if not all(Path(files.get(t, "")).suffix.lower() == ".parquet" for t in tables):
+        return None
+    plans = [_plan(Path(files[t]), t) for t in tables]
+    if any(p is None for p in plans) or not _zone_fixed(terms, month):
+        return None
+    con = _connect()
+    try:
+        if group != "followups" and not _calendar(con, terms, month, workcal, deadlines=group == "complaints"):
+            return None
+        query = (_consultation_query if group == "consultations" else
+                 _complaint_query if group == "complaints" else _followup_query)(con, plans[0], terms, month)
+        row = _aggregate(con, query)
+        if row["bad"] or row.get("beyond") or row.get("no_deadline"):
+            return None
+        if not _ids_clean(con, plans[0], TABLES[tables[0]].id_column, month, unique=True):
+            return None
+        if group == "followups" and not _ids_clean(con, plans[0], "customer_id", month, unique=False):
+            return None
+        accounts = {tables[0]: TableAccount(tables[0], str(plans[0].path), row["n"], row["n"])}
+        counts = {k: (row[f"{k}_met"], row[f"{k}_total"]) for k in query.hits}
+        if group == "followups":
+            new, bad = con.execute(f"SELECT count(*), count_if(bad) FROM ({_new_customer_rows(plans[1], month)}) m").fetchall()[0]
+            if bad or not _ids_clean(con, plans[1], "customer_id", month, unique=True):
+                return None
+            accounts["new_customers"] = TableAccount("new_customers", str(plans[1].path), new, new)
+            counts["followup_coverage"] = (row["followed"], new)
+    finally:
+        con.close()
+    results = {}
+    for kpi, (met, total) in counts.items():
+        misses = EngineMisses(group, {t: str(files[t]) for t in tables}, terms, month, kpi)
+        results[kpi] = engine_result(terms, kpi, int(met), int(total), misses)
+    return results, accounts
+
+
+@dataclass(frozen=True)
+class EngineMisses:
+    """The ids that missed one KPI of one month, queried from the Parquet files when asked
+    (C21 drill-down, the report's misses tables), in file order, by the predicates that
+    counted them. Small and picklable: paths and terms, no rows."""
+
+    group: str
+    files: dict
+    terms: object
+    month: str
+    kpi: str
+
+    def __call__(self) -> tuple[str, ...]:
+        workcal = WorkCalendar.from_terms(self.terms)
+        tables = GROUP_TABLES[self.group]
+        plans = [_plan(Path(self.files[t]), t) for t in tables]
+        con = _connect()
+        try:
+            if self.group != "followups":
+                _calendar(con, self.terms, self.month, workcal, deadlines=self.group == "complaints")
+            if self.kpi == "followup_coverage":
+                followed = f"SELECT customer_id FROM ({_followup_query(con, plans[0], self.terms, self.month).rows}) f"
+                sql = (f"SELECT id FROM ({_new_customer_rows(plans[1], self.month)}) m "
+                       f"WHERE id NOT IN ({followed}) ORDER BY row_no")
+            else:
+                query = (_consultation_query if self.group == "consultations" else
+                         _complaint_query if self.group == "complaints" else _followup_query)(con, plans[0], self.terms, self.month)
+                hit = query.hits[self.kpi]
+                sql = (f"SELECT id FROM ({query.rows}) m WHERE {query.measured[self.kpi]} AND NOT coalesce({hit}, FALSE) "
+                       f"ORDER BY row_no")
+            return tuple(r[0] for r in con.execute(sql).fetchall())
+        finally:
+            con.close()
+
+
+
+def misses_query(kpi: str, files: dict, terms, month: str) -> EngineMisses:
+    """The engine's query for the ids that missed ``kpi`` in ``month`` (a month counted by the
+    engine and kept in a KPI store without its ids)."""
+    group = next(g for g, tables in GROUP_TABLES.items() if KPI_DEFINITIONS[kpi][1] in tables)
+    return EngineMisses(group, {t: str(files[t]) for t in GROUP_TABLES[group]}, terms, month, kpi)
