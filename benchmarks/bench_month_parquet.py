@@ -4,8 +4,8 @@ from Parquet: consultations per second and peak memory. Run: `make bench`. Not a
 The data set (`sla generate --months 2 --consultations-per-month 10000000 --format parquet`:
 January 2026 has 10.1 M consultations, February, with the Spring Festival, 7.8 M) is
 generated once into $SLA_BENCH_DATA (default /tmp/sla-bench-10m; 0.5 GB, about 2 min) and
-reused. Each measurement runs in a fresh process, as `sla fees` does (MonthlyData with
-two counting processes on a two-core machine):
+reused. Each measurement runs in a fresh process, as `sla fees` does (MonthlyData: the
+columnar engine, sla_lib.columnar, counting each month straight from the files):
 
   january        the statement of 2026-01, the first month of the term (nothing to look back on);
   february cold  the statement of 2026-02 with no KPI cache: C19 looks back, so January is
@@ -14,7 +14,7 @@ two counting processes on a two-core machine):
 
 Times are of the library call (open the folder, read, validate, count, price), without the
 interpreter's start-up and imports (printed apart). Peak memory is the largest resident set
-of the main process plus that of the counting process (a sum of two peaks: an upper bound).
+of the process.
 """
 
 from __future__ import annotations
@@ -40,15 +40,14 @@ from sla_lib.kpi_store import KpiStore
 from sla_lib.monthly import MonthlyData
 from sla_lib.terms import load_terms
 imported = time.perf_counter() - t0
-data_dir, month, cache, workers = Path(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+data_dir, month, cache = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 start = time.perf_counter()
 terms = load_terms(data_dir / "contract.yaml")
-data = MonthlyData.open(data_dir, terms, workers=workers)
+data = MonthlyData.open(data_dir, terms)
 if cache != "-":
     data.kpi_cache = KpiStore(cache, data.files)
 statement = month_fee_statement(data, terms, month, as_of=terms.term.end)
 seconds = time.perf_counter() - start
-data.close()
 peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
 print(json.dumps({"seconds": seconds, "imports": imported, "rows": {t: a.rows_read for t, a in data.accounting.items()},
                   "peak_mib": peak, "amount_due": str(statement.amount_due)}))
@@ -67,8 +66,8 @@ def ensure_data() -> None:
     marker.touch()
 
 
-def run(month: str, cache: str = "-", workers: int = 2) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, str(DATA), month, cache, str(workers)], check=True, cwd=ROOT,
+def run(month: str, cache: str = "-") -> dict:
+    out = subprocess.run([sys.executable, "-c", CHILD, str(DATA), month, cache], check=True, cwd=ROOT,
                          capture_output=True, text=True)
     return json.loads(out.stdout)
 
@@ -86,8 +85,7 @@ def report(name: str, runs: list[dict]) -> None:
 def main(repeats: int = 3) -> None:
     ensure_data()
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}", flush=True)
-    report("january, 2 processes", [run("2026-01") for _ in range(repeats)])
-    report("january, 1 process", [run("2026-01", workers=1) for _ in range(repeats)])
+    report("january", [run("2026-01") for _ in range(repeats)])
     report("february cold (january read too)", [run("2026-02") for _ in range(repeats)])
     with tempfile.TemporaryDirectory() as cache:
         run("2026-01", cache)  # january's KPIs into the cache

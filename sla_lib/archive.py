@@ -33,7 +33,7 @@ from pathlib import Path
 from . import labels as L
 from . import published
 from .calendar import months_between
-from .report import PAGE_CSS
+from .page_css import PAGE_CSS
 from .views import quarter_of
 
 __all__ = ["ArchiveMonth", "render_archive", "scan", "write_archive"]

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .calendar import CalendarCoverageError, WorkCalendar, constant_utc_offset
-from .data import TABLES, TableAccount, _channel_of, _map_columns, _parquet_file
+from .data import TABLES, TableAccount, _channel_of, _free_text, _map_columns, _may_need_trim, _parquet_file
 from .kpis import KPI_DEFINITIONS, engine_result
 
 __all__ = ["count_group", "EngineMisses", "GROUP_TABLES", "misses_query"]
@@ -63,8 +63,14 @@ class _Table:
     columns: dict[str, str]  # canonical name -> SQL expression over the file's column
     in_range: frozenset = frozenset()  # timestamp columns whose statistics prove 1900..2199
 
-    def source(self) -> str:
-        return f"read_parquet({_lit(str(self.path))}, file_row_number = true)"
+    def source(self, listing: bool = False) -> str:
+        """SQL: the file; ``listing``: with each row's number in the file (to list ids in order)."""
+        numbered = ", file_row_number = true" if listing else ""
+        return f"read_parquet({_lit(str(self.path))}{numbered})"
+
+    def listed(self, listing: bool) -> str:
+        """SQL select items naming a row, for a listing: its number in the file and its id."""
+        return f"file_row_number AS row_no, {self.columns[TABLES[self.table].id_column]} AS id, " if listing else ""
 
     def ns(self, column: str) -> str:
         """SQL: the timestamp ``column`` as integer ns of the wall clock; NULL outside
@@ -99,8 +105,6 @@ def _native(kind: str, t) -> str | None:
 def _plan(path: Path, table: str) -> _Table | None:
     """The table's columns as the engine reads them, or None: a column the engine does not read
     natively, a required column missing (the loader names it), or rows with no month."""
-    from .data import _free_text
-
     spec = TABLES[table]
     pf = _parquet_file(path)
     header = list(pf.schema_arrow.names)
@@ -151,8 +155,8 @@ def _problems(plan: _Table, channel_state: str | None) -> str:
     c = plan.columns
     terms = []
     for col in spec.columns:
-        if col.name not in c:
-            continue
+        if col.name not in c or col.kind == "id":
+            continue  # ids: _ids_clean (empty, untrimmed, repeated), as they stream
         e = c[col.name]
         if not col.nullable:
             terms.append(f"{e} IS NULL")
@@ -305,17 +309,17 @@ class _Query:
     extra: dict[str, str]  # name -> SQL aggregate, checks of the group
 
 
-def _consultation_query(con, plan: _Table, terms, month: str) -> _Query:
+def _consultation_query(con, plan: _Table, terms, month: str, listing: bool = False) -> _Query:
     c = plan.columns
     std = terms.standards
     channels = _channels(con, plan, month)
     limit = _channel_case(plan, channels, lambda ch: _limit_ns(std.response_limit_minutes(ch)))
     channel_ok = _channel_state(plan, channels)
     r, f = plan.ns("received_at"), plan.ns("first_response_at")
-    rows = (f"SELECT file_row_number AS row_no, {c['consultation_id']} AS id, {r} AS r, {f} AS f, "
+    rows = (f"SELECT {plan.listed(listing)}{r} AS r, {f} AS f, "
             f"{c['resolved']} AS resolved, {limit} AS limit_ns, ({_problems(plan, channel_ok)}) AS bad, "
             f"{_cal_row('a')}, {_cal_row('b')} "
-            f"FROM {plan.source()} JOIN cal a ON a.day = {r} // {DAY_NS} LEFT JOIN cal b ON b.day = {f} // {DAY_NS} "
+            f"FROM {plan.source(listing)} JOIN cal a ON a.day = {r} // {DAY_NS} LEFT JOIN cal b ON b.day = {f} // {DAY_NS} "
             f"WHERE {_month_filter(plan, month)}")
     elapsed = f"{_service_ns('f', 'b')} - {_service_ns('r', 'a')}"
     return _Query(
@@ -327,16 +331,16 @@ def _consultation_query(con, plan: _Table, terms, month: str) -> _Query:
     )
 
 
-def _complaint_query(con, plan: _Table, terms, month: str) -> _Query:
+def _complaint_query(con, plan: _Table, terms, month: str, listing: bool = False) -> _Query:
     c = plan.columns
     std = terms.standards
     channel_ok = _channel_state(plan, _channels(con, plan, month))
     r, cc, s = plan.ns("received_at"), plan.ns("first_contact_at"), plan.ns("preliminary_solution_at")
     score = c.get("satisfaction", "CAST(NULL AS BIGINT)")
-    rows = (f"SELECT file_row_number AS row_no, {c['complaint_id']} AS id, {r} AS r, {cc} AS c, {s} AS s, "
+    rows = (f"SELECT {plan.listed(listing)}{r} AS r, {cc} AS c, {s} AS s, "
             f"{score} AS score, ({_problems(plan, channel_ok)}) AS bad, a.deadline_day AS deadline_day, "
             f"{_cal_row('a')}, {_cal_row('b')} "
-            f"FROM {plan.source()} JOIN cal a ON a.day = {r} // {DAY_NS} LEFT JOIN cal b ON b.day = {cc} // {DAY_NS} "
+            f"FROM {plan.source(listing)} JOIN cal a ON a.day = {r} // {DAY_NS} LEFT JOIN cal b ON b.day = {cc} // {DAY_NS} "
             f"WHERE {_month_filter(plan, month)}")
     if std.complaint_contact_clock == "service":
         contact = f"{_service_ns('c', 'b')} - {_service_ns('r', 'a')}"
@@ -353,13 +357,13 @@ def _complaint_query(con, plan: _Table, terms, month: str) -> _Query:
     )
 
 
-def _followup_query(con, plan: _Table, terms, month: str) -> _Query:
+def _followup_query(con, plan: _Table, terms, month: str, listing: bool = False) -> _Query:
     c = plan.columns
     channel_ok = _channel_state(plan, _channels(con, plan, month))
     score = c.get("satisfaction", "CAST(NULL AS BIGINT)")
-    rows = (f"SELECT file_row_number AS row_no, {c['followup_id']} AS id, {c['customer_id']} AS customer_id, "
+    rows = (f"SELECT {plan.listed(listing)}{c['customer_id']} AS customer_id, "
             f"{score} AS score, ({_problems(plan, channel_ok)}) AS bad "
-            f"FROM {plan.source()} WHERE {_month_filter(plan, month)}")
+            f"FROM {plan.source(listing)} WHERE {_month_filter(plan, month)}")
     return _Query(
         rows=rows,
         hits={"followup_satisfaction": f"score >= {int(terms.standards.satisfied_min_score)}"},
@@ -368,10 +372,9 @@ def _followup_query(con, plan: _Table, terms, month: str) -> _Query:
     )
 
 
-def _new_customer_rows(plan: _Table, month: str) -> str:
-    c = plan.columns
-    return (f"SELECT file_row_number AS row_no, {c['customer_id']} AS id, ({_problems(plan, None)}) AS bad "
-            f"FROM {plan.source()} WHERE {_month_filter(plan, month)}")
+def _new_customer_rows(plan: _Table, month: str, listing: bool = False) -> str:
+    return (f"SELECT {plan.listed(listing)}({_problems(plan, None)}) AS bad "
+            f"FROM {plan.source(listing)} WHERE {_month_filter(plan, month)}")
 
 
 def _aggregate(con, query: _Query) -> dict:
@@ -393,8 +396,6 @@ def _ids_clean(con, plan: _Table, column: str, month: str, unique: bool) -> bool
     the month to the loader)."""
     import pyarrow as pa
     import pyarrow.compute as pc
-
-    from .data import _may_need_trim
 
     e = plan.columns[column]
     where = f"FROM {plan.source()} WHERE {_month_filter(plan, month)}"
@@ -480,11 +481,12 @@ class EngineMisses:
                 _calendar(con, self.terms, self.month, workcal, deadlines=self.group == "complaints")
             if self.kpi == "followup_coverage":
                 followed = f"SELECT customer_id FROM ({_followup_query(con, plans[0], self.terms, self.month).rows}) f"
-                sql = (f"SELECT id FROM ({_new_customer_rows(plans[1], self.month)}) m "
+                sql = (f"SELECT id FROM ({_new_customer_rows(plans[1], self.month, listing=True)}) m "
                        f"WHERE id NOT IN ({followed}) ORDER BY row_no")
             else:
                 query = (_consultation_query if self.group == "consultations" else
-                         _complaint_query if self.group == "complaints" else _followup_query)(con, plans[0], self.terms, self.month)
+                         _complaint_query if self.group == "complaints" else _followup_query)(con, plans[0], self.terms, self.month,
+                                                                                   listing=True)
                 hit = query.hits[self.kpi]
                 sql = (f"SELECT id FROM ({query.rows}) m WHERE {query.measured[self.kpi]} AND NOT coalesce({hit}, FALSE) "
                        f"ORDER BY row_no")

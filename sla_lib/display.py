@@ -26,6 +26,7 @@ import pandas as pd
 from . import labels as L
 from . import published
 from .exact import Rate
+from .tables import frontend_is_interactive
 
 MISSING = "—"
 RATE_PLACES = 1  # rates in reports; the JSON keeps 4 (spec §7)
@@ -190,20 +191,6 @@ def no_data_notice(month_kpis, terms, lang: str) -> None:
 
     kpis = ", ".join(L.kpi(k, lang, clause=True) for k in month_kpis.no_data_kpis)
     display(md("no_data", lang, month=month_kpis.month, kpis=kpis, **no_data_words(empty, terms.na_counts_as, lang)))
-
-
-def frontend_is_interactive() -> bool:
-    """True in a notebook frontend (JupyterLab, Notebook, VS Code) that a person is using,
-    False under papermill / nbclient / nbconvert --execute, outside IPython, or when
-    unsure. The signal is the kernel's ``allow_stdin`` of the current execute request:
-    interactive frontends support input(), headless executors (nbclient) switch it off."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    kernel = getattr(shell, "kernel", None)
-    return bool(getattr(kernel, "_allow_stdin", False))
 
 
 def drilldown(frame: pd.DataFrame, filters: Sequence[str], lang: str, interactive: bool | None = None) -> None:

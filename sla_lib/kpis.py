@@ -391,7 +391,8 @@ def month_kpis(data, terms, month: str, workcal: WorkCalendar | None = None) -> 
         if cached is not None:
             problem = implausible(cached, terms, month)
             if problem is None:
-                return _misses_attached(cached, data, terms, month)
+                attach = getattr(data, "attach_misses", None)  # a MonthlyData: the engine's queries
+                return cached if attach is None else attach(cached, terms, month)
             _distrust(cache, key, problem)  # recomputed below and written over
     workcal = workcal or WorkCalendar.from_terms(terms)
     count_month = getattr(data, "count_month", None)  # a MonthlyData: the engine, or each group read and let go
@@ -404,18 +405,6 @@ def month_kpis(data, terms, month: str, workcal: WorkCalendar | None = None) -> 
     if cache is not None:
         cache[key] = result
     return result
-
-
-def _misses_attached(kpis: MonthKpis, data, terms, month: str) -> MonthKpis:
-    """A month read from a KPI store, whose misses the engine was to list on demand: the
-    engine's query for them attached again (the store keeps counts, not queries)."""
-    files = getattr(data, "files", None)
-    for key, r in kpis.results.items():
-        if isinstance(r.missed_ids, MissedIds) and r.missed_ids.query is None and files:
-            from .columnar import misses_query
-
-            r.missed_ids.query = misses_query(key, files, terms, month)
-    return kpis
 
 
 def implausible(kpis, terms, month: str) -> str | None:

@@ -26,8 +26,11 @@ from typing import MutableMapping
 import pandas as pd
 
 from .calendar import in_month
-from .data import TABLES, Dataset, TableAccount, _zone_name, load_table, table_file
+from .columnar import count_group, misses_query
+from .data import TABLES, Dataset, TableAccount, _zone_name, load_dataset, load_table, table_file
 from .errors import TableError, TableErrors
+from .kpi_store import CompactMemo
+from .kpis import MissedIds
 
 __all__ = ["MonthlyData", "EVENT_TABLES", "MONEY_TABLES"]
 
@@ -43,15 +46,13 @@ class MonthlyData:
     tz: str
     money: Dataset
     files: dict[str, Path]
-    kpi_cache: MutableMapping = field(default_factory=lambda: _compact_memo(), repr=False)
+    kpi_cache: MutableMapping = field(default_factory=CompactMemo, repr=False)
     _whole: dict[str, tuple[pd.DataFrame, TableAccount]] = field(default_factory=dict, repr=False)
     _month_accounts: dict[str, dict[str, TableAccount]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(cls, data_dir, tz="Asia/Shanghai") -> "MonthlyData":
         """Find every table's file and load the money tables (errors reported together)."""
-        from .data import load_dataset
-
         zone = _zone_name(tz)
         data_dir = Path(data_dir)
         if not data_dir.is_dir():
@@ -92,8 +93,6 @@ class MonthlyData:
         (:func:`sla_lib.columnar.count_group`, multi-threaded, the month's rows never held),
         or, where the engine cannot take a group's tables (CSV, text dates, a row the loader
         sets aside...), ``compute`` over the month's rows read by the loader."""
-        from .columnar import count_group
-
         out = []
         for name, tables, compute in groups:
             counted = count_group(name, self.files, terms, month, workcal)
@@ -104,6 +103,14 @@ class MonthlyData:
             self._month_accounts.setdefault(month, {}).update(accounts)
             out.append(results)
         return out
+
+    def attach_misses(self, kpis, terms, month: str):
+        """A month read from a KPI store, whose misses the engine was to list on demand: the
+        engine's query for them attached again (the store keeps counts, not queries)."""
+        for key, r in kpis.results.items():
+            if isinstance(r.missed_ids, MissedIds) and r.missed_ids.query is None:
+                r.missed_ids.query = misses_query(key, self.files, terms, month)
+        return kpis
 
     def month(self, month: str, tables=EVENT_TABLES) -> Dataset:
         """The rows of ``month`` of the event ``tables`` (rows with no month: set aside) and
@@ -151,9 +158,3 @@ class MonthlyData:
                 set_aside=sorted(seen.values(), key=lambda s: s.row),
             )
         return out
-
-
-def _compact_memo():
-    from .kpi_store import CompactMemo  # kpi_store imports kpis, which imports this module
-
-    return CompactMemo()

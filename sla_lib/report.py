@@ -34,7 +34,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import hashlib
 import html
 import json
 import logging
@@ -60,6 +59,7 @@ from . import published
 from .calendar import parse_month, resolve_as_of, today_in
 from .errors import ReportError, SlaError
 from .exact import pct_text
+from .page_css import PAGE_CSS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
@@ -1034,17 +1034,6 @@ def headline_figures(terms, data, month: str, as_of: dt.date) -> dict:
     }
 
 
-# the small pages the suite writes itself: a month's index.html (and e-mail) and the archive
-PAGE_CSS = """
-body { font-family: system-ui, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif;
-  max-width: 900px; margin: 24px auto; padding: 0 16px; color: #222; }
-h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 24px; }
-table { border-collapse: collapse; margin: 8px 0; } td, th { border-bottom: 1px solid #ddd; padding: 4px 10px; text-align: left; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.missed { color: #b00020; font-weight: bold; } .met { color: #1b5e20; } .muted { color: #666; font-size: 12px; }
-"""
-
-
 def attachment_name(doc: Document, month: str, suffix: str) -> str:
     """The file name a reader sees for an e-mailed PDF: the title and the month (or quarter)."""
     safe = re.sub(r'[\\/:*?"<>|]+', "-", doc.title).strip()
@@ -1183,14 +1172,6 @@ def render_index_text(result: ReportResult) -> str:
     return "\n".join(published.text(line) for line in lines) + "\n"
 
 
-def sha256_file(path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _published_or_none(value):
     return None if value is None else published.text(value)
 
@@ -1222,6 +1203,7 @@ def build_manifest(result: ReportResult, terms_path, input_files: dict, paramete
     import papermill
 
     from . import __version__
+    from .kpi_store import file_digest as sha256_file
 
     seconds = {o.name: round(o.seconds, 2) for o in outcomes}
     phases = {o.name: o.phases for o in outcomes}

@@ -15,7 +15,7 @@ CDN, no network request when the page is opened from disk or from an e-mail atta
   assets once at the end of ``<head>``; the PDF is made from the same page with the assets removed
   (:func:`without_assets`): static tables.
 * **JupyterLab / Notebook / VS Code** (a person at the notebook,
-  :func:`sla_lib.display.frontend_is_interactive`): :func:`enable_in_notebook` makes the
+  :func:`frontend_is_interactive`): :func:`enable_in_notebook` makes the
   ``text/html`` output of the suite's tables carry the assets with the first table of the
   kernel session and a one-line call with every table after it. Under papermill the outputs
   stay plain tables (the rendered report adds the script at render time).
@@ -170,12 +170,24 @@ def _styler_html(styler) -> str | None:
     return html + _ENHANCE_JS
 
 
+def frontend_is_interactive() -> bool:
+    """True in a notebook frontend (JupyterLab, Notebook, VS Code) that a person is using,
+    False under papermill / nbclient / nbconvert --execute, outside IPython, or when
+    unsure. The signal is the kernel's ``allow_stdin`` of the current execute request:
+    interactive frontends support input(), headless executors (nbclient) switch it off."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    kernel = getattr(shell, "kernel", None)
+    return bool(getattr(kernel, "_allow_stdin", False))
+
+
 def enable_in_notebook(interactive: bool | None = None) -> bool:
     """Make the suite's tables interactive in the notebook frontend a person is using
     (JupyterLab, Notebook, VS Code); nothing under papermill or outside IPython.
     ``interactive`` overrides the detection. Returns whether tables are now interactive."""
-    from .display import frontend_is_interactive
-
     if not (frontend_is_interactive() if interactive is None else interactive):
         return False
     if _notebook["enabled"]:

@@ -121,7 +121,7 @@ def inputs_fingerprint(terms_path, data_dir) -> dict:
     table (``consultations.csv``, ``payments.xlsx``, ``complaints.parquet``...), so that an
     edited, added or removed table file changes it."""
     from .data import TABLES
-    from .report import sha256_file as _sha256  # one file-hash helper (report.py has no module-level views import)
+    from .kpi_store import file_digest as _sha256  # the one file-hash helper
 
     terms_path, data_dir = Path(terms_path).resolve(), Path(data_dir).resolve()
     tables = {}
