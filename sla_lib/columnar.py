@@ -29,7 +29,11 @@ from pathlib import Path
 import numpy as np
 
 from .calendar import CalendarCoverageError, WorkCalendar, constant_utc_offset
-from .data import TABLES, TableAccount, _channel_of, _free_text, _map_columns, _may_need_trim, _parquet_file
+from .reading.cells import _channel_of
+from .reading.checks import _free_text
+from .reading.parquet import _may_need_trim, _parquet_file
+from .reading.sheets import _map_columns
+from .reading.specs import TABLES, TableAccount
 from .kpis import KPI_DEFINITIONS, engine_result
 
 __all__ = ["count_group", "EngineMisses", "GROUP_TABLES", "misses_query"]
@@ -265,7 +269,7 @@ def _zone_fixed(terms, month: str) -> bool:
 
 def _channels(con, plan: _Table, month: str) -> dict[str, str] | None:
     """Each channel value written in the month -> the channel the loader reads it as
-    (data._channel_of; None: unknown); None when the table has no channel column."""
+    (reading.cells._channel_of; None: unknown); None when the table has no channel column."""
     if "channel" not in plan.columns:
         return None
     e = plan.columns["channel"]
@@ -389,7 +393,7 @@ def _aggregate(con, query: _Query) -> dict:
 
 def _ids_clean(con, plan: _Table, column: str, month: str, unique: bool) -> bool:
     """Whether the month's ``column`` (an id column) holds no empty value, none the loader
-    would trim (Arrow's utf8_trim_whitespace, as data._arrow_text) and, with ``unique``, no
+    would trim (Arrow's utf8_trim_whitespace, as reading.parquet._arrow_text) and, with ``unique``, no
     value twice. The values stream from the engine in file order, a batch at a time: ids that
     rise strictly through the file (exports sorted by id or by time) are proven unique by
     comparing neighbours; others by counting distinct 64-bit hashes (a collision only sends

@@ -71,6 +71,15 @@ class TableErrors(SlaError):
         super().__init__(head + "\n".join(str(e) for e in shown) + more)
 
 
+def raise_all(errors: list[TableError]) -> None:
+    """Raise the table problems found: the TableError itself when there is one, else
+    TableErrors listing them all (nothing when the list is empty)."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise TableErrors(errors)
+
+
 class CalendarCoverageError(SlaError):
     """A date falls in a year that neither chinese-calendar nor the terms file's
     ``calendar_overrides`` covers."""

@@ -9,7 +9,7 @@ and fills it. One JSON file per month::
 The inputs key is a SHA-256 of what the counts depend on besides the terms: every input
 file's *content* (SHA-256 over the bytes, 1 MiB at a time; a table stored as a folder of
 Parquet files: every file's relative name and bytes) and name, and the source of the
-modules that count (``kpis``, ``columnar``, ``calendar``, ``data``, ``monthly``), so an edited data file,
+modules that count (``kpis``, ``columnar``, ``calendar``, ``data`` and ``reading``, ``monthly``), so an edited data file,
 even one edited in place with its size and modification time put back, or an upgraded
 formula starts a fresh folder instead of reusing a stale count (issue 12; size and mtime
 were the key before, and ``os.utime`` defeats them). Cost: one read of every input file per
@@ -43,7 +43,8 @@ __all__ = ["KpiStore", "CompactMemo", "inputs_key", "file_digest"]
 
 FORMAT = 4  # 4: missed ids may be "on demand" (the columnar engine lists them when asked)
 CHUNK = 1 << 20
-_COUNTING_MODULES = ("kpis.py", "columnar.py", "calendar.py", "data.py", "monthly.py", "kpi_store.py")
+_COUNTING_MODULES = ("kpis.py", "columnar.py", "calendar.py", "data.py", "monthly.py", "kpi_store.py", "reading/specs.py",
+                     "reading/sheets.py", "reading/cells.py", "reading/checks.py", "reading/parquet.py")
 
 
 @lru_cache(maxsize=1)

@@ -27,7 +27,8 @@ import pandas as pd
 
 from .calendar import in_month
 from .columnar import count_group, misses_query
-from .data import TABLES, Dataset, TableAccount, _zone_name, load_dataset, load_table, table_file
+from .data import TABLES, Dataset, TableAccount, load_dataset, load_table, table_file
+from .reading.cells import _zone_name
 from .errors import TableError, TableErrors
 from .kpi_store import CompactMemo
 from .kpis import MissedIds

@@ -16,7 +16,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from sla_lib.calendar import to_local_naive
-from sla_lib.data import _duplicated_ids, _may_need_trim, _row_groups_for, load_dataset, load_table
+from sla_lib.data import load_dataset, load_table
+from sla_lib.reading.checks import _duplicated_ids
+from sla_lib.reading.parquet import _may_need_trim, _row_groups_for
 from sla_lib.errors import TableError, TableErrors
 from sla_lib.fees import fee_statements
 from sla_lib.kpi_store import KpiStore
