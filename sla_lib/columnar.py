@@ -314,6 +314,9 @@ class _Query:
 
 
 def _consultation_query(con, plan: _Table, terms, month: str, listing: bool = False) -> _Query:
+    """C1 (response within the channel's limit, in service time, C8) and C9 (resolved), as
+    SQL over the month's consultations: the counterparts of kpis.consultation_response and
+    kpis.consultation_resolution."""
     c = plan.columns
     std = terms.standards
     channels = _channels(con, plan, month)
@@ -336,6 +339,10 @@ def _consultation_query(con, plan: _Table, terms, month: str, listing: bool = Fa
 
 
 def _complaint_query(con, plan: _Table, terms, month: str, listing: bool = False) -> _Query:
+    """C2 (contact within the hours, wall clock or service clock), C3 (preliminary solution
+    by the deadline day, N working days after receipt) and C10 (satisfied of rated), as SQL
+    over the month's complaints: the counterparts of kpis.complaint_contact,
+    kpis.complaint_solution and kpis.complaint_satisfaction."""
     c = plan.columns
     std = terms.standards
     channel_ok = _channel_state(plan, _channels(con, plan, month))
@@ -362,6 +369,9 @@ def _complaint_query(con, plan: _Table, terms, month: str, listing: bool = False
 
 
 def _followup_query(con, plan: _Table, terms, month: str, listing: bool = False) -> _Query:
+    """C11 (satisfied of rated follow-ups) and C6's numerator (distinct customers followed up;
+    its total, the month's new customers, is counted beside it), as SQL over the month's
+    follow-ups: the counterparts of kpis.followup_satisfaction and kpis.followup_coverage."""
     c = plan.columns
     channel_ok = _channel_state(plan, _channels(con, plan, month))
     score = c.get("satisfaction", "CAST(NULL AS BIGINT)")
