@@ -36,7 +36,7 @@ from .reading.sheets import _map_columns
 from .reading.specs import TABLES, TableAccount
 from .kpis import KPI_DEFINITIONS, engine_result
 
-__all__ = ["count_group", "EngineMisses", "GROUP_TABLES", "misses_query"]
+__all__ = ["count_group", "connect", "EngineMisses", "GROUP_TABLES", "misses_query"]
 
 DAY_NS = 86_400 * 10**9
 HORIZON_DAYS = 92  # the calendar table runs this far past the month; a later response: the loader counts
@@ -188,7 +188,8 @@ def _month_span(month: str) -> tuple[dt.date, dt.date]:
     return first, dt.date(first.year + (first.month == 12), first.month % 12 + 1, 1)
 
 
-def _connect():
+def connect():
+    """A DuckDB connection of its own (in memory; DuckDB's default threads: the cores)."""
     import duckdb
 
     con = duckdb.connect()
@@ -414,36 +415,42 @@ def _ids_clean(con, plan: _Table, column: str, month: str, unique: bool) -> bool
     e = plan.columns[column]
     where = f"FROM {plan.source()} WHERE {_month_filter(plan, month)}"
     rising, last = unique, None
-    for batch in con.sql(f"SELECT {e} {where}").to_arrow_reader(1 << 20):
-        v = batch.column(0)
-        if len(v) == 0:
-            continue
-        if v.null_count:
-            return False
-        if pa.types.is_string(v.type) or pa.types.is_large_string(v.type):
-            if _may_need_trim(v) and pc.any(pc.or_(pc.equal(v, ""), pc.not_equal(pc.utf8_trim_whitespace(v), v))).as_py():
+    stream = con.cursor()  # a stream of its own: left unfinished, it must not block the connection
+    try:
+        for batch in stream.sql(f"SELECT {e} {where}").to_arrow_reader(1 << 20):
+            v = batch.column(0)
+            if len(v) == 0:
+                continue
+            if v.null_count:
                 return False
-        if rising:
-            rising = (last is None or last < v[0].as_py()) and (len(v) == 1 or pc.all(pc.less(v[:-1], v[1:])).as_py())
-            last = v[-1].as_py()
+            if pa.types.is_string(v.type) or pa.types.is_large_string(v.type):
+                if _may_need_trim(v) and pc.any(pc.or_(pc.equal(v, ""), pc.not_equal(pc.utf8_trim_whitespace(v), v))).as_py():
+                    return False
+            if rising:
+                rising = (last is None or last < v[0].as_py()) and (len(v) == 1 or pc.all(pc.less(v[:-1], v[1:])).as_py())
+                last = v[-1].as_py()
+    finally:
+        stream.close()
     if unique and not rising:
         n, distinct = con.execute(f"SELECT count(*), count(DISTINCT hash({e})) {where}").fetchall()[0]
         return n == distinct
     return True
 
 
-def count_group(group: str, files: dict, terms, month: str, workcal: WorkCalendar):
+def count_group(group: str, files: dict, terms, month: str, workcal: WorkCalendar, con=None):
     """The KPIs of one group (GROUP_TABLES) for ``month`` counted by the engine, as
     ``({kpi: KpiResult with misses on demand}, {table: TableAccount})``; None when a table of
     the group is not a natively readable Parquet file or holds a row the loader would set
-    aside (the caller then reads the month with the loader)."""
+    aside (the caller then reads the month with the loader). ``con``: a connection of
+    :func:`connect` to use (a month's groups share one), else one of its own."""
     tables = GROUP_TABLES[group]
     if not all(Path(files.get(t, "")).suffix.lower() == ".parquet" for t in tables):
         return None
     plans = [_plan(Path(files[t]), t) for t in tables]
     if any(p is None for p in plans) or not _zone_fixed(terms, month):
         return None
-    con = _connect()
+    own = con is None
+    con = connect() if own else con
     try:
         if group != "followups" and not _calendar(con, terms, month, workcal, deadlines=group == "complaints"):
             return None
@@ -465,7 +472,8 @@ def count_group(group: str, files: dict, terms, month: str, workcal: WorkCalenda
             accounts["new_customers"] = TableAccount("new_customers", str(plans[1].path), new, new)
             counts["followup_coverage"] = (row["followed"], new)
     finally:
-        con.close()
+        if own:
+            con.close()
     results = {}
     for kpi, (met, total) in counts.items():
         misses = EngineMisses(group, {t: str(files[t]) for t in tables}, terms, month, kpi)
@@ -489,7 +497,7 @@ class EngineMisses:
         workcal = WorkCalendar.from_terms(self.terms)
         tables = GROUP_TABLES[self.group]
         plans = [_plan(Path(self.files[t]), t) for t in tables]
-        con = _connect()
+        con = connect()
         try:
             if self.group != "followups":
                 _calendar(con, self.terms, self.month, workcal, deadlines=self.group == "complaints")

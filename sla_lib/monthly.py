@@ -26,7 +26,7 @@ from typing import MutableMapping
 import pandas as pd
 
 from .calendar import in_month
-from .columnar import count_group, misses_query
+from .columnar import connect, count_group, misses_query
 from .data import TABLES, Dataset, TableAccount, load_dataset, load_table, table_file
 from .reading.cells import _zone_name
 from .errors import TableError, TableErrors
@@ -95,14 +95,19 @@ class MonthlyData:
         or, where the engine cannot take a group's tables (CSV, text dates, a row the loader
         sets aside...), ``compute`` over the month's rows read by the loader."""
         out = []
-        for name, tables, compute in groups:
-            counted = count_group(name, self.files, terms, month, workcal)
-            if counted is None:
-                out.append(compute(self.month(month, tables), terms, month, workcal))
-                continue
-            results, accounts = counted
-            self._month_accounts.setdefault(month, {}).update(accounts)
-            out.append(results)
+        con = connect() if any(Path(p).suffix.lower() == ".parquet" for p in self.files.values()) else None
+        try:
+            for name, tables, compute in groups:
+                counted = None if con is None else count_group(name, self.files, terms, month, workcal, con)
+                if counted is None:
+                    out.append(compute(self.month(month, tables), terms, month, workcal))
+                    continue
+                results, accounts = counted
+                self._month_accounts.setdefault(month, {}).update(accounts)
+                out.append(results)
+        finally:
+            if con is not None:
+                con.close()
         return out
 
     def attach_misses(self, kpis, terms, month: str):
