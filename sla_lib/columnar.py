@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .calendar import CalendarCoverageError, WorkCalendar, constant_utc_offset
+from .errors import TableError, TableErrors
 from .reading.cells import _channel_of
 from .reading.checks import _free_text
 from .reading.parquet import _may_need_trim, _parquet_file
@@ -110,12 +111,12 @@ def _plan(path: Path, table: str) -> _Table | None:
     """The table's columns as the engine reads them, or None: a column the engine does not read
     natively, a required column missing (the loader names it), or rows with no month."""
     spec = TABLES[table]
-    pf = _parquet_file(path)
-    header = list(pf.schema_arrow.names)
     try:
-        names = _map_columns(path, spec, header)
-    except Exception:
-        return None  # the loader reports it
+        pf = _parquet_file(path)
+        names = _map_columns(path, spec, list(pf.schema_arrow.names))
+    except (TableError, TableErrors):
+        return None  # the loader reports it, as it always has
+    header = list(pf.schema_arrow.names)
     file_of = dict(zip(names, header))
     if any(c not in file_of for c in spec.required_columns):
         return None
@@ -393,11 +394,15 @@ def _new_customer_rows(plan: _Table, month: str, listing: bool = False) -> str:
 
 
 def _aggregate(con, query: _Query) -> dict:
+    """The group's counts in one scan: rows, problem rows, each KPI's total and met, the
+    checks of ``query.extra``. Every count is an integer, 0 over no rows (DuckDB's count_if
+    gives NULL there)."""
     parts = ["count(*) AS n", "count_if(bad) AS bad"]
     for kpi, hit in query.hits.items():
         parts.append(f"count_if({query.measured[kpi]}) AS {kpi}_total")
         parts.append(f"count_if({query.measured[kpi]} AND {hit}) AS {kpi}_met")
     parts += [f"{sql} AS {name}" for name, sql in query.extra.items()]
+    parts = [f"coalesce({p.rsplit(' AS ', 1)[0]}, 0) AS {p.rsplit(' AS ', 1)[1]}" for p in parts]
     cursor = con.execute(f"SELECT {', '.join(parts)} FROM ({query.rows}) m")
     return dict(zip([d[0] for d in cursor.description], cursor.fetchall()[0]))
 
@@ -466,7 +471,7 @@ def count_group(group: str, files: dict, terms, month: str, workcal: WorkCalenda
         accounts = {tables[0]: TableAccount(tables[0], str(plans[0].path), row["n"], row["n"])}
         counts = {k: (row[f"{k}_met"], row[f"{k}_total"]) for k in query.hits}
         if group == "followups":
-            new, bad = con.execute(f"SELECT count(*), count_if(bad) FROM ({_new_customer_rows(plans[1], month)}) m").fetchall()[0]
+            new, bad = con.execute(f"SELECT count(*), coalesce(count_if(bad), 0) FROM ({_new_customer_rows(plans[1], month)}) m").fetchall()[0]
             if bad or not _ids_clean(con, plans[1], "customer_id", month, unique=True):
                 return None
             accounts["new_customers"] = TableAccount("new_customers", str(plans[1].path), new, new)

@@ -164,6 +164,10 @@ def test_hand_built_month_equals_the_loader_and_hand_counts(tmp_path, terms):
     assert tuple(engine["followup_coverage"].missed_ids) == ("N2", "N3", "N4")
     assert (engine["followup_satisfaction"].met, engine["followup_satisfaction"].total) == (1, 2)
     assert (engine["complaint_satisfaction"].met, engine["complaint_satisfaction"].total) == (2, 3)
+    # November: one follow-up (F4) and nothing else; every other KPI n/a, as the loader says
+    november = _by_engine(source, terms, "2026-11")
+    _same(november, _by_loader(source, terms, "2026-11"))
+    assert [k for k, r in november.items() if r.total] == ["followup_satisfaction"]
 
 
 def test_service_clock_integer_ids_unsorted_ids_and_chinese_headers(tmp_path, terms):
@@ -229,7 +233,7 @@ def test_the_engine_declines_a_month_with_a_row_the_loader_sets_aside(tmp_path, 
     assert loader == month_kpis(MonthlyData.open(tmp_path, terms), terms, "2026-10").to_json()
 
 
-@pytest.mark.parametrize("kind", ["text timestamps", "aware timestamps", "float scores", "a CSV table"])
+@pytest.mark.parametrize("kind", ["text timestamps", "aware timestamps", "float scores", "a CSV table", "a broken file"])
 def test_tables_the_engine_does_not_read_natively_go_to_the_loader(tmp_path, terms, kind):
     frames = _month_frames()
     source_dir = _folder(tmp_path, frames)
@@ -250,12 +254,18 @@ def test_tables_the_engine_does_not_read_natively_go_to_the_loader(tmp_path, ter
         table = table.set_column(table.schema.get_field_index("satisfaction"), "satisfaction",
                                  table.column("satisfaction").cast(pa.float64()))
         pq.write_table(table, path)
-    else:
+    elif kind == "a CSV table":
         path.unlink()
         complaints.to_csv(tmp_path / "complaints.csv", index=False)
+    else:
+        path.write_bytes(b"PAR1 cut short")
     source = MonthlyData.open(source_dir, terms)
     workcal = WorkCalendar.from_terms(terms)
     assert columnar.count_group("complaints", source.files, terms, "2026-10", workcal) is None
+    if kind == "a broken file":  # the loader names it, as it did before the engine
+        with pytest.raises(TableError, match="not a readable Parquet file"):
+            month_kpis(source, terms, "2026-10")
+        return
     got = month_kpis(source, terms, "2026-10")
     expected = _by_loader(source, terms, "2026-10")
     assert {k: (r.met, r.total) for k, r in got.results.items()} == {k: (r.met, r.total) for k, r in expected.items()}
