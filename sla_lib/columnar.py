@@ -140,8 +140,10 @@ def _plan(path: Path, table: str) -> _Table | None:
 
 
 def _statistics(pf, column: str) -> list:
+    """The statistics of ``column`` in each row group that has rows."""
     j = pf.schema_arrow.get_field_index(column)
-    return [pf.metadata.row_group(g).column(j).statistics for g in range(pf.metadata.num_row_groups)]
+    groups = (pf.metadata.row_group(g) for g in range(pf.metadata.num_row_groups))
+    return [g.column(j).statistics for g in groups if g.num_rows]
 
 
 def _within_years(stats: list) -> bool:

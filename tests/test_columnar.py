@@ -20,7 +20,7 @@ import pytest
 
 from sla_lib import columnar
 from sla_lib.calendar import WorkCalendar
-from sla_lib.errors import TableError
+from sla_lib.errors import SlaError, TableError
 from sla_lib.fees import month_fee_statement
 from sla_lib.kpi_store import CompactMemo, KpiStore
 from sla_lib.kpis import KPI_GROUPS, MissedIds, month_kpis
@@ -292,3 +292,105 @@ def test_misses_on_demand_pickle_memo_and_store(tmp_path, sample_parquet, terms)
     from_store = month_kpis(fresh, terms, "2026-07")  # read back: counts only, the query attached again
     assert from_store is not first and from_store.to_json() == first.to_json()
     assert tuple(from_store["followup_coverage"].missed_ids) == tuple(loader["followup_coverage"].missed_ids)
+
+
+# -- the engine against the loader on drawn months ---------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_DAYS = [dt.datetime(2026, 9, 29) + dt.timedelta(days=d) for d in range(36)]  # late Sep .. early Nov
+_times = st.builds(lambda day, minute: day + dt.timedelta(minutes=minute), st.sampled_from(_DAYS),
+                   st.integers(0, 24 * 60 - 1))
+_later = st.one_of(st.none(), st.integers(-30, 5 * 24 * 60))  # minutes after receipt; negative: before it
+_clean_later = st.one_of(st.none(), st.integers(0, 5 * 24 * 60))
+_channels = st.sampled_from(["phone", "电话", " Email ", "chat", "在线客服", "fax", "", None])
+_clean_channels = st.sampled_from(["phone", "电话", " Email ", "chat", "在线客服", "mail"])
+_ids = st.sampled_from(["A1", "A2", "A3", "A4", "A5", "A6", " A7", "A8\u3000", ""])
+_customers = st.sampled_from(["A1", "A2", "B1", "B2", "B3"])
+
+
+def _unique_ids(prefix: str, n: int, rising: bool) -> list[str]:
+    ids = [f"{prefix}{k:03d}" for k in range(n)]
+    return ids if rising else ids[::-1]
+
+
+def _month_rows(data) -> tuple:
+    """Each table clean (the engine counts it) or possibly dirty (the loader decides), drawn
+    apart, so both paths and their mixtures are exercised."""
+    def ids(table: str, n: int, clean: bool):
+        if clean:
+            return _unique_ids(table[:2], n, data.draw(st.booleans(), label=f"{table} ids rising"))
+        return data.draw(st.lists(_ids, min_size=n, max_size=n), label=f"{table} ids")
+
+    clean = {t: data.draw(st.sampled_from([True, True, True, False]), label=f"{t} clean") for t in ("cons", "comp", "fup", "new")}
+    n = {t: data.draw(st.integers(0, 8), label=f"{t} rows") for t in clean}
+    later = {t: _clean_later if clean[t] else _later for t in clean}
+    cons = list(zip(ids("cons", n["cons"], clean["cons"]), data.draw(st.lists(
+        st.tuples(_clean_channels if clean["cons"] else _channels, _times, later["cons"], st.booleans()),
+        min_size=n["cons"], max_size=n["cons"]))))
+    comps = list(zip(ids("comp", n["comp"], clean["comp"]), data.draw(st.lists(
+        st.tuples(_times, later["comp"], later["comp"], st.one_of(st.none(), st.integers(1, 5) if clean["comp"] else st.integers(0, 6))),
+        min_size=n["comp"], max_size=n["comp"]))))
+    fups = list(zip(ids("fup", n["fup"], clean["fup"]), data.draw(st.lists(
+        st.tuples(_customers if clean["fup"] else st.sampled_from(["A1", " B2", ""]), _times, st.one_of(st.none(), st.integers(1, 5))),
+        min_size=n["fup"], max_size=n["fup"]))))
+    news = data.draw(st.lists(st.tuples(_customers, _times), max_size=n["new"],
+                              unique_by=(lambda r: r[0]) if clean["new"] else None), label="new customers")
+    return ([(i, *r) for i, r in cons], [(i, *r) for i, r in comps], [(i, *r) for i, r in fups], news)
+
+
+def _drawn_tables(draw_rows: list) -> dict[str, pa.Table]:
+    """The drawn rows as the four event tables, with Arrow types an export would write."""
+    cons, comps, fups, news = draw_rows
+
+    def after(start, minutes):
+        return None if minutes is None else start + dt.timedelta(minutes=minutes)
+
+    def table(columns: dict) -> pa.Table:
+        kinds = {c: pa.timestamp("us") if c.endswith("_at") else pa.bool_() if c == "resolved"
+                 else pa.int64() if c == "satisfaction" else pa.string() for c in columns}
+        return pa.table({c: pa.array(v, type=kinds[c]) for c, v in columns.items()})
+
+    return {
+        "consultations": table({
+            "consultation_id": [r[0] for r in cons], "channel": [r[1] for r in cons], "customer_id": ["C"] * len(cons),
+            "received_at": [r[2] for r in cons], "first_response_at": [after(r[2], r[3]) for r in cons],
+            "resolved": [r[4] for r in cons]}),
+        "complaints": table({
+            "complaint_id": [r[0] for r in comps], "customer_id": ["C"] * len(comps), "received_at": [r[1] for r in comps],
+            "first_contact_at": [after(r[1], r[2]) for r in comps],
+            "preliminary_solution_at": [after(r[1], r[3]) for r in comps], "closed_at": [None] * len(comps),
+            "satisfaction": [r[4] for r in comps]}),
+        "followups": table({
+            "followup_id": [r[0] for r in fups], "customer_id": [r[1] for r in fups], "visited_at": [r[2] for r in fups],
+            "satisfaction": [r[3] for r in fups]}),
+        "new_customers": table({"customer_id": [r[0] for r in news], "acquired_at": [r[1] for r in news]}),
+    }
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_drawn_months_count_as_the_loader_counts_them(tmp_path_factory, terms, data):
+    """Any month, clean or not: month_kpis through the engine (or, where it declines, the
+    loader) equals the loader alone: every count, every missed id in order, the same rows set
+    aside; or the same error."""
+    folder = _folder(tmp_path_factory.mktemp("drawn"), {}, _as_parquet)
+    for name, table in _drawn_tables(list(_month_rows(data))).items():
+        pq.write_table(table, folder / f"{name}.parquet", row_group_size=4)
+    source = MonthlyData.open(folder, terms)
+
+    def outcome(counting):
+        try:
+            return {k: (r.met, r.total, tuple(r.missed_ids)) for k, r in counting().items()}
+        except SlaError as error:  # a duplicate with different contents: TableError(s), the same
+            return str(error)
+
+    engine = outcome(lambda: month_kpis(source, terms, "2026-10").results)
+    loader_source = MonthlyData.open(folder, terms)
+    loader = outcome(lambda: _by_loader(loader_source, terms, "2026-10"))
+    assert engine == loader
+    if not isinstance(engine, str):
+        got = {t: [(s.row, s.column) for s in a.set_aside] for t, a in source.accounting.items()}
+        want = {t: [(s.row, s.column) for s in a.set_aside] for t, a in loader_source.accounting.items()}
+        assert got == want
