@@ -14,7 +14,7 @@ bench_month_parquet.py ($SLA_BENCH_DATA, default /tmp/sla-bench-10m; generated o
   read         pyarrow reading the month's row groups of the columns the counts need
                (and, second line, with the id columns too), a fresh process;
   year-end     `sla fees --month 2026-12` over a year of 10 M-consultation months
-               ($SLA_BENCH_YEAR, default /tmp/sla-bench-year; generated once, ~15 min,
+               ($SLA_BENCH_YEAR, default /tmp/sla-bench-year; generated once, ~3 min,
                6 GB): C19 looks back over the term, so all twelve months are counted;
   generate     `sla generate` of one 10 M month (drawing and writing, then the fee engine
                reading it back to price the payments), a fresh process.
@@ -328,18 +328,6 @@ def _generate(folder: str) -> dict:
     return run
 
 
-def _ensure_year() -> None:
-    marker = YEAR / f".complete-12x{PER_MONTH}"
-    if marker.exists():
-        return
-    print(f"generating 12 months x {PER_MONTH:,} consultations into {YEAR} (once; about 15 min, 6 GB) ...", flush=True)
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "sla_lib.cli", "generate", "--months", "12", "--consultations-per-month",
-                    str(PER_MONTH), "--format", "parquet", "--out", str(YEAR)], check=True, cwd=ROOT)
-    print(f"generated in {time.perf_counter() - start:.0f} s", flush=True)
-    marker.touch()
-
-
 def _check(name: str, counts: dict, reference: dict) -> None:
     differ = {k: (counts[k], reference[k]) for k in KPIS if tuple(counts[k]) != tuple(reference[k])}
     if differ:
@@ -364,7 +352,7 @@ def main() -> None:
             _check(name, r["counts"], reference)
     consultations = reference["consultation_resolution"][1]
     best = {k: min(v, key=lambda r: r["wall"]) for k, v in runs.items()}
-    print(f"counts (met/total), equal in every run of sla kpis, sla fees and the DuckDB query: "
+    print("counts (met/total), equal in every run of sla kpis, sla fees and the DuckDB query: "
           + ", ".join(f"{k} {m:,}/{t:,}" for k, (m, t) in reference.items()), flush=True)
     for name, r in best.items():
         extra = ""
@@ -386,7 +374,9 @@ def main() -> None:
     print(f"peak memory (largest of the runs): sla kpis {peak['sla kpis']:,.0f} MiB, sla fees {peak['sla fees']:,.0f} MiB "
           f"(target <= 1,536), duckdb {peak['duckdb']:,.0f} MiB, read {peak['read']:,.0f} MiB", flush=True)
     if not os.environ.get("SLA_BENCH_SKIP_YEAR"):
-        _ensure_year()
+        from bench_month_parquet import ensure_generated
+
+        ensure_generated(YEAR, 12, f".complete-12x{PER_MONTH}", "; about 3 min, 6 GB")
         y = _project("fees", YEAR, "2026-12")
         months = json.loads(y["stdout"])
         print(f"year-end   sla fees --month 2026-12 over 12 months of {PER_MONTH:,} consultations (C19 counts all twelve): "

@@ -54,16 +54,22 @@ print(json.dumps({"seconds": seconds, "imports": imported, "rows": {t: a.rows_re
 """
 
 
-def ensure_data() -> None:
-    marker = DATA / f".complete-{PER_MONTH}"
+def ensure_generated(folder: Path, months: int, marker_name: str, note: str = "") -> None:
+    """`sla generate` of ``months`` months × PER_MONTH consultations into ``folder``, once
+    (a marker file says it is complete)."""
+    marker = folder / marker_name
     if marker.exists():
         return
-    print(f"generating 2 months × {PER_MONTH:,} consultations into {DATA} (once) ...", flush=True)
+    print(f"generating {months} months × {PER_MONTH:,} consultations into {folder} (once{note}) ...", flush=True)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "sla_lib.cli", "generate", "--months", "2", "--consultations-per-month",
-                    str(PER_MONTH), "--format", "parquet", "--out", str(DATA)], check=True, cwd=ROOT)
+    subprocess.run([sys.executable, "-m", "sla_lib.cli", "generate", "--months", str(months), "--consultations-per-month",
+                    str(PER_MONTH), "--format", "parquet", "--out", str(folder)], check=True, cwd=ROOT)
     print(f"generated in {time.perf_counter() - start:.0f} s", flush=True)
     marker.touch()
+
+
+def ensure_data() -> None:
+    ensure_generated(DATA, 2, f".complete-{PER_MONTH}")
 
 
 def run(month: str, cache: str = "-") -> dict:

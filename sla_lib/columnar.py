@@ -7,9 +7,9 @@ cannot hold the month), timestamps as integer nanoseconds of the contract's wall
 C1 (and C2 on a service clock) service time and the C3 deadline by a join on a small per-day
 calendar table built from :class:`~sla_lib.calendar.WorkCalendar`. The same scan evaluates,
 as predicates, every rule by which the loader (:func:`sla_lib.data.load_table`) would set a
-row aside or reject the table: empty or untrimmed ids, a duplicated id (distinct 64-bit hashes
-fewer than the rows: a duplicate, or a hash collision), empty required values, an unknown
-channel, a score outside 1..5, a time outside 1900..2199, a time before the one it follows.
+row aside or reject the table: empty required values, an unknown channel, a score outside
+1..5, a time outside 1900..2199, a time before the one it follows; the ids (empty, untrimmed,
+repeated) are checked as they stream from the same engine (:func:`_ids_clean`).
 When any of them counts a row, or a table is written in a way the engine does not read
 natively (text dates, aware timestamps, float scores...), :func:`count_group` answers None and
 the month's tables are read by the loader instead, which names each row set aside with its
@@ -34,7 +34,7 @@ from .reading.cells import _channel_of
 from .reading.checks import _free_text
 from .reading.parquet import _may_need_trim, _parquet_file
 from .reading.sheets import _map_columns
-from .reading.specs import TABLES, TableAccount
+from .reading.specs import BOOL, CHANNEL, ID, SCORE, TABLES, TS, TableAccount
 from .kpis import KPI_DEFINITIONS, engine_result
 
 __all__ = ["count_group", "connect", "EngineMisses", "GROUP_TABLES", "misses_query"]
@@ -43,12 +43,13 @@ DAY_NS = 86_400 * 10**9
 HORIZON_DAYS = 92  # the calendar table runs this far past the month; a later response: the loader counts
 _TS_LO, _TS_HI = "TIMESTAMP '1900-01-01 00:00:00'", "TIMESTAMP '2200-01-01 00:00:00'"
 
-# the KPI groups the engine counts (kpis._KPI_GROUPS), by their tables
+# the KPI groups the engine counts (kpis.KPI_GROUPS), by their tables
 GROUP_TABLES = {
     "consultations": ("consultations",),
     "complaints": ("complaints",),
     "followups": ("followups", "new_customers"),
 }
+
 
 def _q(name: str) -> str:
     """A column name as a quoted SQL identifier (file headers may be Chinese, or hostile)."""
@@ -94,15 +95,15 @@ def _native(kind: str, t) -> str | None:
     T = pa.types
     value = t.value_type if T.is_dictionary(t) else t
     text = T.is_string(value) or T.is_large_string(value)
-    if kind == "id":
+    if kind == ID:
         return "text" if text else "int" if T.is_integer(t) else None
-    if kind == "timestamp":
+    if kind == TS:
         return "ts" if T.is_timestamp(t) and t.tz is None else None
-    if kind == "channel":
+    if kind == CHANNEL:
         return "text" if text else None
-    if kind == "bool":
+    if kind == BOOL:
         return "bool" if T.is_boolean(t) else None
-    if kind == "score":
+    if kind == SCORE:
         return "int" if T.is_integer(t) else None
     return None
 
@@ -128,13 +129,13 @@ def _plan(path: Path, table: str) -> _Table | None:
         if how is None:
             return None
         q = _q(file_of[col.name])
-        columns[col.name] = f"CAST({q} AS VARCHAR)" if how == "int" and col.kind == "id" else q
+        columns[col.name] = f"CAST({q} AS VARCHAR)" if how == "int" and col.kind == ID else q
     # rows whose month column is empty belong to no month: the loader lists them in every month
     if any(s is None or s.null_count is None or s.null_count > 0 for s in _statistics(pf, file_of[spec.month_column])):
         return None
     in_range = frozenset(
         c.name for c in spec.columns
-        if c.kind == "timestamp" and c.name in columns and _within_years(_statistics(pf, file_of[c.name]))
+        if c.kind == TS and c.name in columns and _within_years(_statistics(pf, file_of[c.name]))
     )
     return _Table(table, path, columns, in_range)
 
@@ -162,16 +163,16 @@ def _problems(plan: _Table, channel_state: str | None) -> str:
     c = plan.columns
     terms = []
     for col in spec.columns:
-        if col.name not in c or col.kind == "id":
+        if col.name not in c or col.kind == ID:
             continue  # ids: _ids_clean (empty, untrimmed, repeated), as they stream
         e = c[col.name]
         if not col.nullable:
             terms.append(f"{e} IS NULL")
-        if col.kind == "timestamp" and col.name not in plan.in_range:
+        if col.kind == TS and col.name not in plan.in_range:
             terms.append(f"({e} < {_TS_LO} OR {e} >= {_TS_HI})")
-        elif col.kind == "score":
+        elif col.kind == SCORE:
             terms.append(f"({e} < 1 OR {e} > 5)")
-        elif col.kind == "channel":  # unknown; or blank where a channel is required
+        elif col.kind == CHANNEL:  # unknown; or blank where a channel is required
             terms.append(f"coalesce({channel_state}, 0) = 0" if not col.nullable else
                          f"({e} IS NOT NULL AND ({channel_state}) IS NULL)")
     for later, base in spec.not_before:
@@ -390,6 +391,10 @@ def _followup_query(con, plan: _Table, terms, month: str, listing: bool = False)
     )
 
 
+# each group's query (GROUP_TABLES)
+_QUERIES = {"consultations": _consultation_query, "complaints": _complaint_query, "followups": _followup_query}
+
+
 def _new_customer_rows(plan: _Table, month: str, listing: bool = False) -> str:
     return (f"SELECT {plan.listed(listing)}({_problems(plan, None)}) AS bad "
             f"FROM {plan.source(listing)} WHERE {_month_filter(plan, month)}")
@@ -444,6 +449,42 @@ def _ids_clean(con, plan: _Table, column: str, month: str, unique: bool) -> bool
     return True
 
 
+def _counts(con, group: str, plans: list, terms, month: str, workcal: WorkCalendar):
+    """({kpi: (met, total)}, {table: TableAccount}) of one group on ``con``; None where a row
+    would be set aside or the calendar cannot cover the month."""
+    tables = GROUP_TABLES[group]
+    if group != "followups" and not _calendar(con, terms, month, workcal, deadlines=group == "complaints"):
+        return None
+    query = _QUERIES[group](con, plans[0], terms, month)
+    row = _aggregate(con, query)
+    if row["bad"] or row.get("beyond") or row.get("no_deadline"):
+        return None
+    if not _ids_clean(con, plans[0], TABLES[tables[0]].id_column, month, unique=True):
+        return None
+    if group == "followups" and not _ids_clean(con, plans[0], "customer_id", month, unique=False):
+        return None
+    accounts = {tables[0]: TableAccount(tables[0], str(plans[0].path), row["n"], row["n"])}
+    counts = {k: (row[f"{k}_met"], row[f"{k}_total"]) for k in query.hits}
+    if group == "followups":
+        new, bad = con.execute(f"SELECT count(*), coalesce(count_if(bad), 0) FROM ({_new_customer_rows(plans[1], month)}) m").fetchall()[0]
+        if bad or not _ids_clean(con, plans[1], "customer_id", month, unique=True):
+            return None
+        accounts["new_customers"] = TableAccount("new_customers", str(plans[1].path), new, new)
+        counts["followup_coverage"] = (row["followed"], new)
+    return counts, accounts
+
+
+_WARNED: set = set()
+
+
+def _warn_once(message: str) -> None:
+    import sys
+
+    if message not in _WARNED:
+        _WARNED.add(message)
+        print(message, file=sys.stderr)
+
+
 def count_group(group: str, files: dict, terms, month: str, workcal: WorkCalendar, con=None):
     """The KPIs of one group (GROUP_TABLES) for ``month`` counted by the engine, as
     ``({kpi: KpiResult with misses on demand}, {table: TableAccount})``; None when a table of
@@ -456,31 +497,22 @@ def count_group(group: str, files: dict, terms, month: str, workcal: WorkCalenda
     plans = [_plan(Path(files[t]), t) for t in tables]
     if any(p is None for p in plans) or not _zone_fixed(terms, month):
         return None
+    import duckdb
+
     own = con is None
     con = connect() if own else con
     try:
-        if group != "followups" and not _calendar(con, terms, month, workcal, deadlines=group == "complaints"):
-            return None
-        query = (_consultation_query if group == "consultations" else
-                 _complaint_query if group == "complaints" else _followup_query)(con, plans[0], terms, month)
-        row = _aggregate(con, query)
-        if row["bad"] or row.get("beyond") or row.get("no_deadline"):
-            return None
-        if not _ids_clean(con, plans[0], TABLES[tables[0]].id_column, month, unique=True):
-            return None
-        if group == "followups" and not _ids_clean(con, plans[0], "customer_id", month, unique=False):
-            return None
-        accounts = {tables[0]: TableAccount(tables[0], str(plans[0].path), row["n"], row["n"])}
-        counts = {k: (row[f"{k}_met"], row[f"{k}_total"]) for k in query.hits}
-        if group == "followups":
-            new, bad = con.execute(f"SELECT count(*), coalesce(count_if(bad), 0) FROM ({_new_customer_rows(plans[1], month)}) m").fetchall()[0]
-            if bad or not _ids_clean(con, plans[1], "customer_id", month, unique=True):
-                return None
-            accounts["new_customers"] = TableAccount("new_customers", str(plans[1].path), new, new)
-            counts["followup_coverage"] = (row["followed"], new)
+        counted = _counts(con, group, plans, terms, month, workcal)
+    except duckdb.Error as exc:  # the loader counts it; its own error, if any, is the one to see
+        _warn_once(f"warning: the columnar engine could not count the {group} of {month} "
+                   f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); the loader counts them")
+        return None
     finally:
         if own:
             con.close()
+    if counted is None:
+        return None
+    counts, accounts = counted
     results = {}
     for kpi, (met, total) in counts.items():
         misses = EngineMisses(group, {t: str(files[t]) for t in tables}, terms, month, kpi)
@@ -513,9 +545,7 @@ class EngineMisses:
                 sql = (f"SELECT id FROM ({_new_customer_rows(plans[1], self.month, listing=True)}) m "
                        f"WHERE id NOT IN ({followed}) ORDER BY row_no")
             else:
-                query = (_consultation_query if self.group == "consultations" else
-                         _complaint_query if self.group == "complaints" else _followup_query)(con, plans[0], self.terms, self.month,
-                                                                                   listing=True)
+                query = _QUERIES[self.group](con, plans[0], self.terms, self.month, listing=True)
                 hit = query.hits[self.kpi]
                 sql = (f"SELECT id FROM ({query.rows}) m WHERE {query.measured[self.kpi]} AND NOT coalesce({hit}, FALSE) "
                        f"ORDER BY row_no")

@@ -27,6 +27,8 @@ from sla_lib.kpis import KPI_GROUPS, MissedIds, month_kpis
 from sla_lib.monthly import MonthlyData
 from sla_lib.terms import load_terms
 
+from conftest import as_parquet
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "samples"
 TERMS = SAMPLE / "contract.yaml"
@@ -39,26 +41,12 @@ def terms():
     return load_terms(TERMS)
 
 
-def _as_parquet(frame: pd.DataFrame, path: Path, row_group_size: int = 700) -> None:
-    frame = frame.copy()
-    for col in frame.columns:
-        if col.endswith("_at"):
-            frame[col] = pd.to_datetime(frame[col].replace("", None), format="ISO8601")
-        elif col == "resolved":
-            frame[col] = frame[col] == "true"
-        elif col == "satisfaction":
-            frame[col] = pd.to_numeric(frame[col].replace("", None)).astype("Int64")
-        elif col == "channel":
-            frame[col] = frame[col].replace("", None).astype("category")
-    frame.to_parquet(path, index=False, row_group_size=row_group_size)
-
-
 @pytest.fixture(scope="module")
 def sample_parquet(tmp_path_factory):
     """The sample year: event tables as Parquet (naive local timestamps), money tables as CSV."""
     out = tmp_path_factory.mktemp("columnar")
     for name in EVENT_TABLES:
-        _as_parquet(pd.read_csv(SAMPLE / f"{name}.csv", dtype=str, keep_default_na=False), out / f"{name}.parquet")
+        as_parquet(pd.read_csv(SAMPLE / f"{name}.csv", dtype=str, keep_default_na=False), out / f"{name}.parquet")
     for name in MONEY_TABLES:
         (out / f"{name}.csv").write_bytes((SAMPLE / f"{name}.csv").read_bytes())
     return out
@@ -143,7 +131,7 @@ def _month_frames() -> dict[str, pd.DataFrame]:
     return {"consultations": consultations, "complaints": complaints, "followups": followups, "new_customers": new_customers}
 
 
-def _folder(tmp_path: Path, frames: dict, writer=_as_parquet) -> Path:
+def _folder(tmp_path: Path, frames: dict, writer=as_parquet) -> Path:
     for name in MONEY_TABLES[:2]:
         (tmp_path / f"{name}.csv").write_text(
             f"{name[:-1]}_id,service_month,{'paid_at' if name == 'payments' else 'issued_at'},amount\n", encoding="utf-8")
@@ -179,7 +167,7 @@ def test_service_clock_integer_ids_unsorted_ids_and_chinese_headers(tmp_path, te
     def writer(frame, path):
         if "complaint_id" in frame:
             frame = frame.assign(complaint_id=frame["complaint_id"].astype("int64"))
-        _as_parquet(frame, path)
+        as_parquet(frame, path)
         if "consultation_id" in frame:
             table = pq.read_table(path)
             pq.write_table(table.rename_columns([chinese.get(n, n) for n in table.column_names]), path)
@@ -249,7 +237,7 @@ def test_tables_the_engine_does_not_read_natively_go_to_the_loader(tmp_path, ter
     elif kind == "float scores":
         c = complaints.copy()
         c["satisfaction"] = pd.to_numeric(c["satisfaction"].replace("", None)).astype(float)
-        _as_parquet(c.astype({"satisfaction": str}).replace("nan", ""), path)
+        as_parquet(c.astype({"satisfaction": str}).replace("nan", ""), path)
         table = pq.read_table(path)
         table = table.set_column(table.schema.get_field_index("satisfaction"), "satisfaction",
                                  table.column("satisfaction").cast(pa.float64()))
@@ -270,6 +258,22 @@ def test_tables_the_engine_does_not_read_natively_go_to_the_loader(tmp_path, ter
     expected = _by_loader(source, terms, "2026-10")
     assert {k: (r.met, r.total) for k, r in got.results.items()} == {k: (r.met, r.total) for k, r in expected.items()}
     assert tuple(got["complaint_contact"].missed_ids) == tuple(expected["complaint_contact"].missed_ids)
+
+
+def test_an_engine_failure_is_counted_by_the_loader_with_one_warning(tmp_path, terms, monkeypatch, capsys):
+    import duckdb
+
+    source = MonthlyData.open(_folder(tmp_path, _month_frames()), terms)
+    expected = {k: (r.met, r.total, tuple(r.missed_ids)) for k, r in _by_loader(source, terms, "2026-10").items()}
+
+    def failing(con, query):
+        raise duckdb.IOException("IO Error: disk went away")
+
+    monkeypatch.setattr(columnar, "_aggregate", failing)
+    got = month_kpis(MonthlyData.open(tmp_path, terms), terms, "2026-10")
+    assert {k: (r.met, r.total, tuple(r.missed_ids)) for k, r in got.results.items()} == expected
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "columnar engine could not count" in line]
+    assert len(warnings) == 3 and "IOException: IO Error: disk went away" in warnings[0]
 
 
 def test_misses_on_demand_pickle_memo_and_store(tmp_path, sample_parquet, terms):
@@ -375,7 +379,7 @@ def test_drawn_months_count_as_the_loader_counts_them(tmp_path_factory, terms, d
     """Any month, clean or not: month_kpis through the engine (or, where it declines, the
     loader) equals the loader alone: every count, every missed id in order, the same rows set
     aside; or the same error."""
-    folder = _folder(tmp_path_factory.mktemp("drawn"), {}, _as_parquet)
+    folder = _folder(tmp_path_factory.mktemp("drawn"), {}, as_parquet)
     for name, table in _drawn_tables(list(_month_rows(data))).items():
         pq.write_table(table, folder / f"{name}.parquet", row_group_size=4)
     source = MonthlyData.open(folder, terms)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,7 @@ from sla_lib.monthly import MonthlyData
 from sla_lib.samples import generate_events, generate_scale, iter_event_months
 from sla_lib.terms import load_terms
 
-from conftest import run_cli
+from conftest import as_parquet, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "samples"
@@ -53,18 +54,10 @@ def sample_parquet(tmp_path_factory):
     out = tmp_path_factory.mktemp("parquet")
     for name in TABLE_NAMES:
         frame = pd.read_csv(SAMPLE / f"{name}.csv", dtype=str, keep_default_na=False)
-        for col in frame.columns:
-            if col.endswith("_at"):
-                frame[col] = pd.to_datetime(frame[col].replace("", None))
-            elif col in ("amount", "fee"):
-                frame[col] = [__import__("decimal").Decimal(v) for v in frame[col]]
-            elif col == "resolved":
-                frame[col] = frame[col] == "true"
-            elif col == "satisfaction":
-                frame[col] = pd.to_numeric(frame[col].replace("", None)).astype("Int64")
-            elif col == "channel":
-                frame[col] = frame[col].replace("", None).astype("category")
-        frame.to_parquet(out / f"{name}.parquet", index=False, row_group_size=700)
+        for col in ("amount", "fee"):
+            if col in frame:
+                frame[col] = [Decimal(v) for v in frame[col]]
+        as_parquet(frame, out / f"{name}.parquet")
     (out / "contract.yaml").write_bytes(TERMS.read_bytes())
     return out
 
