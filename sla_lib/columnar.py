@@ -216,22 +216,19 @@ def _calendar(con, terms, month: str, workcal: WorkCalendar, deadlines: bool) ->
     lo, last = (first - epoch).days, (nxt - epoch).days - 1
     hi = last + HORIZON_DAYS
     hours = terms.service_hours
-    try:
-        while True:
-            days = np.arange(lo, hi + 1, dtype=np.int64)
-            try:
-                service = np.ones(len(days), dtype=bool) if hours.days == "all" else workcal.is_workday_days(days)
-                deadline = workcal.nth_workday_after_days(days[: last - lo + 1], terms.standards.complaint_solution_workdays) \
-                    if deadlines else None
-                break
-            except CalendarCoverageError:
-                # the horizon runs into a year the calendar does not cover: stop at the year before
-                end = (dt.date((epoch + dt.timedelta(int(hi))).year, 1, 1) - epoch).days - 1
-                if end < last:
-                    return False
-                hi = end
-    except CalendarCoverageError:
-        return False
+    while True:
+        days = np.arange(lo, hi + 1, dtype=np.int64)
+        try:
+            service = np.ones(len(days), dtype=bool) if hours.days == "all" else workcal.is_workday_days(days)
+            deadline = workcal.nth_workday_after_days(days[: last - lo + 1], terms.standards.complaint_solution_workdays) \
+                if deadlines else None
+            break
+        except CalendarCoverageError:
+            # the horizon runs into a year the calendar does not cover: stop at the year before
+            end = (dt.date((epoch + dt.timedelta(int(hi))).year, 1, 1) - epoch).days - 1
+            if end < last:
+                return False
+            hi = end
     minute = 60 * 10**9
     open_ns = np.full(len(days), hours.open * minute, dtype=np.int64)
     length = np.where(service, (hours.close - hours.open) * minute, 0).astype(np.int64)

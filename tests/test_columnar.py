@@ -180,6 +180,46 @@ def test_service_clock_integer_ids_unsorted_ids_and_chinese_headers(tmp_path, te
 
 
 COPY = object()  # the whole row 0 copied over the row
+def test_a_calendar_that_ends_with_the_year(tmp_path, terms):
+    """Without the terms' 2027 overrides chinese-calendar covers 2026 only: December's
+    horizon is cut at 31 December, consultations (and workday service) are still counted by
+    the engine; December's complaints, whose C3 deadlines run into 2027, go to the loader,
+    which counts them when none is received that late, and raises naming 2027 when one is."""
+    frames = _month_frames()
+    frames["consultations"] = pd.DataFrame({
+        "consultation_id": ["Q1", "Q2"], "channel": ["phone", "chat"], "customer_id": ["C1", "C2"],
+        "received_at": ["2026-12-04 10:00", "2026-12-31 20:00"], "first_response_at": ["2026-12-04 10:30", "2026-12-31 20:01"],
+        "resolved": ["true", "false"]})
+    frames["complaints"] = pd.DataFrame({
+        "complaint_id": ["K1", "K2"], "customer_id": ["C1", "C2"], "received_at": ["2026-12-07 10:00", "2026-12-10 10:00"],
+        "first_contact_at": ["2026-12-07 11:00", ""], "preliminary_solution_at": ["2026-12-09 10:00", "2026-12-18 10:00"],
+        "closed_at": ["", ""], "satisfaction": ["5", ""]})
+    plain = terms.with_changes({"calendar_overrides.holidays": [], "service_hours.days": "workdays"})
+    source = MonthlyData.open(_folder(tmp_path, frames), plain)
+    workcal = WorkCalendar.from_terms(plain)
+    assert columnar.count_group("consultations", source.files, plain, "2026-12", workcal) is not None
+    assert columnar.count_group("complaints", source.files, plain, "2026-12", workcal) is None
+    consulting = ("consultation_response", "consultation_resolution")
+    engine, loader = _by_engine_or_none(source, plain, "2026-12"), _by_loader(source, plain, "2026-12")
+    _same({k: engine[k] for k in consulting}, {k: loader[k] for k in consulting})
+    assert (engine["consultation_response"].met, engine["consultation_response"].total) == (1, 2)  # Q1: 30 min by phone
+    got = month_kpis(source, plain, "2026-12")
+    assert (got["complaint_solution"].met, got["complaint_solution"].total) == (1, 2)  # K2: due 15 December
+    frames["complaints"].loc[1, ["received_at", "preliminary_solution_at"]] = ["2026-12-30 10:00", ""]
+    late = MonthlyData.open(_folder(tmp_path, frames), plain)
+    with pytest.raises(SlaError, match="2027"):
+        month_kpis(late, plain, "2026-12")
+
+
+def _by_engine_or_none(source: MonthlyData, terms, month: str) -> dict:
+    workcal = WorkCalendar.from_terms(terms)
+    out = {}
+    for name, _, _ in KPI_GROUPS:
+        counted = columnar.count_group(name, source.files, terms, month, workcal)
+        out.update(counted[0] if counted else {})
+    return out
+
+
 BAD_ROWS = {  # (table, column, row, value); ids the loader trims are kept (not set aside), trimmed
     "an empty id": ("consultations", "consultation_id", 1, ""),
     "an id with a trailing space": ("consultations", "consultation_id", 1, "Q2 "),
