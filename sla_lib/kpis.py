@@ -1,7 +1,9 @@
 """Monthly KPIs (spec section 3): C1, C2, C3, C6, C9, C10, C11 and the C4 complaint statistics.
 
 Every rate is an exact ``Fraction`` of counts and is compared with its target exactly; each
-KPI keeps the ids of the records that missed it, so a reader can open the misses (C21).
+KPI keeps the ids of the records that missed it, so a reader can open the misses (C21): as a
+tuple when counted here from loaded frames, as a :class:`MissedIds` listed on demand when
+counted by the columnar engine (:mod:`sla_lib.columnar`) straight from Parquet files.
 """
 
 from __future__ import annotations
@@ -81,7 +83,10 @@ class MissedIds(Sequence):
             if self.query is None:
                 raise SlaError("the missed ids of this month were not kept (a KPI cache entry made "
                                "without them); count the month again")
-            self._ids = tuple(self.query())
+            ids = tuple(self.query())
+            if self.count is not None and len(ids) != self.count:  # the counts and the list disagree: a bug
+                raise RuntimeError(f"internal error: {len(ids)} missed ids listed where the counts say {self.count}")
+            self._ids = ids
         return self._ids
 
     def __len__(self) -> int:
@@ -104,9 +109,8 @@ class MissedIds(Sequence):
     def __repr__(self) -> str:
         return f"MissedIds({len(self._ids)} listed)" if self._ids is not None else f"MissedIds(on demand, {self.count})"
 
-    def __reduce__(self):
-        state = (self.query, self.count)
-        return (_missed_ids, (*state, self._ids))
+    def __reduce__(self):  # pickled with what is listed so far (the report's inputs cache)
+        return (_missed_ids, (self.query, self.count, self._ids))
 
 
 def _missed_ids(query, count, ids):

@@ -438,3 +438,13 @@ def test_drawn_months_count_as_the_loader_counts_them(tmp_path_factory, terms, d
         got = {t: [(s.row, s.column) for s in a.set_aside] for t, a in source.accounting.items()}
         want = {t: [(s.row, s.column) for s in a.set_aside] for t, a in loader_source.accounting.items()}
         assert got == want
+
+
+def test_missed_ids_know_their_number_and_check_the_list():
+    ids = MissedIds(lambda: ("K2", "K5"), count=2)
+    assert len(ids) == 2 and not ids.listed  # the number from the counts, no query run
+    assert ids == ("K2", "K5") and ids.listed and list(ids) == ["K2", "K5"] and ids[1] == "K5"
+    with pytest.raises(RuntimeError, match="1 missed ids listed where the counts say 2"):
+        list(MissedIds(lambda: ("K2",), count=2))
+    with pytest.raises(SlaError, match="count the month again"):
+        list(MissedIds(None, count=2))
