@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +34,7 @@ from .reading.checks import _free_text
 from .reading.parquet import _may_need_trim, _parquet_file
 from .reading.sheets import _map_columns
 from .reading.specs import BOOL, CHANNEL, ID, SCORE, TABLES, TS, TableAccount
-from .kpis import KPI_DEFINITIONS, engine_result
+from .kpis import KPI_DEFINITIONS, contact_limit_ns, engine_result, response_limit_ns
 
 __all__ = ["count_group", "connect", "EngineMisses", "GROUP_TABLES", "misses_query"]
 
@@ -296,15 +295,6 @@ def _channel_case(plan: _Table, channels: dict | None, value_of) -> str | None:
     return f"CASE {plan.columns['channel']} {arms} END" if arms else "CAST(NULL AS BIGINT)"
 
 
-def _limit_ns(value) -> int:
-    """A limit in (decimal) minutes as integer ns, as kpis._limit_ns."""
-    return int(Decimal(value) * 60 * 10**9)
-
-
-def _contact_limit_ns(terms) -> int:
-    return int(terms.standards.complaint_contact_hours * 3600 * 10**9)
-
-
 @dataclass(frozen=True)
 class _Query:
     """One group's SQL pieces: the month's rows (``m``) and each KPI's hit predicate over them."""
@@ -320,9 +310,8 @@ def _consultation_query(con, plan: _Table, terms, month: str, listing: bool = Fa
     SQL over the month's consultations: the counterparts of kpis.consultation_response and
     kpis.consultation_resolution."""
     c = plan.columns
-    std = terms.standards
     channels = _channels(con, plan, month)
-    limit = _channel_case(plan, channels, lambda ch: _limit_ns(std.response_limit_minutes(ch)))
+    limit = _channel_case(plan, channels, lambda ch: response_limit_ns(terms, ch))
     channel_ok = _channel_state(plan, channels)
     r, f = plan.ns("received_at"), plan.ns("first_response_at")
     rows = (f"SELECT {plan.listed(listing)}{r} AS r, {f} AS f, "
@@ -362,7 +351,7 @@ def _complaint_query(con, plan: _Table, terms, month: str, listing: bool = False
         contact, beyond = "c - r", "0"
     return _Query(
         rows=rows,
-        hits={"complaint_contact": f"(c IS NOT NULL AND {contact} <= {_contact_limit_ns(terms)})",
+        hits={"complaint_contact": f"(c IS NOT NULL AND {contact} <= {contact_limit_ns(terms)})",
               "complaint_solution": f"(s IS NOT NULL AND s // {DAY_NS} <= deadline_day)",
               "complaint_satisfaction": f"score >= {int(std.satisfied_min_score)}"},
         measured={"complaint_contact": "TRUE", "complaint_solution": "TRUE", "complaint_satisfaction": "score IS NOT NULL"},
@@ -401,13 +390,13 @@ def _aggregate(con, query: _Query) -> dict:
     """The group's counts in one scan: rows, problem rows, each KPI's total and met, the
     checks of ``query.extra``. Every count is an integer, 0 over no rows (DuckDB's count_if
     gives NULL there)."""
-    parts = ["count(*) AS n", "count_if(bad) AS bad"]
+    counts = {"n": "count(*)", "bad": "count_if(bad)"}
     for kpi, hit in query.hits.items():
-        parts.append(f"count_if({query.measured[kpi]}) AS {kpi}_total")
-        parts.append(f"count_if({query.measured[kpi]} AND {hit}) AS {kpi}_met")
-    parts += [f"{sql} AS {name}" for name, sql in query.extra.items()]
-    parts = [f"coalesce({p.rsplit(' AS ', 1)[0]}, 0) AS {p.rsplit(' AS ', 1)[1]}" for p in parts]
-    cursor = con.execute(f"SELECT {', '.join(parts)} FROM ({query.rows}) m")
+        counts[f"{kpi}_total"] = f"count_if({query.measured[kpi]})"
+        counts[f"{kpi}_met"] = f"count_if({query.measured[kpi]} AND {hit})"
+    counts.update(query.extra)
+    select = ", ".join(f"coalesce({sql}, 0) AS {name}" for name, sql in counts.items())
+    cursor = con.execute(f"SELECT {select} FROM ({query.rows}) m")
     return dict(zip([d[0] for d in cursor.description], cursor.fetchall()[0]))
 
 

@@ -198,9 +198,15 @@ def month_rows(frame: pd.DataFrame, column: str, month: str, tz: str | None = No
     return frame if inside.all() else frame[inside]
 
 
-def _limit_ns(values) -> np.ndarray:
-    """Decimal minutes -> integer nanoseconds (exact for any limit written to the ns)."""
-    return np.array([int(Decimal(v) * 60 * 10**9) for v in values], dtype=np.int64)
+def response_limit_ns(terms, channel: str) -> int:
+    """C1's limit for ``channel`` in integer nanoseconds (exact for any limit written to the
+    ns; a response exactly at the limit is in time)."""
+    return int(Decimal(terms.standards.response_limit_minutes(channel)) * 60 * 10**9)
+
+
+def contact_limit_ns(terms) -> int:
+    """C2's limit, ``complaint_contact_hours``, in integer nanoseconds."""
+    return int(terms.standards.complaint_contact_hours * 3600 * 10**9)
 
 
 def consultation_response(consultations: pd.DataFrame, terms, service: ServiceCalendar) -> KpiResult:
@@ -208,7 +214,7 @@ def consultation_response(consultations: pd.DataFrame, terms, service: ServiceCa
     The limit is one number or one per channel."""
     elapsed = service.elapsed(consultations["received_at"], consultations["first_response_at"])
     channels = ("phone", "email", "chat")
-    limits = _limit_ns([terms.standards.response_limit_minutes(c) for c in channels])
+    limits = np.array([response_limit_ns(terms, c) for c in channels], dtype=np.int64)
     codes = pd.Categorical(consultations["channel"], categories=channels).codes
     limit = limits[codes]
     hit = elapsed.notna().to_numpy() & (elapsed.to_numpy().view(np.int64) <= limit)
@@ -232,7 +238,7 @@ def complaint_contact_elapsed(complaints: pd.DataFrame, terms, service: ServiceC
 def complaint_contact(complaints: pd.DataFrame, terms, service: ServiceCalendar) -> KpiResult:
     """C2: complaints whose customer was contacted within ``complaint_contact_hours``."""
     elapsed = complaint_contact_elapsed(complaints, terms, service)
-    limit = int(terms.standards.complaint_contact_hours * 3600 * 10**9)
+    limit = contact_limit_ns(terms)
     hit = elapsed.notna().to_numpy() & (elapsed.to_numpy().view(np.int64) <= limit)
     return _result(terms, "complaint_contact", hit, complaints["complaint_id"])
 
