@@ -192,11 +192,22 @@ def _month_span(month: str) -> tuple[dt.date, dt.date]:
 
 
 def connect():
-    """A DuckDB connection of its own (in memory; DuckDB's default threads: the cores)."""
+    """A DuckDB connection of its own (in memory; DuckDB's default threads: the cores). Were
+    a query ever to spill to disk, it spills into the user's private working folder
+    (``folders.work_root``, 0700), not into ``.tmp`` of the current folder, DuckDB's default
+    for an in-memory database; without such a folder, it does not spill."""
     import duckdb
+
+    from .errors import SlaError
+    from .folders import work_root
 
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
+    try:
+        spill = str(work_root() / "duckdb")
+    except SlaError:
+        spill = ""  # no spilling: a query beyond memory fails and the loader counts the month
+    con.execute(f"SET temp_directory = {_lit(spill)}")
     return con
 
 

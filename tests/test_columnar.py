@@ -440,6 +440,24 @@ def test_drawn_months_count_as_the_loader_counts_them(tmp_path_factory, terms, d
         assert got == want
 
 
+def test_the_engine_writes_nothing_where_it_runs(tmp_path, monkeypatch, terms):
+    """DuckDB would spill into ./.tmp of the current folder: the engine's connection points it
+    at the private working folder instead."""
+    from sla_lib.folders import work_root
+
+    monkeypatch.chdir(tmp_path)
+    con = columnar.connect()
+    try:
+        spill = con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]
+    finally:
+        con.close()
+    assert Path(spill) == work_root() / "duckdb"
+    (tmp_path / "data").mkdir()
+    source = MonthlyData.open(_folder(tmp_path / "data", _month_frames()), terms)
+    month_kpis(source, terms, "2026-10")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
 def test_missed_ids_know_their_number_and_check_the_list():
     ids = MissedIds(lambda: ("K2", "K5"), count=2)
     assert len(ids) == 2 and not ids.listed  # the number from the counts, no query run
