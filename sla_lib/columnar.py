@@ -11,7 +11,7 @@ row aside or reject the table: empty required values, an unknown channel, a scor
 1..5, a time outside 1900..2199, a time before the one it follows; the ids (empty, untrimmed,
 repeated) are checked as they stream from the same engine (:func:`_ids_clean`).
 When any of them counts a row, or a table is written in a way the engine does not read
-natively (text dates, aware timestamps, float scores...), :func:`count_group` answers None and
+natively (text dates, float scores, a zone whose offset changes...), :func:`count_group` answers None and
 the month's tables are read by the loader instead, which names each row set aside with its
 file, row and column: the engine decides nothing the loader would decide differently.
 
@@ -66,7 +66,9 @@ class _Table:
     table: str
     path: Path
     columns: dict[str, str]  # canonical name -> SQL expression over the file's column
+    offset_ns: int = 0  # the contract zone's UTC offset (one all month: _zone_offset)
     in_range: frozenset = frozenset()  # timestamp columns whose statistics prove 1900..2199
+    aware: frozenset = frozenset()  # timestamp columns written with a zone (UTC instants)
 
     def source(self, listing: bool = False) -> str:
         """SQL: the file; ``listing``: with each row's number in the file (to list ids in order)."""
@@ -78,12 +80,31 @@ class _Table:
         return f"file_row_number AS row_no, {self.columns[TABLES[self.table].id_column]} AS id, " if listing else ""
 
     def ns(self, column: str) -> str:
-        """SQL: the timestamp ``column`` as integer ns of the wall clock; NULL outside
+        """SQL: the timestamp ``column`` as integer ns of the contract's wall clock (a column
+        with a zone: its UTC instant plus the offset, as the loader converts it); NULL outside
         1900..2199 (such a row is a problem row; ns would overflow past 2262)."""
         e = self.columns[column]
+        value = f"epoch_ns({e}) + {self.offset_ns}" if column in self.aware else f"epoch_ns({e})"
         if column in self.in_range:
-            return f"epoch_ns({e})"
-        return f"(CASE WHEN {e} >= {_TS_LO} AND {e} < {_TS_HI} THEN epoch_ns({e}) END)"
+            return f"({value})"
+        lo, hi = self.bounds(column)
+        return f"(CASE WHEN {e} >= {lo} AND {e} < {hi} THEN {value} END)"
+
+    def bounds(self, column: str) -> tuple[str, str]:
+        """SQL literals of 1900-01-01 and 2200-01-01 for ``column`` (the loader's range: of
+        the UTC instant for a column with a zone, of the wall clock for one without)."""
+        if column in self.aware:
+            return "TIMESTAMPTZ '1900-01-01 00:00:00+00:00'", "TIMESTAMPTZ '2200-01-01 00:00:00+00:00'"
+        return _TS_LO, _TS_HI
+
+    def at(self, column: str, day: dt.date) -> str:
+        """SQL literal of midnight starting ``day`` on the contract's wall clock, comparable
+        with ``column``."""
+        if column not in self.aware:
+            return f"TIMESTAMP '{day} 00:00:00'"
+        minutes = self.offset_ns // (60 * 10**9)
+        sign, minutes = ("+" if minutes >= 0 else "-"), abs(minutes)
+        return f"TIMESTAMPTZ '{day} 00:00:00{sign}{minutes // 60:02d}:{minutes % 60:02d}'"
 
 
 def _native(kind: str, t) -> str | None:
@@ -97,7 +118,7 @@ def _native(kind: str, t) -> str | None:
     if kind == ID:
         return "text" if text else "int" if T.is_integer(t) else None
     if kind == TS:
-        return "ts" if T.is_timestamp(t) and t.tz is None else None
+        return ("ts" if t.tz is None else "tstz") if T.is_timestamp(t) else None
     if kind == CHANNEL:
         return "text" if text else None
     if kind == BOOL:
@@ -107,7 +128,7 @@ def _native(kind: str, t) -> str | None:
     return None
 
 
-def _plan(path: Path, table: str) -> _Table | None:
+def _plan(path: Path, table: str, offset_ns: int) -> _Table | None:
     """The table's columns as the engine reads them, or None: a column the engine does not read
     natively, a required column missing (the loader names it), or rows with no month."""
     spec = TABLES[table]
@@ -120,13 +141,15 @@ def _plan(path: Path, table: str) -> _Table | None:
     file_of = dict(zip(names, header))
     if any(c not in file_of for c in spec.required_columns):
         return None
-    columns = {}
+    columns, aware = {}, set()
     for col in spec.columns:
         if col.name not in file_of or _free_text(col):
             continue  # optional and absent, or free text no row can fail on (not read for counts)
         how = _native(col.kind, pf.schema_arrow.field(file_of[col.name]).type)
         if how is None:
             return None
+        if how == "tstz":
+            aware.add(col.name)
         q = _q(file_of[col.name])
         columns[col.name] = f"CAST({q} AS VARCHAR)" if how == "int" and col.kind == ID else q
     # rows whose month column is empty belong to no month: the loader lists them in every month
@@ -136,7 +159,7 @@ def _plan(path: Path, table: str) -> _Table | None:
         c.name for c in spec.columns
         if c.kind == TS and c.name in columns and _within_years(_statistics(pf, file_of[c.name]))
     )
-    return _Table(table, path, columns, in_range)
+    return _Table(table, path, columns, offset_ns, in_range, frozenset(aware))
 
 
 def _statistics(pf, column: str) -> list:
@@ -149,8 +172,12 @@ def _statistics(pf, column: str) -> list:
 def _within_years(stats: list) -> bool:
     """Whether every row group's min and max lie in 1900..2199 (so no value needs checking)."""
     lo, hi = dt.datetime(1900, 1, 1), dt.datetime(2200, 1, 1)
+
+    def naive(value):  # a column with a zone: its UTC instants, the loader's range for it
+        return value.replace(tzinfo=None) if getattr(value, "tzinfo", None) is not None else value
+
     try:
-        return all(s is not None and s.has_min_max and lo <= s.min and s.max < hi for s in stats)
+        return all(s is not None and s.has_min_max and lo <= naive(s.min) and naive(s.max) < hi for s in stats)
     except TypeError:  # statistics not as datetimes (an unusual unit): check each value
         return False
 
@@ -168,22 +195,25 @@ def _problems(plan: _Table, channel_state: str | None) -> str:
         if not col.nullable:
             terms.append(f"{e} IS NULL")
         if col.kind == TS and col.name not in plan.in_range:
-            terms.append(f"({e} < {_TS_LO} OR {e} >= {_TS_HI})")
+            lo, hi = plan.bounds(col.name)
+            terms.append(f"({e} < {lo} OR {e} >= {hi})")
         elif col.kind == SCORE:
             terms.append(f"({e} < 1 OR {e} > 5)")
         elif col.kind == CHANNEL:  # unknown; or blank where a channel is required
             terms.append(f"coalesce({channel_state}, 0) = 0" if not col.nullable else
                          f"({e} IS NOT NULL AND ({channel_state}) IS NULL)")
     for later, base in spec.not_before:
-        if later in c and base in c:
-            terms.append(f"{c[later]} < {c[base]}")
+        if later in c and base in c:  # the same kind of column: compared as written; else as wall clocks
+            same = (later in plan.aware) == (base in plan.aware)
+            terms.append(f"{c[later]} < {c[base]}" if same else f"{plan.ns(later)} < {plan.ns(base)}")
     return " OR ".join(terms) or "FALSE"
 
 
 def _month_filter(plan: _Table, month: str) -> str:
     first, nxt = _month_span(month)
-    col = plan.columns[TABLES[plan.table].month_column]
-    return f"{col} >= TIMESTAMP '{first} 00:00:00' AND {col} < TIMESTAMP '{nxt} 00:00:00'"
+    name = TABLES[plan.table].month_column
+    col = plan.columns[name]
+    return f"{col} >= {plan.at(name, first)} AND {col} < {plan.at(name, nxt)}"
 
 
 def _month_span(month: str) -> tuple[dt.date, dt.date]:
@@ -267,14 +297,15 @@ def _cal_row(alias: str) -> str:
             f"{alias}.open_ns AS {alias}_open, {alias}.len_ns AS {alias}_len")
 
 
-def _zone_fixed(terms, month: str) -> bool:
-    """Naive times are the contract zone's wall clock; the engine counts on them as integers
-    only where the zone's offset is one all month and over the horizon (China: always), so no
-    time can fall in a DST gap (the loader sets such times aside)."""
+def _zone_offset(terms, month: str) -> int | None:
+    """The contract zone's UTC offset in ns when it is one all month and over the horizon
+    (China: always), else None. Naive times are the zone's wall clock and times with a zone
+    become it by this offset; the engine counts on them as integers only then, so no time
+    can fall in a DST gap (the loader sets such times aside)."""
     first, nxt = _month_span(month)
     lo = np.datetime64(first, "ns").astype(np.int64)
     hi = np.datetime64(nxt + dt.timedelta(days=HORIZON_DAYS), "ns").astype(np.int64)
-    return constant_utc_offset(int(lo), int(hi), terms.contract.timezone) is not None
+    return constant_utc_offset(int(lo), int(hi), terms.contract.timezone)
 
 
 # -- the counts -----------------------------------------------------------------------------
@@ -491,8 +522,11 @@ def count_group(group: str, files: dict, terms, month: str, workcal: WorkCalenda
     tables = GROUP_TABLES[group]
     if not all(Path(files.get(t, "")).suffix.lower() == ".parquet" for t in tables):
         return None
-    plans = [_plan(Path(files[t]), t) for t in tables]
-    if any(p is None for p in plans) or not _zone_fixed(terms, month):
+    offset = _zone_offset(terms, month)
+    if offset is None:
+        return None
+    plans = [_plan(Path(files[t]), t, offset) for t in tables]
+    if any(p is None for p in plans):
         return None
     import duckdb
 
@@ -532,7 +566,7 @@ class EngineMisses:
     def __call__(self) -> tuple[str, ...]:
         workcal = WorkCalendar.from_terms(self.terms)
         tables = GROUP_TABLES[self.group]
-        plans = [_plan(Path(self.files[t]), t) for t in tables]
+        plans = [_plan(Path(self.files[t]), t, _zone_offset(self.terms, self.month)) for t in tables]
         con = connect()
         try:
             if self.group != "followups":

@@ -261,7 +261,7 @@ def test_the_engine_declines_a_month_with_a_row_the_loader_sets_aside(tmp_path, 
     assert loader == month_kpis(MonthlyData.open(tmp_path, terms), terms, "2026-10").to_json()
 
 
-@pytest.mark.parametrize("kind", ["text timestamps", "aware timestamps", "float scores", "a CSV table", "a broken file"])
+@pytest.mark.parametrize("kind", ["text timestamps", "float scores", "a CSV table", "a broken file"])
 def test_tables_the_engine_does_not_read_natively_go_to_the_loader(tmp_path, terms, kind):
     frames = _month_frames()
     source_dir = _folder(tmp_path, frames)
@@ -269,11 +269,6 @@ def test_tables_the_engine_does_not_read_natively_go_to_the_loader(tmp_path, ter
     path = tmp_path / "complaints.parquet"
     if kind == "text timestamps":
         complaints.to_parquet(path, index=False)
-    elif kind == "aware timestamps":
-        c = complaints.copy()
-        for col in ("received_at", "first_contact_at", "preliminary_solution_at"):
-            c[col] = pd.to_datetime(c[col].replace("", None), format="ISO8601").dt.tz_localize("Asia/Shanghai")
-        c.to_parquet(path, index=False)
     elif kind == "float scores":
         c = complaints.copy()
         c["satisfaction"] = pd.to_numeric(c["satisfaction"].replace("", None)).astype(float)
@@ -298,6 +293,36 @@ def test_tables_the_engine_does_not_read_natively_go_to_the_loader(tmp_path, ter
     expected = _by_loader(source, terms, "2026-10")
     assert {k: (r.met, r.total) for k, r in got.results.items()} == {k: (r.met, r.total) for k, r in expected.items()}
     assert tuple(got["complaint_contact"].missed_ids) == tuple(expected["complaint_contact"].missed_ids)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Shanghai", "America/New_York"])
+def test_timestamps_with_a_zone_are_counted_as_the_loader_converts_them(tmp_path, terms, zone):
+    """Exports from warehouses write instants with a zone (often UTC): the engine reads them
+    natively, as the contract's wall clock (the instant plus +08:00), beside naive columns of
+    the same table. Rows whose UTC day is in another month than their wall clock's count in
+    the wall clock's month, as in the loader."""
+    frames = _month_frames()
+    frames["consultations"].loc[1, ["received_at", "first_response_at"]] = ["2026-10-01 00:30", "2026-10-01 09:10"]  # UTC: 30 Sep
+    frames["complaints"].loc[3, ["received_at", "first_contact_at"]] = ["2026-11-01 07:00", "2026-11-01 08:00"]  # UTC: 31 Oct
+
+    def writer(frame, path):
+        as_parquet(frame, path)
+        if "consultation_id" not in frame and "complaint_id" not in frame:
+            return
+        table = pq.read_table(path)
+        aware = ["received_at", "first_contact_at"] if "complaint_id" in frame else ["received_at"]
+        for col in aware:  # these columns as instants with a zone; the others stay naive wall clocks
+            local = pd.Series(table.column(col).to_pandas()).dt.tz_localize("Asia/Shanghai").dt.tz_convert(zone)
+            table = table.set_column(table.schema.get_field_index(col), col, pa.array(local, type=pa.timestamp("us", tz=zone)))
+        pq.write_table(table, path)
+
+    source = MonthlyData.open(_folder(tmp_path, frames, writer), terms)
+    schema = pq.read_schema(tmp_path / "complaints.parquet")
+    assert schema.field("received_at").type.tz == zone and schema.field("preliminary_solution_at").type.tz is None
+    october, november = _by_engine(source, terms, "2026-10"), _by_engine(source, terms, "2026-11")
+    _same(october, _by_loader(source, terms, "2026-10"))
+    _same(november, _by_loader(source, terms, "2026-11"))
+    assert october["consultation_resolution"].total == 5 and november["complaint_contact"].total == 1
 
 
 def test_an_engine_failure_is_counted_by_the_loader_with_one_warning(tmp_path, terms, monkeypatch, capsys):
@@ -384,32 +409,39 @@ def _month_rows(data) -> tuple:
     return ([(i, *r) for i, r in cons], [(i, *r) for i, r in comps], [(i, *r) for i, r in fups], news)
 
 
-def _drawn_tables(draw_rows: list) -> dict[str, pa.Table]:
-    """The drawn rows as the four event tables, with Arrow types an export would write."""
+def _drawn_tables(draw_rows: list, utc: set = frozenset()) -> dict[str, pa.Table]:
+    """The drawn rows as the four event tables, with Arrow types an export would write; the
+    timestamps of the tables in ``utc`` as UTC instants (a warehouse export), the others as
+    naive wall clocks of the contract zone."""
     cons, comps, fups, news = draw_rows
 
     def after(start, minutes):
         return None if minutes is None else start + dt.timedelta(minutes=minutes)
 
-    def table(columns: dict) -> pa.Table:
-        kinds = {c: pa.timestamp("us") if c.endswith("_at") else pa.bool_() if c == "resolved"
+    def instants(values):  # wall clocks of +08:00 as UTC instants
+        return [None if v is None else (v - dt.timedelta(hours=8)).replace(tzinfo=dt.timezone.utc) for v in values]
+
+    def table(columns: dict, name: str) -> pa.Table:
+        aware = name in utc
+        kinds = {c: pa.timestamp("us", tz="UTC" if aware else None) if c.endswith("_at") else pa.bool_() if c == "resolved"
                  else pa.int64() if c == "satisfaction" else pa.string() for c in columns}
-        return pa.table({c: pa.array(v, type=kinds[c]) for c, v in columns.items()})
+        return pa.table({c: pa.array(instants(v) if aware and c.endswith("_at") else v, type=kinds[c])
+                         for c, v in columns.items()})
 
     return {
         "consultations": table({
             "consultation_id": [r[0] for r in cons], "channel": [r[1] for r in cons], "customer_id": ["C"] * len(cons),
             "received_at": [r[2] for r in cons], "first_response_at": [after(r[2], r[3]) for r in cons],
-            "resolved": [r[4] for r in cons]}),
+            "resolved": [r[4] for r in cons]}, "consultations"),
         "complaints": table({
             "complaint_id": [r[0] for r in comps], "customer_id": ["C"] * len(comps), "received_at": [r[1] for r in comps],
             "first_contact_at": [after(r[1], r[2]) for r in comps],
             "preliminary_solution_at": [after(r[1], r[3]) for r in comps], "closed_at": [None] * len(comps),
-            "satisfaction": [r[4] for r in comps]}),
+            "satisfaction": [r[4] for r in comps]}, "complaints"),
         "followups": table({
             "followup_id": [r[0] for r in fups], "customer_id": [r[1] for r in fups], "visited_at": [r[2] for r in fups],
-            "satisfaction": [r[3] for r in fups]}),
-        "new_customers": table({"customer_id": [r[0] for r in news], "acquired_at": [r[1] for r in news]}),
+            "satisfaction": [r[3] for r in fups]}, "followups"),
+        "new_customers": table({"customer_id": [r[0] for r in news], "acquired_at": [r[1] for r in news]}, "new_customers"),
     }
 
 
@@ -420,7 +452,9 @@ def test_drawn_months_count_as_the_loader_counts_them(tmp_path_factory, terms, d
     loader) equals the loader alone: every count, every missed id in order, the same rows set
     aside; or the same error."""
     folder = _folder(tmp_path_factory.mktemp("drawn"), {}, as_parquet)
-    for name, table in _drawn_tables(list(_month_rows(data))).items():
+    utc = set(data.draw(st.sets(st.sampled_from(["consultations", "complaints", "followups", "new_customers"])),
+                        label="tables written in UTC"))
+    for name, table in _drawn_tables(list(_month_rows(data)), utc).items():
         pq.write_table(table, folder / f"{name}.parquet", row_group_size=4)
     source = MonthlyData.open(folder, terms)
 
