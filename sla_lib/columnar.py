@@ -118,6 +118,8 @@ def _native(kind: str, t) -> str | None:
     if kind == ID:
         return "text" if text else "int" if T.is_integer(t) else None
     if kind == TS:
+        if T.is_date(t):
+            return "date"
         return ("ts" if t.tz is None else "tstz") if T.is_timestamp(t) else None
     if kind == CHANNEL:
         return "text" if text else None
@@ -151,7 +153,9 @@ def _plan(path: Path, table: str, offset_ns: int) -> _Table | None:
         if how == "tstz":
             aware.add(col.name)
         q = _q(file_of[col.name])
-        columns[col.name] = f"CAST({q} AS VARCHAR)" if how == "int" and col.kind == ID else q
+        # ids written as integers: their decimal text, as the loader reads them; dates: midnight
+        columns[col.name] = (f"CAST({q} AS VARCHAR)" if how == "int" and col.kind == ID else
+                             f"CAST({q} AS TIMESTAMP)" if how == "date" else q)
     # rows whose month column is empty belong to no month: the loader lists them in every month
     if any(s is None or s.null_count is None or s.null_count > 0 for s in _statistics(pf, file_of[spec.month_column])):
         return None
@@ -173,7 +177,9 @@ def _within_years(stats: list) -> bool:
     """Whether every row group's min and max lie in 1900..2199 (so no value needs checking)."""
     lo, hi = dt.datetime(1900, 1, 1), dt.datetime(2200, 1, 1)
 
-    def naive(value):  # a column with a zone: its UTC instants, the loader's range for it
+    def naive(value):  # a column with a zone: its UTC instants, the loader's range for it; a date: its midnight
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return dt.datetime.combine(value, dt.time())
         return value.replace(tzinfo=None) if getattr(value, "tzinfo", None) is not None else value
 
     try:

@@ -325,6 +325,24 @@ def test_timestamps_with_a_zone_are_counted_as_the_loader_converts_them(tmp_path
     assert october["consultation_resolution"].total == 5 and november["complaint_contact"].total == 1
 
 
+def test_dates_count_as_their_midnight(tmp_path, terms):
+    """获客日期: new customers acquired on a date (no time); read as the wall clock's midnight."""
+    frames = _month_frames()
+
+    def writer(frame, path):
+        as_parquet(frame, path)
+        if "acquired_at" in frame:
+            table = pq.read_table(path)
+            day = table.column("acquired_at").cast(pa.timestamp("s")).cast(pa.date32())
+            pq.write_table(table.set_column(table.schema.get_field_index("acquired_at"), "acquired_at", day), path)
+
+    source = MonthlyData.open(_folder(tmp_path, frames, writer), terms)
+    assert pq.read_schema(tmp_path / "new_customers.parquet").field("acquired_at").type == pa.date32()
+    engine = _by_engine(source, terms, "2026-10")
+    _same(engine, _by_loader(source, terms, "2026-10"))
+    assert engine["followup_coverage"].total == 4
+
+
 def test_an_engine_failure_is_counted_by_the_loader_with_one_warning(tmp_path, terms, monkeypatch, capsys):
     import duckdb
 
