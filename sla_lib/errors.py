@@ -16,9 +16,8 @@ class SlaError(Exception):
     """Base of every error the suite raises on purpose.
 
     Every subclass pickles as itself (``__reduce__`` below): an error raised in a worker
-    process (:class:`~sla_lib.monthly.MonthlyData` counting a month in two processes, a
-    report notebook's worker) comes back to the parent as the same type with the same
-    attributes and message. Without it, a subclass whose ``__init__`` takes other arguments
+    process (a report notebook's worker) comes back to the parent as the same type with the
+    same attributes and message. Without it, a subclass whose ``__init__`` takes other arguments
     than its message fails to unpickle and the pool reports ``BrokenProcessPool``."""
 
     def __reduce__(self):
