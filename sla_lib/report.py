@@ -335,7 +335,8 @@ def execute_notebook(job: _Job) -> None:
     # without --verbose, no kernel log lines (the TCP-without-encryption notice, "KeyboardInterrupt
     # caught in kernel" when papermill shuts an idle kernel down); cell errors still come through
     quiet = [] if job.verbose else ["--IPKernelApp.log_level=CRITICAL"]
-    try:
+
+    def run():
         pm.execute_notebook(
             job.source,
             str(job.executed),
@@ -346,6 +347,18 @@ def execute_notebook(job: _Job) -> None:
             execution_timeout=job.cell_timeout,
             extra_arguments=quiet,
         )
+
+    try:
+        try:
+            run()
+        except RuntimeError as exc:
+            # jupyter_client picks a kernel's TCP ports by binding port 0 and letting go; two
+            # kernels starting at once (--jobs 2) can pick the same one, and the second dies
+            # with "Address already in use" before any cell ran: start it once more
+            if "Kernel died before replying to kernel_info" not in str(exc):
+                raise
+            time.sleep(0.5)
+            run()
     except PapermillExecutionError as exc:
         cell = _source_cell_number(job.executed, exc.cell_index)
         evalue = str(exc.evalue).strip().splitlines()

@@ -607,3 +607,30 @@ def test_sigterm_leaves_no_half_report(nbdir, tmp_path, jobs, names):
     assert not (out / "2026-10.failed").exists()
     assert [p for p in out.rglob("*") if "inputs-cache" in p.name] == []
     assert list(work.iterdir()) == []  # the working folder went with the run
+
+
+@pytest.mark.parametrize("message, calls, fails", [
+    ("Kernel died before replying to kernel_info", 2, False),  # the port race: started once more
+    ("Kernel didn't respond in 60 seconds", 1, True),  # anything else: reported as it was
+])
+def test_a_kernel_that_dies_at_start_is_started_once_more(tmp_path, monkeypatch, message, calls, fails):
+    import papermill as pm
+
+    seen = []
+
+    def execute(*args, **kwargs):
+        seen.append(1)
+        if len(seen) == 1:
+            raise RuntimeError(message)
+
+    monkeypatch.setattr(pm, "execute_notebook", execute)
+    monkeypatch.setattr(report.time, "sleep", lambda s: None)
+    job = report._Job(name="ok", source=str(tmp_path / "ok.ipynb"), folder=str(tmp_path), parameters={}, title="t",
+                      page_title="t", lang="zh", formats=("html",), cwd=str(tmp_path), font=None, verbose=False,
+                      cell_timeout=None)
+    if fails:
+        with pytest.raises(ReportError, match="respond in 60 seconds"):
+            report.execute_notebook(job)
+    else:
+        report.execute_notebook(job)
+    assert len(seen) == calls
