@@ -3,10 +3,12 @@
 :class:`MonthlyData` stands where the engine expects loaded tables (``month_kpis``,
 ``month_fee_statement``, ``fee_statements``, ``kpi_series``): the money tables (payments,
 invoices, on-site visits: a few rows a month) are loaded whole, and each event table is
-read for one month when a month's KPIs are computed, then let go. With Parquet files only
-the row groups that can hold the month are read (10 M consultations a month stay within a
-few GiB); CSV and .xlsx files, which cannot be read by month, are loaded whole once and
-sliced.
+counted for one month when a month's KPIs are computed. With Parquet files the columnar
+engine (:mod:`sla_lib.columnar`) counts the month straight from the files, reading only the
+row groups that can hold it and holding no rows (a 10 M-consultation month in under
+0.5 GiB); where it cannot (a row the loader would set aside, a column it does not read
+natively), the loader reads the month's rows and lets them go. CSV and .xlsx files, which
+cannot be read by month, are loaded whole once and sliced.
 
 Each month's KPIs are kept in ``kpi_cache`` (in memory, compactly, by
 :class:`~sla_lib.kpi_store.CompactMemo`; or a :class:`~sla_lib.kpi_store.KpiStore` that keeps
@@ -28,10 +30,10 @@ import pandas as pd
 from .calendar import in_month
 from .columnar import connect, count_group, misses_query
 from .data import TABLES, Dataset, TableAccount, load_dataset, load_table, table_file
-from .reading.cells import _zone_name
 from .errors import TableError, TableErrors
 from .kpi_store import CompactMemo
 from .kpis import MissedIds
+from .reading.cells import _zone_name
 
 __all__ = ["MonthlyData", "EVENT_TABLES", "MONEY_TABLES"]
 
