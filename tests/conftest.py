@@ -153,6 +153,21 @@ def as_parquet(frame: pd.DataFrame, path: Path, row_group_size: int = 700) -> No
     frame.to_parquet(path, index=False, row_group_size=row_group_size)
 
 
+def kernel_outputs(kc, code: str, allow_stdin: bool = True, timeout: float = 120) -> list[dict]:
+    """The display_data / stream / error contents of one execute request on a kernel client,
+    in order, once the kernel is idle again (``{"type": msg_type, **content}``)."""
+    msg_id = kc.execute(code, allow_stdin=allow_stdin)
+    seen = []
+    while True:
+        msg = kc.get_iopub_msg(timeout=timeout)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] in ("display_data", "stream", "error"):
+            seen.append({"type": msg["msg_type"], **msg["content"]})
+        elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            return seen
+
+
 def run_cli(capsys, *argv) -> tuple[int, str, str]:
     """Run the `sla` command in-process: (exit status, stdout, stderr)."""
     from sla_lib.cli import main

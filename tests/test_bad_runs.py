@@ -284,14 +284,19 @@ def no_data_in_table_format(s: Setup):
     return s.args("kpis", "--month", "2026-10")
 
 
-def failed_is_a_symlink(s: Setup):
+def _linked_to_a_victim(s: Setup, name: str) -> Path:
+    """``reports/<name>`` made a link to a folder holding a file that must survive; the reports folder."""
     victim = s.root / "victim"
     victim.mkdir()
     (victim / "keep.txt").write_text("precious")
     out = s.root / "reports"
     out.mkdir()
-    (out / "2026-10.failed").symlink_to(victim, target_is_directory=True)
-    return _report(s, "fail", out)
+    (out / name).symlink_to(victim, target_is_directory=True)
+    return out
+
+
+def failed_is_a_symlink(s: Setup):
+    return _report(s, "fail", _linked_to_a_victim(s, "2026-10.failed"))
 
 
 def lock_is_a_symlink(s: Setup):
@@ -311,13 +316,7 @@ def work_root_is_a_symlink(s: Setup):
 
 
 def published_is_a_symlink(s: Setup):
-    victim = s.root / "victim"
-    victim.mkdir()
-    (victim / "keep.txt").write_text("precious")
-    out = s.root / "reports"
-    out.mkdir()
-    (out / "2026-10").symlink_to(victim, target_is_directory=True)
-    return _report(s, "quick", out)
+    return _report(s, "quick", _linked_to_a_victim(s, "2026-10"))
 
 
 KILLED_RUNNER = textwrap.dedent(

@@ -17,7 +17,7 @@ from sla_lib import fees, views
 from sla_lib.display import money
 from sla_lib.masking import find_personal_data
 
-from conftest import ROOT, SAMPLES
+from conftest import ROOT, SAMPLES, kernel_outputs
 
 NOTEBOOKS = ROOT / "notebooks"
 NAMES = ("complaint_statistics", "satisfaction_trends", "fee_reconciliation", "quarterly_trends")
@@ -197,18 +197,8 @@ def test_drilldown_is_interactive_only_in_a_frontend():
     )
 
     def run(allow_stdin: bool):
-        msg_id = kc.execute(code, allow_stdin=allow_stdin)
-        seen = []
-        while True:
-            msg = kc.get_iopub_msg(timeout=60)
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            if msg["msg_type"] == "stream":
-                seen.append(msg["content"]["text"].strip())
-            elif msg["msg_type"] == "display_data":
-                seen.append(WIDGET_VIEW if WIDGET_VIEW in msg["content"]["data"] else "table")
-            elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-                return seen
+        return [o["text"].strip() if o["type"] == "stream" else WIDGET_VIEW if WIDGET_VIEW in o["data"] else "table"
+                for o in kernel_outputs(kc, code, allow_stdin, timeout=60) if o["type"] in ("stream", "display_data")]
 
     try:
         assert run(False) == ["False", "table"]

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from conftest import ROOT, SAMPLES
+from conftest import ROOT, SAMPLES, kernel_outputs
 from sla_lib.picker import PeriodPicker, term_quarters
 from sla_lib.tables import BEGIN
 
@@ -51,19 +51,11 @@ def kernel():
 
 
 def _run(kc, code: str, allow_stdin: bool = True) -> list[dict]:
-    """display_data / stream / error contents of one execute request."""
-    msg_id = kc.execute(code, allow_stdin=allow_stdin)
-    seen = []
-    while True:
-        msg = kc.get_iopub_msg(timeout=120)
-        if msg["parent_header"].get("msg_id") != msg_id:
-            continue
-        if msg["msg_type"] in ("display_data", "stream", "error"):
-            seen.append({"type": msg["msg_type"], **msg["content"]})
-        elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-            errors = [s for s in seen if s["type"] == "error"]
-            assert not errors, "\n".join("\n".join(e["traceback"]) for e in errors)
-            return seen
+    """display_data / stream / error contents of one execute request; an error fails the test."""
+    seen = kernel_outputs(kc, code, allow_stdin)
+    errors = [s for s in seen if s["type"] == "error"]
+    assert not errors, "\n".join("\n".join(e["traceback"]) for e in errors)
+    return seen
 
 
 def _html(outputs) -> list[str]:
