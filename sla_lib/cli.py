@@ -7,7 +7,6 @@ usage mistakes exit 2 (click's convention).
 from __future__ import annotations
 
 import json
-import os
 import sys
 import unicodedata
 from pathlib import Path
@@ -113,10 +112,10 @@ def _load(terms_path: Path, data_dir: Path, by_month: bool = False, kpi_cache: P
         from .folders import writable_folder
 
         writable_folder(kpi_cache, _option_name("kpi_cache", "--kpi-cache", "SLA_KPI_CACHE"))
-    if by_month and data_dir.is_dir() and any(data_dir.glob("*.parquet")):
-        from .monthly import MonthlyData
+    if by_month:
+        from .monthly import open_data
 
-        data = MonthlyData.open(data_dir, terms)
+        data = open_data(data_dir, terms)
     else:
         data = load_dataset(data_dir, terms)
     raise_problems(check_against_terms(data, terms))  # e.g. a payment for a month outside the term

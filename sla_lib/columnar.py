@@ -36,7 +36,7 @@ from .reading.sheets import _map_columns
 from .reading.specs import BOOL, CHANNEL, ID, SCORE, TABLES, TS, TableAccount
 from .kpis import KPI_DEFINITIONS, contact_limit_ns, engine_result, response_limit_ns
 
-__all__ = ["count_group", "connect", "EngineMisses", "GROUP_TABLES", "misses_query"]
+__all__ = ["count_group", "connect", "EngineMisses", "GROUP_TABLES", "group_counts", "misses_query", "names_within"]
 
 DAY_NS = 86_400 * 10**9
 HORIZON_DAYS = 92  # the calendar table runs this far past the month; a later response: the loader counts
@@ -69,6 +69,7 @@ class _Table:
     offset_ns: int = 0  # the contract zone's UTC offset (one all month: _zone_offset)
     in_range: frozenset = frozenset()  # timestamp columns whose statistics prove 1900..2199
     aware: frozenset = frozenset()  # timestamp columns written with a zone (UTC instants)
+    text: tuple = ()  # (name, SQL) of the free-text columns written as text (for grouping only)
 
     def source(self, listing: bool = False) -> str:
         """SQL: the file; ``listing``: with each row's number in the file (to list ids in order)."""
@@ -143,8 +144,10 @@ def _plan(path: Path, table: str, offset_ns: int) -> _Table | None:
     file_of = dict(zip(names, header))
     if any(c not in file_of for c in spec.required_columns):
         return None
-    columns, aware = {}, set()
+    columns, aware, text = {}, set(), []
     for col in spec.columns:
+        if col.name in file_of and _free_text(col) and _native(CHANNEL, pf.schema_arrow.field(file_of[col.name]).type):
+            text.append((col.name, _q(file_of[col.name])))
         if col.name not in file_of or _free_text(col):
             continue  # optional and absent, or free text no row can fail on (not read for counts)
         how = _native(col.kind, pf.schema_arrow.field(file_of[col.name]).type)
@@ -163,7 +166,7 @@ def _plan(path: Path, table: str, offset_ns: int) -> _Table | None:
         c.name for c in spec.columns
         if c.kind == TS and c.name in columns and _within_years(_statistics(pf, file_of[c.name]))
     )
-    return _Table(table, path, columns, offset_ns, in_range, frozenset(aware))
+    return _Table(table, path, columns, offset_ns, in_range, frozenset(aware), tuple(text))
 
 
 def _statistics(pf, column: str) -> list:
@@ -353,7 +356,7 @@ class _Query:
     extra: dict[str, str]  # name -> SQL aggregate, checks of the group
 
 
-def _consultation_query(con, plan: _Table, terms, month: str, listing: bool = False) -> _Query:
+def _consultation_query(con, plan: _Table, terms, month: str, listing: bool = False, carry: str = "") -> _Query:
     """C1 (response within the channel's limit, in service time, C8) and C9 (resolved), as
     SQL over the month's consultations: the counterparts of kpis.consultation_response and
     kpis.consultation_resolution."""
@@ -362,7 +365,7 @@ def _consultation_query(con, plan: _Table, terms, month: str, listing: bool = Fa
     limit = _channel_case(plan, channels, lambda ch: response_limit_ns(terms, ch))
     channel_ok = _channel_state(plan, channels)
     r, f = plan.ns("received_at"), plan.ns("first_response_at")
-    rows = (f"SELECT {plan.listed(listing)}{r} AS r, {f} AS f, "
+    rows = (f"SELECT {plan.listed(listing)}{carry}{r} AS r, {f} AS f, "
             f"{c['resolved']} AS resolved, {limit} AS limit_ns, ({_problems(plan, channel_ok)}) AS bad, "
             f"{_cal_row('a')}, {_cal_row('b')} "
             f"FROM {plan.source(listing)} JOIN cal a ON a.day = {r} // {DAY_NS} LEFT JOIN cal b ON b.day = {f} // {DAY_NS} "
@@ -377,7 +380,7 @@ def _consultation_query(con, plan: _Table, terms, month: str, listing: bool = Fa
     )
 
 
-def _complaint_query(con, plan: _Table, terms, month: str, listing: bool = False) -> _Query:
+def _complaint_query(con, plan: _Table, terms, month: str, listing: bool = False, carry: str = "") -> _Query:
     """C2 (contact within the hours, wall clock or service clock), C3 (preliminary solution
     by the deadline day, N working days after receipt) and C10 (satisfied of rated), as SQL
     over the month's complaints: the counterparts of kpis.complaint_contact,
@@ -387,7 +390,7 @@ def _complaint_query(con, plan: _Table, terms, month: str, listing: bool = False
     channel_ok = _channel_state(plan, _channels(con, plan, month))
     r, cc, s = plan.ns("received_at"), plan.ns("first_contact_at"), plan.ns("preliminary_solution_at")
     score = c.get("satisfaction", "CAST(NULL AS BIGINT)")
-    rows = (f"SELECT {plan.listed(listing)}{r} AS r, {cc} AS c, {s} AS s, "
+    rows = (f"SELECT {plan.listed(listing)}{carry}{r} AS r, {cc} AS c, {s} AS s, "
             f"{score} AS score, ({_problems(plan, channel_ok)}) AS bad, a.deadline_day AS deadline_day, "
             f"{_cal_row('a')}, {_cal_row('b')} "
             f"FROM {plan.source(listing)} JOIN cal a ON a.day = {r} // {DAY_NS} LEFT JOIN cal b ON b.day = {cc} // {DAY_NS} "
@@ -407,14 +410,14 @@ def _complaint_query(con, plan: _Table, terms, month: str, listing: bool = False
     )
 
 
-def _followup_query(con, plan: _Table, terms, month: str, listing: bool = False) -> _Query:
+def _followup_query(con, plan: _Table, terms, month: str, listing: bool = False, carry: str = "") -> _Query:
     """C11 (satisfied of rated follow-ups) and C6's numerator (distinct customers followed up;
     its total, the month's new customers, is counted beside it), as SQL over the month's
     follow-ups: the counterparts of kpis.followup_satisfaction and kpis.followup_coverage."""
     c = plan.columns
     channel_ok = _channel_state(plan, _channels(con, plan, month))
     score = c.get("satisfaction", "CAST(NULL AS BIGINT)")
-    rows = (f"SELECT {plan.listed(listing)}{c['customer_id']} AS customer_id, "
+    rows = (f"SELECT {plan.listed(listing)}{carry}{c['customer_id']} AS customer_id, "
             f"{score} AS score, ({_problems(plan, channel_ok)}) AS bad "
             f"FROM {plan.source(listing)} WHERE {_month_filter(plan, month)}")
     return _Query(
@@ -555,6 +558,115 @@ def count_group(group: str, files: dict, terms, month: str, workcal: WorkCalenda
         misses = EngineMisses(group, {t: str(files[t]) for t in tables}, terms, month, kpi)
         results[kpi] = engine_result(terms, kpi, int(met), int(total), misses)
     return results, accounts
+
+
+# -- counts per group of rows (the report's breakdowns) --------------------------------------
+
+GROUP_KEYS = ("weekday", "hour")  # keys computed from the month column; any other key is a column
+
+
+def group_counts(group: str, files: dict, terms, month: str, keys):
+    """The month's rows of the first table of ``group`` (GROUP_TABLES) per group of ``keys``,
+    as a pandas DataFrame: one row per group, the ``keys`` (the canonical channel; a free-text column's value as the
+    loader reads it, trimmed, None when empty; ``weekday`` 0 = Monday and ``hour`` of the
+    month column on the contract's wall clock), ``n`` rows, and ``<kpi>_met`` /
+    ``<kpi>_total`` of each KPI of the table, by the predicates that count the month.
+
+    For a month the engine counted (``count_group``), whose rows the loader would all keep;
+    None where a key cannot be read natively or any row is a problem row (the caller then
+    groups the loader's rows)."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = GROUP_TABLES[group][0]
+    offset = _zone_offset(terms, month)
+    plan = None if offset is None else _plan(Path(files[table]), table, offset)
+    if plan is None:
+        return None
+    text = dict(plan.text)
+    con = connect()
+    try:
+        channels = _channels(con, plan, month) if "channel" in keys else None
+        carry = []
+        for k in keys:
+            if k == "channel" and channels is not None:
+                carry.append(f"{_channel_case(plan, channels, _lit)} AS k_channel")
+            elif k in text:
+                carry.append(f"CAST({text[k]} AS VARCHAR) AS {_q('k_' + k)}")
+            elif k in GROUP_KEYS and group != "followups":
+                continue  # from r below
+            else:
+                return None
+        if group != "followups" and not _calendar(con, terms, month, WorkCalendar.from_terms(terms), deadlines=group == "complaints"):
+            return None
+        query = _QUERIES[group](con, plan, terms, month, carry="".join(f"{c}, " for c in carry))
+        hour_ns = 3600 * 10**9
+        key_sql = {"weekday": f"(r // {DAY_NS} + 3) % 7", "hour": f"(r % {DAY_NS}) // {hour_ns}"}  # 1970-01-01: a Thursday
+        select = [f"{key_sql[k] if k in key_sql else _q('k_' + k)} AS {_q(k)}" for k in keys]
+        counts = ["count(*) AS n", "count_if(bad) AS bad"]
+        for kpi, hit in query.hits.items():
+            counts += [f"count_if({query.measured[kpi]}) AS {kpi}_total", f"count_if({query.measured[kpi]} AND {hit}) AS {kpi}_met"]
+        by = f" GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))}" if keys else ""
+        frame = con.execute(f"SELECT {', '.join(select + counts)} FROM ({query.rows}) m{by}").fetch_df()
+    except Exception as exc:  # noqa: BLE001 - the caller groups the loader's rows instead
+        import duckdb
+
+        if not isinstance(exc, duckdb.Error):
+            raise
+        _warn_once(f"warning: the columnar engine could not group the {group} of {month} "
+                   f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); the loader's rows are grouped")
+        return None
+    finally:
+        con.close()
+    if frame["bad"].sum():
+        return None
+    for k in keys:
+        if k in text:  # trimmed as the loader trims text (reading.parquet._arrow_text); empty: none
+            trimmed = pc.utf8_trim_whitespace(pa.array(frame[k].astype(object), type=pa.string()))
+            frame[k] = pd.Series(trimmed.to_pylist(), dtype=object).where(lambda v: v != "", None)
+        elif k in GROUP_KEYS:
+            frame[k] = frame[k].astype("int64")
+        else:
+            frame[k] = frame[k].astype(object).where(frame[k].notna(), None)
+    counts = [c for c in frame.columns if c not in keys and c != "bad"]
+    frame[counts] = frame[counts].fillna(0).astype("int64")
+    frame = frame.drop(columns="bad")
+    if keys:  # values that differ only by surrounding whitespace are one group, as in the loader
+        frame = frame.groupby(list(keys), dropna=False, sort=False).sum().reset_index()
+    return frame
+
+
+def names_within(path, columns, texts) -> list[str]:
+    """The values of the name ``columns`` of a Parquet file (any row, any month), trimmed,
+    that occur within any of ``texts``: the names to mask in labels the engine read from
+    free-text columns (C20). Every piece of the (few, short) texts is a candidate, so the
+    file is scanned once against a small set, never gathered into a set of every name."""
+    import pyarrow as pa
+
+    texts = [t for t in dict.fromkeys(texts) if isinstance(t, str) and t]
+    if not texts or not columns:
+        return []
+    pieces = sorted({t[i:j] for t in texts for i in range(len(t)) for j in range(i + 1, min(len(t), i + _NAME_CHARS) + 1)})
+    space = " \t\n\r\x0b\x0c\u00a0\u3000"
+    edge = ", ".join(_lit(ch) for ch in space)
+
+    def found_in(column: str) -> str:  # as written (a hash probe), and trimmed where it has spaces around it
+        v, source = f"CAST({_q(column)} AS VARCHAR)", f"read_parquet({_lit(str(path))})"
+        return (f"SELECT {v} AS n FROM {source} SEMI JOIN pieces ON {v} = pieces.p UNION ALL "
+                f"SELECT trim(e, {_lit(space)}) AS n FROM (SELECT DISTINCT {v} AS e FROM {source} "
+                f"WHERE ({v})[1] IN ({edge}) OR ({v})[-1] IN ({edge})) WHERE trim(e, {_lit(space)}) IN (SELECT p FROM pieces)")
+
+    con = connect()
+    try:
+        con.register("pieces", pa.table({"p": pa.array(pieces, pa.string())}))
+        found = con.execute(f"SELECT DISTINCT n FROM ({' UNION ALL '.join(found_in(c) for c in columns)}) names").fetchall()
+    finally:
+        con.close()
+    return sorted(n for (n,) in found)
+
+
+_NAME_CHARS = 40  # a longer name is not looked for inside labels
 
 
 @dataclass(frozen=True)

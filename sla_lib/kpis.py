@@ -564,8 +564,12 @@ def complaint_statistics(data, terms, month: str, top: int = 10) -> ComplaintSta
     complaints (calendar days at month end), hours to first contact and to preliminary
     solution (median, p90), and the top repeat complainers with masked ids."""
     tz = terms.contract.timezone
-    all_complaints = data["complaints"]
-    complaints = month_rows(all_complaints, "received_at", month, tz)
+    if hasattr(data, "rows_up_to"):  # read month by month: the month, and the months before for the open ones
+        all_complaints = data.rows_up_to("complaints", month)
+        complaints = data.rows("complaints", month)
+    else:
+        all_complaints = data["complaints"]
+        complaints = month_rows(all_complaints, "received_at", month, tz)
     first, last = month_days(month)
     month_end = pd.Timestamp(last + dt.timedelta(days=1))  # 24:00 of the last day
 

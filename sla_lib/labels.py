@@ -315,6 +315,10 @@ PROSE: dict[str, tuple[str, str]] = {
         "共 {count} 件。投诉编号与源文件行号保留以便核对；客户姓名、电话、邮箱已脱敏。",
         "{count} complaints. Complaint ids and file rows are kept for checking; customer names, phones and e-mails are masked.",
     ),
+    "misses_first": (
+        "下表只列出最早的 {shown} 件；全部 {count} 个编号见 {month} 月 `sla kpis --format json` 输出的 missed_ids。",
+        "The table lists the earliest {shown} only; all {count} ids are in the missed_ids of `sla kpis --format json` for {month}.",
+    ),
     # satisfaction_trends
     "st_title": ("# 服务质量与满意度趋势（截至 {month}）", "# Service quality and satisfaction trends (to {month})"),
     "st_intro": (

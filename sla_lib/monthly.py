@@ -21,6 +21,7 @@ sets them aside, and :attr:`MonthlyData.accounting` lists them once.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import MutableMapping
@@ -28,14 +29,16 @@ from typing import MutableMapping
 import pandas as pd
 
 from .calendar import in_month
-from .columnar import connect, count_group, misses_query
+from .columnar import GROUP_TABLES, connect, count_group, group_counts, misses_query
 from .data import TABLES, Dataset, TableAccount, load_dataset, load_table, table_file
 from .errors import TableError, TableErrors
 from .kpi_store import CompactMemo
 from .kpis import MissedIds
 from .reading.cells import _zone_name
 
-__all__ = ["MonthlyData", "EVENT_TABLES", "MONEY_TABLES"]
+__all__ = ["MonthlyData", "EVENT_TABLES", "MONEY_TABLES", "open_data"]
+
+_ROWS_KEPT = 4  # reads of rows() kept at once: a notebook's views mostly ask for the same month
 
 EVENT_TABLES = tuple(t for t, spec in TABLES.items() if spec.kind == "event")
 MONEY_TABLES = tuple(t for t, spec in TABLES.items() if spec.kind == "money")
@@ -52,6 +55,14 @@ class MonthlyData:
     kpi_cache: MutableMapping = field(default_factory=CompactMemo, repr=False)
     _whole: dict[str, tuple[pd.DataFrame, TableAccount]] = field(default_factory=dict, repr=False)
     _month_accounts: dict[str, dict[str, TableAccount]] = field(default_factory=dict, repr=False)
+    # (group, month) the engine counted: the loader would set none of their rows aside
+    engine_counted: set = field(default_factory=set, repr=False)
+    _rows: dict = field(default_factory=dict, repr=False)  # the last reads of rows(), not pickled
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_rows"] = {}
+        return state
 
     @classmethod
     def open(cls, data_dir, tz="Asia/Shanghai") -> "MonthlyData":
@@ -106,6 +117,7 @@ class MonthlyData:
                     continue
                 results, accounts = counted
                 self._month_accounts.setdefault(month, {}).update(accounts)
+                self.engine_counted.add((name, month))
                 out.append(results)
         finally:
             if con is not None:
@@ -132,14 +144,78 @@ class MonthlyData:
         accounts.update(self.money.accounting)
         return Dataset(tables=frames, accounting=accounts, files=dict(self.files), kpi_cache=self.kpi_cache)
 
-    def _read(self, table: str, month: str) -> tuple[pd.DataFrame, TableAccount]:
+    def rows(self, table: str, months, every_column: bool = True) -> pd.DataFrame:
+        """The rows of event ``table`` in ``months`` ('YYYY-MM' or a list of them) as the
+        loader reads them (rows set aside are not in it), in file order within each month.
+        ``every_column``: with the personal and free-text columns (for a table that is
+        shown); False: only the columns the KPIs use. The last few reads are kept, so the
+        views of one notebook read a month once."""
+        months = (months,) if isinstance(months, str) else tuple(months)
+        key = (table, months, every_column)
+        if key not in self._rows:
+            parts = [self._read(table, m, every_column)[0] for m in months]
+            frame = pd.concat(parts, ignore_index=True) if len(parts) != 1 else parts[0]
+            while len(self._rows) >= _ROWS_KEPT:
+                self._rows.pop(next(iter(self._rows)))
+            self._rows[key] = frame
+        return self._rows[key]
+
+    def group_counts(self, table: str, terms, months, keys) -> pd.DataFrame | None:
+        """The rows of ``table`` in ``months`` counted per group of ``keys`` by the engine
+        (:func:`sla_lib.columnar.group_counts`), with a ``month`` column; None unless the
+        engine counted every one of the months (its rows all kept by the loader's rules) and
+        can read every key, in which case the caller groups :meth:`rows`."""
+        months = [months] if isinstance(months, str) else list(months)
+        group = next((g for g, tables in GROUP_TABLES.items() if tables[0] == table), None)
+        if group is None or any((group, m) not in self.engine_counted for m in months):
+            return None
+        parts = []
+        for m in months:
+            part = group_counts(group, self.files, terms, m, keys)
+            if part is None:
+                return None
+            parts.append(part.assign(month=m))
+        return pd.concat(parts, ignore_index=True)
+
+    def rows_up_to(self, table: str, month: str) -> pd.DataFrame:
+        """The rows of event ``table`` from its first month up to and including ``month``
+        (the KPIs' columns only), for figures that look back (C4's open complaints)."""
+        path = self.files[table]
+        first = _first_month(path, table, self.tz) if path.suffix.lower() == ".parquet" else None
+        if first is None:  # CSV / .xlsx (loaded whole anyway), or a file without statistics
+            frame = self._read(table, None)[0]
+            column = frame[TABLES[table].month_column]
+            from .calendar import month_of, parse_month
+
+            return frame[month_of(column, self.tz) <= parse_month(month)].reset_index(drop=True)
+        from .calendar import months_between
+
+        months = months_between(first, month) if first <= month else []
+        parts = [self._read(table, m)[0] for m in months]
+        return pd.concat(parts, ignore_index=True) if parts else self._read(table, month)[0].iloc[:0]
+
+    def header(self, table: str) -> list[str]:
+        """The canonical column names of ``table``'s file (the spec's and any extra columns)."""
+        if table in MONEY_TABLES:
+            return list(self.money[table].columns)
+        path = self.files[table]
+        if path.suffix.lower() == ".parquet":
+            from .reading.parquet import _parquet_file
+            from .reading.sheets import _map_columns
+
+            return list(_map_columns(path, TABLES[table], list(_parquet_file(path).schema_arrow.names)))
+        return list(self._read(table, None)[0].columns)
+
+    def _read(self, table: str, month: str | None, every_column: bool = False) -> tuple[pd.DataFrame, TableAccount]:
         path = self.files[table]
         if path.suffix.lower() == ".parquet":
             # personal data (names, phones) is never needed for a month's figures
-            return load_table(path, table, self.tz, month=month, columns=())
+            return load_table(path, table, self.tz, month=month, columns=None if every_column else ())
         if table not in self._whole:
             self._whole[table] = load_table(path, table, self.tz)
         frame, account = self._whole[table]
+        if month is None:
+            return frame, account
         return frame[in_month(frame[TABLES[table].month_column], month, self.tz)].reset_index(drop=True), account
 
     @property
@@ -165,4 +241,37 @@ class MonthlyData:
                 rows_used=sum(a.rows_used for a in accounts),
                 set_aside=sorted(seen.values(), key=lambda s: s.row),
             )
-        return out
+        return {t: out[t] for t in TABLES if t in out}  # in the tables' order, as a whole load lists them
+
+
+def open_data(data_dir, terms):
+    """The tables of ``data_dir`` as the engine takes them: a folder with Parquet files read
+    one month at a time (:class:`MonthlyData`, bounded memory); CSV / .xlsx folders, which
+    cannot be read by month, loaded whole (:class:`~sla_lib.data.Dataset`)."""
+    data_dir = Path(data_dir)
+    if data_dir.is_dir() and any(data_dir.glob("*.parquet")):
+        return MonthlyData.open(data_dir, terms)
+    return load_dataset(data_dir, terms)
+
+
+def _first_month(path: Path, table: str, tz: str) -> str | None:
+    """'YYYY-MM' of the earliest month column value of a Parquet table in zone ``tz``, from
+    the row groups' statistics; None without them."""
+    from .reading.parquet import _parquet_file
+    from .reading.sheets import _map_columns
+
+    try:
+        pf = _parquet_file(path)
+        header = list(pf.schema_arrow.names)
+        names = _map_columns(path, TABLES[table], header)
+        j = names.index(TABLES[table].month_column)
+        stats = [pf.metadata.row_group(g).column(j).statistics for g in range(pf.metadata.num_row_groups)
+                 if pf.metadata.row_group(g).num_rows]
+        if not stats or any(s is None or not s.has_min_max or not isinstance(s.min, dt.date) for s in stats):
+            return None  # no statistics, or text dates (the loader parses them)
+        first = pd.Timestamp(min(s.min for s in stats))
+    except (TableError, TableErrors, ValueError, TypeError):
+        return None
+    if first.tzinfo is not None:
+        first = first.tz_convert(tz)
+    return f"{first.year:04d}-{first.month:02d}"

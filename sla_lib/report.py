@@ -1417,7 +1417,7 @@ def build_report(
     Raises ReportError for a failing notebook (the executed notebook is kept under
     ``<out_dir>/<month>.failed/executed/``), ReportInterrupted on SIGTERM/Ctrl-C, SlaError
     for bad options or inputs; in every case the previous report stays in place."""
-    from .data import check_against_terms, load_dataset, raise_problems
+    from .data import check_against_terms, raise_problems
     from .terms import load_terms
 
     started = time.monotonic()
@@ -1444,7 +1444,11 @@ def build_report(
         from .fonts import cjk_font_path
 
         font = str(cjk_font_path())
-    data = load_dataset(data_dir, terms)  # bad inputs stop here, before any kernel starts
+    from .monthly import open_data
+
+    # bad inputs stop here, before any kernel starts (a Parquet folder: its money tables here, the
+    # months of the headline figures below; it is read one month at a time, never whole)
+    data = open_data(data_dir, terms)
     raise_problems(check_against_terms(data, terms))
     from .masking import remember_names
     from .views import personal_names

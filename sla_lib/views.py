@@ -76,6 +76,7 @@ COMPLAINT_MISS_COLUMNS = (
     "complaint_id", "source_row", "missed_clauses", "customer_id", "phone", "received_at",
     "hours_to_first_contact", "solution_deadline", "preliminary_solution_at", "satisfaction", "category",
 )
+MISSES_SHOWN = 500  # the records of a misses table a report page lists (the earliest); the count says how many in all
 QUALITY_KPIS = ("consultation_resolution", "complaint_satisfaction", "followup_satisfaction", "followup_coverage")
 
 
@@ -98,11 +99,11 @@ def load_inputs(terms_path, data_dir, cache_path=None):
     added to :mod:`sla_lib.labels`, so ``lang='en'`` shows them in English."""
     loaded = read_inputs_cache(cache_path, terms_path, data_dir) if cache_path is not None else None
     if loaded is None:
-        from .data import load_dataset
+        from .monthly import open_data
         from .terms import load_terms
 
         terms = load_terms(Path(terms_path))
-        loaded = terms, load_dataset(Path(data_dir), terms)
+        loaded = terms, open_data(Path(data_dir), terms)  # a Parquet folder: read one month at a time
     remember_names(personal_names(loaded[1]))  # masked wherever they occur in what is shown (C20)
     from .data import load_value_labels
 
@@ -238,8 +239,14 @@ def term_months_to(terms, month: str) -> list[str]:
 
 
 def rows_in_months(data, terms, table: str, months) -> pd.DataFrame:
-    """The rows of ``table`` that belong to ``months`` (a 'YYYY-MM' or a list of them)."""
+    """The rows of ``table`` that belong to ``months`` (a 'YYYY-MM' or a list of them).
+    From a folder read month by month (:class:`sla_lib.monthly.MonthlyData`) only those
+    months are read, and the customer names in them are remembered for masking (C20)."""
     months = [months] if isinstance(months, str) else list(months)
+    if hasattr(data, "rows"):
+        frame = data.rows(table, months)
+        remember_names(_frame_names(table, frame))
+        return frame
     frame = data[table]
     wanted = np.array([parse_month(m) for m in months], dtype="datetime64[M]")
     return frame[np.isin(month_of(frame[MONTH_COLUMN[table]], terms.contract.timezone), wanted)]
@@ -299,11 +306,64 @@ def _groups(rows: pd.DataFrame, by: Sequence[str]):
     return rows.groupby([keys[c] for c in by], sort=True, observed=True)
 
 
+def engine_counts(data, terms, months, table: str, keys: Sequence[str]) -> pd.DataFrame | None:
+    """The rows of ``table`` in ``months`` counted per group of ``keys`` by the columnar
+    engine (a folder read month by month, :meth:`sla_lib.monthly.MonthlyData.group_counts`):
+    ``month``, the keys, ``n`` and each KPI's ``<kpi>_met`` / ``<kpi>_total``, from the
+    same predicates that count the month's KPIs. None where the engine does not count those
+    months (CSV, a row set aside ...): the caller then groups the rows. Names found in the
+    free-text labels are remembered for masking (C20), as the rows' names would be."""
+    if not hasattr(data, "group_counts"):
+        return None
+    months = [months] if isinstance(months, str) else list(months)
+    from .errors import SlaError
+
+    for m in months:  # counted once (memo): the engine then knows each month's rows are all kept
+        try:
+            K.month_kpis(data, terms, m)
+        except (SlaError, ValueError):
+            return None  # the rows' path reports what is wrong
+    counted = data.group_counts(table, terms, months, list(keys))
+    if counted is None:
+        return None
+    labels = [v for k in keys if k not in ("channel", "weekday", "hour") for v in counted[k].dropna()]
+    if labels:  # any customer's name, of any table, written inside a label
+        from .columnar import names_within
+
+        for name, path in data.files.items():
+            if Path(path).suffix.lower() == ".parquet":
+                remember_names(names_within(path, _name_columns(name, data.header(name)), labels))
+    return counted
+
+
 def group_kpis(data, terms, months, table: str, by: str | Sequence[str]) -> pd.DataFrame:
     """Every one-table KPI of ``table`` per group of its rows in ``months``: one row per
     group (``by`` columns), ``count`` = rows, and per KPI its exact rate ('n/a' when
     the group has nothing to measure). Groups are sorted by ``by``."""
-    return _group_kpis_of_rows(rows_in_months(data, terms, table, months), terms, table, by)
+    keys = [by] if isinstance(by, str) else list(by)
+    counted = engine_counts(data, terms, months, table, keys)
+    if counted is None:
+        return _group_kpis_of_rows(rows_in_months(data, terms, table, months), terms, table, by)
+    return _group_kpis_of_counts(counted, table, keys)
+
+
+def _grouped_counts(counted: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """Engine counts summed per group of ``by``, labelled as the rows' groups (sorted)."""
+    labelled = counted.assign(**{c: _group_labels(counted[c]) for c in by})
+    numbers = [c for c in counted.columns if c == "n" or c.endswith(("_met", "_total"))]
+    return labelled.groupby(list(by), sort=True, observed=True)[numbers].sum()
+
+
+def _group_kpis_of_counts(counted: pd.DataFrame, table: str, by: Sequence[str]) -> pd.DataFrame:
+    names = TABLE_KPIS[table]
+    records = []
+    for key, row in _grouped_counts(counted, by).iterrows():  # one row per group
+        record = dict(zip(by, key if isinstance(key, tuple) else (key,)))
+        record["count"] = int(row["n"])
+        record.update({kpi: Rate(int(row[f"{kpi}_met"]), int(row[f"{kpi}_total"])) if row[f"{kpi}_total"] else NA
+                       for kpi in names})
+        records.append(record)
+    return pd.DataFrame(records, columns=[*by, "count", *names])
 
 
 def _group_kpis_of_rows(rows: pd.DataFrame, terms, table: str, by: str | Sequence[str]) -> pd.DataFrame:
@@ -323,11 +383,15 @@ def _group_kpis_of_rows(rows: pd.DataFrame, terms, table: str, by: str | Sequenc
 def kpi_breakdown(data, terms, months, kpi: str, by: str) -> pd.DataFrame:
     """One KPI per group of ``by``: met, total, exact rate, float rate (plots),
     float target, status. ``kpi`` must be computed from one table (not C6)."""
-    rows = rows_in_months(data, terms, _table_of(kpi), months)
-    function = _kpi_functions(terms)[kpi]
+    counted = engine_counts(data, terms, months, _table_of(kpi), [by])
+    if counted is not None:
+        results = [(key, K.engine_result(terms, kpi, int(row[f"{kpi}_met"]), int(row[f"{kpi}_total"]), None))
+                   for key, row in _grouped_counts(counted, [by]).iterrows()]
+    else:
+        function = _kpi_functions(terms)[kpi]
+        results = [(group, function(part)) for (group,), part in _groups(rows_in_months(data, terms, _table_of(kpi), months), [by])]
     records = []
-    for (group,), part in _groups(rows, [by]):
-        r = function(part)
+    for group, r in results:
         records.append(
             {
                 by: group,
@@ -522,7 +586,7 @@ def quality_by(data, terms, months, by: str) -> pd.DataFrame:
     number of records behind each rate (``<kpi>_total``)."""
     out = None
     for kpi in ("consultation_resolution", "complaint_satisfaction", "followup_satisfaction"):
-        if by not in data[_table_of(kpi)].columns:
+        if by not in _columns_of(data, _table_of(kpi)):
             continue
         part = kpi_breakdown(data, terms, months, kpi, by)[[by, "rate_pct", "total"]]
         part = part.rename(columns={"rate_pct": kpi, "total": f"{kpi}_total"})
@@ -530,6 +594,10 @@ def quality_by(data, terms, months, by: str) -> pd.DataFrame:
     if out is None:
         raise ValueError(f"no quality KPI table has a column {by!r}")
     return out.sort_values(by, kind="stable").reset_index(drop=True)
+
+
+def _columns_of(data, table: str) -> list[str]:
+    return data.header(table) if hasattr(data, "header") else list(data[table].columns)
 
 
 def failed_months(trend: pd.DataFrame, statements: Sequence[FeeStatement] = ()) -> pd.DataFrame:
@@ -562,22 +630,30 @@ def score_distribution(data, terms, month: str) -> pd.DataFrame:
 # -- misses (C21, masked for C20) ----------------------------------------------------------
 
 
-def misses_table(month_kpis: K.MonthKpis, data, kpi: str | Sequence[str], terms=None, columns: Sequence[str] | None = None) -> pd.DataFrame:
+def misses_table(month_kpis: K.MonthKpis, data, kpi: str | Sequence[str], terms=None, columns: Sequence[str] | None = None,
+                 limit: int | None = None) -> pd.DataFrame:
     """The records that missed ``kpi`` (or any of several KPIs of the same table) in the
     month of ``month_kpis``: record id and ``source_row`` kept, ``missed_clauses`` = the clause ids
     missed, then the table's columns with timestamps in local time, personal data masked
     (names, phones, e-mails, addresses; customer ids through mask_id). With ``terms``,
     complaints also get the C2/C3 handling columns of :func:`handling_time_distribution`.
-    ``columns``: keep only these (those present, in this order)."""
+    ``columns``: keep only these (those present, in this order). ``limit``: at most this many
+    records, the earliest (a page reader's list; ``attrs["records"]`` holds how many missed
+    in all, and ``sla kpis --format json`` lists every id)."""
     names = [kpi] if isinstance(kpi, str) else list(kpi)
     tables = {K.KPI_DEFINITIONS[k][1] for k in names}
     if len(tables) != 1:
         raise ValueError(f"KPIs {names} come from different tables {sorted(tables)}; list their misses separately")
     table = tables.pop()
     id_column = K.KPI_DEFINITIONS[names[0]][2]
-    frame = data[table]
+    frame = rows_in_months(data, terms, table, month_kpis.month) if hasattr(data, "rows") else data[table]
     flags = pd.DataFrame({k: frame[id_column].isin(month_kpis[k].missed_ids).to_numpy() for k in names}, index=frame.index)
-    rows = frame[flags.any(axis=1)].copy()
+    rows = frame[flags.any(axis=1)]
+    records = len(rows)
+    time_column = MONTH_COLUMN.get(table)
+    if limit is not None and records > limit:  # the earliest, as the full table is ordered
+        rows = rows.sort_values([time_column, id_column] if time_column else [id_column], kind="stable").head(limit)
+    rows = rows.copy()
     flags = flags.loc[rows.index]
     missed = pd.Series("", index=rows.index, dtype=object)
     for k in names:  # a handful of KPIs
@@ -595,12 +671,13 @@ def misses_table(month_kpis: K.MonthKpis, data, kpi: str | Sequence[str], terms=
         )
     order = [id_column, "source_row", "missed_clauses"]
     rows = rows[order + [c for c in rows.columns if c not in order]]
-    time_column = MONTH_COLUMN.get(table)
     rows = rows.sort_values([time_column, id_column] if time_column else [id_column], kind="stable")
     masked = mask_frame(rows, id_columns=[c for c in ("customer_id",) if c in rows.columns])
     if columns is not None:
         masked = masked[[c for c in columns if c in masked.columns]]
-    return masked.reset_index(drop=True)
+    masked = masked.reset_index(drop=True)
+    masked.attrs["records"] = records
+    return masked
 
 
 def personal_names(data) -> list[str]:
@@ -608,16 +685,31 @@ def personal_names(data) -> list[str]:
     :func:`sla_lib.masking.personal_columns` finds to hold names (``customer_name``, 姓名,
     联系人…). For masking them wherever else they occur and for scanning rendered reports
     (:func:`sla_lib.masking.find_personal_data`); never for display."""
+    if hasattr(data, "money"):  # read month by month: the tables loaded so far (rows_in_months adds the rest)
+        tables = {**data.money.tables, **{t: frame for t, (frame, _) in data._whole.items()}}
+    else:
+        tables = data.tables if hasattr(data, "tables") else data
+    names: set[str] = set()
+    for table, frame in tables.items():
+        names.update(_frame_names(table, frame))
+    return sorted(n for n in names if n)
+
+
+def _name_columns(table: str, columns) -> list[str]:
+    """The columns (of ``table``'s header) that hold names: extra columns named like
+    customer_name / 姓名 (the spec's own columns hold no names)."""
     from .data import TABLES
 
+    spec = TABLES.get(table)
+    extra = [c for c in columns if spec is None or c not in spec.column_names]
+    return [c for c, kind in personal_columns(pd.DataFrame(columns=extra)).items() if kind == "name"]
+
+
+def _frame_names(table: str, frame: pd.DataFrame) -> set[str]:
     names: set[str] = set()
-    for table, frame in (data.tables if hasattr(data, "tables") else data).items():
-        spec = TABLES.get(table)
-        extra = [c for c in frame.columns if spec is None or c not in spec.column_names]  # the spec's columns hold no names
-        for column, kind in personal_columns(frame[extra]).items():
-            if kind == "name":
-                names.update(frame[column].dropna().astype(str).str.strip().unique())
-    return sorted(n for n in names if n)
+    for column in _name_columns(table, frame.columns):  # by the header: values never make a column one of names
+        names.update(frame[column].dropna().astype(str).str.strip().unique())
+    return names
 
 
 # -- arrivals, channels, drill-down (quarterly) --------------------------------------------
@@ -626,8 +718,12 @@ def personal_names(data) -> list[str]:
 def arrivals_heatmap(data, terms, months, table: str = "consultations") -> pd.DataFrame:
     """Arrivals of ``table`` in ``months`` by weekday (rows 0 = Monday .. 6) and hour of
     the day (columns 0..23), local time."""
-    received = _local(rows_in_months(data, terms, table, months)[MONTH_COLUMN[table]], terms)
-    grid = pd.crosstab(received.dt.day_of_week, received.dt.hour)
+    counted = engine_counts(data, terms, months, table, ["weekday", "hour"])
+    if counted is not None:
+        grid = counted.groupby(["weekday", "hour"])["n"].sum().unstack(fill_value=0)
+    else:
+        received = _local(rows_in_months(data, terms, table, months)[MONTH_COLUMN[table]], terms)
+        grid = pd.crosstab(received.dt.day_of_week, received.dt.hour)
     grid = grid.reindex(index=range(7), columns=range(24), fill_value=0).astype("int64")
     grid.index.name, grid.columns.name = "weekday", "hour"
     return grid
@@ -637,9 +733,14 @@ def channel_mix(data, terms, months, table: str = "consultations") -> pd.DataFra
     """Rows of ``table`` per month and channel: counts per channel (``<channel>_count``),
     ``total``, and each channel's share of the month (percent, 1 decimal, ``<channel>_pct``)."""
     months = [months] if isinstance(months, str) else list(months)
-    rows = rows_in_months(data, terms, table, months)
-    month = pd.Series(month_of(rows[MONTH_COLUMN[table]], terms.contract.timezone).astype(str), index=rows.index)
-    counts = pd.crosstab(month, rows["channel"].astype("string").fillna(MISSING_GROUP))
+    counted = engine_counts(data, terms, months, table, ["channel"])
+    if counted is not None:
+        counts = counted.assign(channel=_group_labels(counted["channel"])).pivot_table(
+            index="month", columns="channel", values="n", aggfunc="sum", fill_value=0)
+    else:
+        rows = rows_in_months(data, terms, table, months)
+        month = pd.Series(month_of(rows[MONTH_COLUMN[table]], terms.contract.timezone).astype(str), index=rows.index)
+        counts = pd.crosstab(month, rows["channel"].astype("string").fillna(MISSING_GROUP))
     channels = list(CHANNEL_ORDER) + [c for c in counts.columns if c not in CHANNEL_ORDER]
     counts = counts.reindex(index=months, columns=channels, fill_value=0).astype("int64")
     counts = counts.loc[:, (counts.sum() > 0) | counts.columns.isin(CHANNEL_ORDER)]
@@ -661,9 +762,13 @@ def complaint_drilldown(data, terms, months) -> pd.DataFrame:
     """Complaints of ``months`` per (month, channel, category) with their C2, C3 and C10
     rates: the table analysts filter."""
     months = [months] if isinstance(months, str) else list(months)
+    by = ["month", "channel", "category"]
+    counted = engine_counts(data, terms, months, "complaints", by[1:])
+    if counted is not None:
+        return _group_kpis_of_counts(counted, "complaints", by)
     rows = rows_in_months(data, terms, "complaints", months)
     rows = rows.assign(month=month_of(rows["received_at"], terms.contract.timezone).astype(str))
-    return _group_kpis_of_rows(rows, terms, "complaints", ["month", "channel", "category"])
+    return _group_kpis_of_rows(rows, terms, "complaints", by)
 
 
 def data_accounting(data) -> pd.DataFrame:

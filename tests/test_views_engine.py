@@ -1,0 +1,205 @@
+"""The report's views over a folder read month by month (MonthlyData over Parquet): the same
+tables as over the whole CSV data set (load_dataset), with the consultations' breakdowns
+counted by the columnar engine and never held as rows; the loader's rows where the engine
+declines; names inside engine-read labels masked; the misses table cut to a page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import as_parquet
+from sla_lib import kpis, masking, views
+from sla_lib.data import load_dataset
+from sla_lib.monthly import MonthlyData, open_data
+from sla_lib.terms import load_terms
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "samples"
+EVENT_TABLES = ("consultations", "complaints", "followups", "new_customers")
+OTHER_FILES = ("payments", "invoices", "onsite_visits", "value_labels")
+MONTH, QUARTER = "2026-10", "2026Q3"
+COMPLAINT_KPIS = ["complaint_contact", "complaint_solution", "complaint_satisfaction"]
+
+
+def _write(folder: Path, frames: dict | None = None) -> Path:
+    """The sample year with its event tables as Parquet (``frames`` replace sample tables)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in EVENT_TABLES:
+        frame = (frames or {}).get(name)
+        if frame is None:
+            frame = pd.read_csv(SAMPLE / f"{name}.csv", dtype=str, keep_default_na=False)
+        as_parquet(frame, folder / f"{name}.parquet")
+    for name in OTHER_FILES:
+        (folder / f"{name}.csv").write_bytes((SAMPLE / f"{name}.csv").read_bytes())
+    return folder
+
+
+@pytest.fixture(scope="module")
+def terms():
+    return load_terms(SAMPLE / "contract.yaml")
+
+
+@pytest.fixture(scope="module")
+def whole(terms):
+    return load_dataset(SAMPLE, terms)
+
+
+@pytest.fixture(scope="module")
+def by_month(tmp_path_factory, terms):
+    data = open_data(_write(tmp_path_factory.mktemp("views-engine")), terms)
+    assert isinstance(data, MonthlyData)
+    return data
+
+
+def _views(data, terms) -> dict[str, pd.DataFrame]:
+    """Every table the report notebooks show that comes from event rows."""
+    quarter = views.quarter_months(QUARTER)
+    both = views.quarter_months(views.previous_quarter(QUARTER)) + quarter
+    month_kpis = kpis.month_kpis(data, terms, MONTH)
+    stats = kpis.complaint_statistics(data, terms, MONTH)
+    out = {
+        "quality_by_channel": views.quality_by(data, terms, MONTH, "channel"),
+        "quality_by_product": views.quality_by(data, terms, MONTH, "product"),
+        "breakdown_c10_product": views.kpi_breakdown(data, terms, MONTH, "complaint_satisfaction", "product"),
+        "breakdown_c9_channel_quarter": views.kpi_breakdown(data, terms, quarter, "consultation_resolution", "channel"),
+        "group_kpis_consultations": views.group_kpis(data, terms, quarter, "consultations", ["channel", "product"]),
+        "arrivals_heatmap": views.arrivals_heatmap(data, terms, quarter),
+        "arrivals_heatmap_complaints": views.arrivals_heatmap(data, terms, MONTH, "complaints"),
+        "channel_mix_consultations": views.channel_mix(data, terms, both, "consultations"),
+        "channel_mix_complaints": views.channel_mix(data, terms, both, "complaints"),
+        "complaint_drilldown": views.complaint_drilldown(data, terms, quarter),
+        "score_distribution": views.score_distribution(data, terms, MONTH),
+        "daily_complaint_volume": views.daily_complaint_volume(data, terms, MONTH),
+        "handling_time_distribution": views.handling_time_distribution(data, terms, MONTH, month_kpis),
+        "kpi_trend": views.kpi_trend(data, terms, MONTH),
+        "quarter_kpis": views.quarter_kpis(data, terms, QUARTER),
+    }
+    out.update({f"complaint_breakdown_{k}": v for k, v in views.complaint_breakdowns(data, terms, MONTH).items()})
+    out.update({f"statistics_{f}": getattr(stats, f) for f in
+                ("by_category_channel", "status_at_month_end", "ageing_open", "handling_times", "repeat_complainers")})
+    return out
+
+
+def test_every_view_is_the_same_read_month_by_month(whole, by_month, terms):
+    expected, got = _views(whole, terms), _views(by_month, terms)
+    for name, frame in expected.items():
+        assert not frame.empty or name == "statistics_repeat_complainers", name  # the sample has none in October
+        pd.testing.assert_frame_equal(got[name], frame, check_dtype=False, obj=name)
+
+
+def test_the_consultations_are_counted_by_the_engine_never_read_as_rows(tmp_path, terms, whole, monkeypatch):
+    data = open_data(_write(tmp_path / "d"), terms)
+    read = []
+    original = MonthlyData.rows
+
+    def rows(self, table, months, every_column=True):
+        read.append(table)
+        return original(self, table, months, every_column)
+
+    monkeypatch.setattr(MonthlyData, "rows", rows)
+    quarter = views.quarter_months(QUARTER)
+    pd.testing.assert_frame_equal(views.arrivals_heatmap(data, terms, quarter), views.arrivals_heatmap(whole, terms, quarter))
+    pd.testing.assert_frame_equal(views.channel_mix(data, terms, quarter), views.channel_mix(whole, terms, quarter))
+    pd.testing.assert_frame_equal(views.quality_by(data, terms, MONTH, "product"), views.quality_by(whole, terms, MONTH, "product"),
+                                  check_dtype=False)
+    assert read == []
+    assert {("consultations", m) for m in quarter} <= data.engine_counted
+
+
+def test_the_misses_table_is_the_same_but_for_the_rows_numbers_of_a_csv(whole, by_month, terms):
+    def misses(data):
+        return views.misses_table(kpis.month_kpis(data, terms, MONTH), data, COMPLAINT_KPIS, terms, columns=views.COMPLAINT_MISS_COLUMNS)
+
+    csv, parquet = misses(whole), misses(by_month)
+    assert len(csv) == csv.attrs["records"] > 10
+    # a CSV's row numbers count its header line; a Parquet file's count its rows
+    assert (csv["source_row"] == parquet["source_row"] + 1).all()
+    pd.testing.assert_frame_equal(parquet.drop(columns="source_row"), csv.drop(columns="source_row"), check_dtype=False)
+
+
+def test_a_misses_table_cut_to_a_page_keeps_the_earliest_and_says_how_many(whole, terms):
+    month_kpis = kpis.month_kpis(whole, terms, MONTH)
+    full = views.misses_table(month_kpis, whole, COMPLAINT_KPIS, terms)
+    page = views.misses_table(month_kpis, whole, COMPLAINT_KPIS, terms, limit=7)
+    assert len(page) == 7 and page.attrs["records"] == len(full) == full.attrs["records"]
+    pd.testing.assert_frame_equal(page, full.head(7))
+    assert len(views.misses_table(month_kpis, whole, COMPLAINT_KPIS, terms, limit=len(full) + 1)) == len(full)
+
+
+def test_a_month_with_a_row_set_aside_is_grouped_from_the_loaders_rows(tmp_path, terms):
+    consultations = pd.read_csv(SAMPLE / "consultations.csv", dtype=str, keep_default_na=False)
+    in_month = consultations.index[consultations["received_at"].str.startswith(MONTH)]
+    consultations.loc[in_month[3], "channel"] = "pigeon"  # an unknown channel: the loader sets the row aside
+    consultations.loc[in_month[5], "consultation_id"] = ""  # no id: set aside too
+    csv_dir = tmp_path / "csv"
+    csv_dir.mkdir()
+    for name in (*EVENT_TABLES, *OTHER_FILES):
+        (csv_dir / f"{name}.csv").write_bytes((SAMPLE / f"{name}.csv").read_bytes())
+    consultations.to_csv(csv_dir / "consultations.csv", index=False)
+    data = open_data(_write(tmp_path / "pq", {"consultations": consultations}), terms)
+    whole = load_dataset(csv_dir, terms)
+
+    got = views.quality_by(data, terms, MONTH, "channel")
+    assert ("consultations", MONTH) not in data.engine_counted  # the engine declined the month
+    pd.testing.assert_frame_equal(got, views.quality_by(whole, terms, MONTH, "channel"), check_dtype=False)
+    pd.testing.assert_frame_equal(views.arrivals_heatmap(data, terms, MONTH), views.arrivals_heatmap(whole, terms, MONTH))
+    total = views.channel_mix(data, terms, MONTH)["total"].iloc[0]
+    assert total == views.channel_mix(whole, terms, MONTH)["total"].iloc[0] == len(in_month) - 2
+
+
+def test_a_name_inside_a_label_the_engine_read_is_masked(tmp_path, terms):
+    consultations = pd.read_csv(SAMPLE / "consultations.csv", dtype=str, keep_default_na=False)
+    complaints = pd.read_csv(SAMPLE / "complaints.csv", dtype=str, keep_default_na=False)
+    name = "欧阳娜娜"  # a complainer's name, typed by someone into a product field of a consultation
+    complaints.loc[0, "customer_name"] = name
+    row = consultations.index[consultations["received_at"].str.startswith(MONTH)][0]
+    consultations.loc[row, "product"] = f"{name}的手机"
+    data = open_data(_write(tmp_path / "pq", {"consultations": consultations, "complaints": complaints}), terms)
+    masking.forget_names()
+    try:
+        table = views.quality_by(data, terms, MONTH, "product")
+        assert f"{name}的手机" in set(table["product"])  # the view keeps the value; every output masks it
+        assert name in masking.known_names()
+        shown = masking.mask_frame(table)
+        assert not shown["product"].astype(str).str.contains(name).any()
+    finally:
+        masking.forget_names()
+
+
+def test_complaints_open_at_month_end_look_back_to_the_first_month_of_the_file(by_month, whole, terms):
+    first = "2026-01"
+    opened = by_month.rows_up_to("complaints", MONTH)
+    assert len(opened) == sum(len(by_month.rows("complaints", m)) for m in views.term_months_to(terms, MONTH))
+    assert views.term_months_to(terms, MONTH)[0] == first
+    assert len(by_month.rows_up_to("complaints", "2025-12")) == 0
+
+
+def test_a_report_of_a_parquet_folder_shows_what_the_csv_report_shows(tmp_path, terms):
+    """End to end: `sla report` over the sample as Parquet (read month by month) publishes
+    the same tables as over the CSV sample, but for the misses' file row numbers."""
+    from io import StringIO
+
+    from sla_lib.report import build_report
+
+    def tables(data_dir, out):
+        result = build_report(SAMPLE / "contract.yaml", data_dir, MONTH, out_dir=out, formats=("html",), jobs=2,
+                              notebooks=["satisfaction_trends", "complaint_statistics"], as_of="2026-12-31", progress=False)
+        pages = {p.name: pd.read_html(StringIO(p.read_text(encoding="utf-8"))) for p in sorted(result.folder.glob("*.html"))
+                 if p.name != "index.html"}
+        return result.headline, pages
+
+    csv_headline, csv_pages = tables(SAMPLE, tmp_path / "csv-out")
+    pq_headline, pq_pages = tables(_write(tmp_path / "pq"), tmp_path / "pq-out")
+    assert pq_headline == csv_headline
+    assert csv_pages.keys() == pq_pages.keys() == {"satisfaction_trends.html", "complaint_statistics.html"}
+    for page, frames in csv_pages.items():
+        assert len(pq_pages[page]) == len(frames) > 3
+        for csv, pq in zip(frames, pq_pages[page]):
+            if "数据表" in csv.columns:  # the data accounting: a month-by-month read counts the months it read
+                assert list(pq["数据表"]) == list(csv["数据表"])
+                continue
+            rows = [c for c in csv.columns if "行" in str(c)]  # the misses' source rows: a CSV counts its header
+            pd.testing.assert_frame_equal(pq.drop(columns=rows), csv.drop(columns=rows))
