@@ -317,7 +317,7 @@ PROSE: dict[str, tuple[str, str]] = {
     ),
     "misses_first": (
         "下表只列出最早的 {shown} 件；全部 {count} 个编号见 {month} 月 `sla kpis --format json` 输出的 missed_ids。",
-        "The table lists the earliest {shown} only; all {count} ids are in the missed_ids of `sla kpis --format json` for {month}.",
+        "The table lists the earliest {shown} only; all {count} ids of {month} are in the missed_ids of `sla kpis --format json`.",
     ),
     # satisfaction_trends
     "st_title": ("# 服务质量与满意度趋势（截至 {month}）", "# Service quality and satisfaction trends (to {month})"),

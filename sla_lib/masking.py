@@ -351,8 +351,52 @@ _EMAIL_STEPS: tuple = ()  # filled in below, once the masking functions exist
 _PHONE_STEPS: tuple = ()
 
 
-def _name_steps(names) -> list[tuple[re.Pattern, Callable]]:
+def _name_steps(names, texts: Iterable[str] | None = None) -> list[tuple[re.Pattern, Callable]]:
+    """The name substitutions for ``texts`` (None: for any text). With many known names,
+    only those that can occur in ``texts`` are compiled (:func:`_known_names_within`)."""
+    if names is None and texts is not None:
+        pruned = _known_names_within(texts)
+        if pruned is not None:
+            names = pruned
     return [(pattern, _mask_name_match) for pattern in _names_regex(names)]
+
+
+_PRUNE_ABOVE = 5_000  # known names with CJK beyond which a pattern of them all costs seconds to compile
+_KNOWN_INDEX: tuple[int, frozenset, frozenset, frozenset, int] = (-1, frozenset(), frozenset(), frozenset(), 0)
+
+
+def _known_names_within(texts: Iterable[str]) -> frozenset | None:
+    """The known names that can match inside ``texts``, when there are too many to compile
+    them all (a month of a call centre's complaints: 230,000 names, 5-10 s per pattern),
+    else None. A name with CJK characters is kept when its whitespace-collapsed form is a
+    substring of a text's whitespace-collapsed form (it is matched as written, a space as
+    any whitespace run), so the pattern of the kept names matches exactly what the pattern
+    of all would; Latin-script names (any case, whole words) are always kept."""
+    global _KNOWN_INDEX
+    version, index, firsts, latin, longest = _KNOWN_INDEX
+    if version != _KNOWN_VERSION:
+        with _LOCK:
+            version, snapshot = _KNOWN_VERSION, frozenset(_KNOWN)
+        cleaned = set(filter(None, map(_clean_name, snapshot)))
+        index = frozenset(n for n in cleaned if _HAS_CJK.search(n))
+        latin = frozenset(cleaned - index)
+        firsts = frozenset(n[0] for n in index)
+        longest = max(map(len, index), default=0)
+        _KNOWN_INDEX = (version, index, firsts, latin, longest)
+    if len(index) <= _PRUNE_ABOVE:
+        return None
+    found = set(latin)
+    for text in texts:
+        if not isinstance(text, str):
+            continue
+        flat = " ".join(text.split())
+        for i, ch in enumerate(flat):
+            if ch not in firsts:
+                continue
+            for j in range(i + 2, min(len(flat), i + longest) + 1):
+                if flat[i:j] in index:
+                    found.add(flat[i:j])
+    return frozenset(found)
 
 
 def _mask_landline_match(m: re.Match) -> str:
@@ -472,7 +516,6 @@ def mask_text(series: pd.Series, names: Iterable[str] | None = None) -> pd.Serie
     for '@') and every customer name (``names``; None: the known names,
     :func:`remember_names`) found inside is masked as in the tables of the module; the
     rest of the text is kept. Each distinct value is masked once."""
-    name_steps = _name_steps(names)
 
     def substitute(text: pd.Series, steps) -> pd.Series:
         for pattern, repl in steps:
@@ -488,7 +531,7 @@ def mask_text(series: pd.Series, names: Iterable[str] | None = None) -> pd.Serie
             changed = done.fillna("\0") != todo.fillna("\0")
             text.loc[changed[changed].index] = done[changed]
             todo = done[changed]
-        return substitute(text, name_steps).set_axis(index)
+        return substitute(text, _name_steps(names, text.dropna())).set_axis(index)
 
     return _per_distinct(_text(series), run)
 
@@ -507,7 +550,7 @@ def mask_value(text: str | None, names: Iterable[str] | None = None) -> str | No
         before = text
         for pattern, repl in _PHONE_STEPS:
             text = pattern.sub(repl, text)
-    for pattern, repl in _name_steps(names):
+    for pattern, repl in _name_steps(names, (text,)):
         text = pattern.sub(repl, text)
     return text
 

@@ -616,3 +616,29 @@ def test_digits_inside_a_hash_are_no_phone():
     digest = "9f2c0331974069b8e1d4a7c3f00d2b1e8a6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e"
     assert find_personal_data(f'"sha256": "{digest}"') == [] and mask_value(digest) == digest
     assert mask_value("Q13812345678") == "Q138****5678" and find_personal_data("电话13812345678") == ["13812345678"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_many_known_names_are_pruned_to_those_in_the_text_and_mask_the_same(data):
+    """With more known names than a pattern of them all compiles quickly, only those that can
+    occur in the text are compiled: the masked text is the same as with all of them."""
+    import sla_lib.masking as M
+
+    cjk = ["张伟", "欧阳明", "李 四", "王芳芳", "赵六", "陈 大 文", "刘星辰"]
+    latin = ["Anna", "JOHN SMITH", "Lily Wang"]
+    pieces = cjk + latin + ["李\t四", "陈  大\n文", "欧阳", "张", "客户", "投诉", "13812345603", "a@b.cn", " ", "\u3000", "x"]
+    text = "".join(data.draw(st.lists(st.sampled_from(pieces), max_size=8)))
+    others = [f"{a}{b}{c}" for a in "甲乙丙丁" for b in "子丑寅卯辰" for c in "金木水火土"]  # names never in the text
+    forget_names()
+    old = M._PRUNE_ABOVE
+    try:
+        remember_names(cjk + latin + others)
+        M._PRUNE_ABOVE = 10**9
+        every = (mask_value(text), masked(mask_text, [text]))
+        M._PRUNE_ABOVE = 0
+        assert (mask_value(text), masked(mask_text, [text])) == every
+        assert M._known_names_within([text]) >= {n for n in ("张伟", "欧阳明", "赵六") if n in text}
+    finally:
+        M._PRUNE_ABOVE = old
+        forget_names()

@@ -289,6 +289,7 @@ def test_load_inputs_uses_a_matching_cache_and_ignores_a_stale_one(tmp_path, mon
     loads = []
     real_load = D.load_dataset
     monkeypatch.setattr(D, "load_dataset", lambda *a, **k: loads.append(a) or real_load(*a, **k))
+    monkeypatch.setattr("sla_lib.monthly.load_dataset", D.load_dataset)  # load_inputs -> monthly.open_data -> load_dataset
     cached_terms, cached = views.load_inputs(terms_path, data_dir, cache)
     assert loads == []
     assert cached_terms == terms and cached_terms.fingerprint == terms.fingerprint
