@@ -13,6 +13,10 @@ bench_month_parquet.py ($SLA_BENCH_DATA, default /tmp/sla-bench-10m; generated o
                both project commands' (the run fails if one differs);
   read         pyarrow reading the month's row groups of the columns the counts need
                (and, second line, with the id columns too), a fresh process;
+  report       `sla report --formats html` for the month (the three monthly notebooks,
+               --jobs 2): the folder read month by month, the consultations' breakdowns
+               counted in the engine; peak summed over the parent and its kernels
+               (skip: SLA_BENCH_SKIP_REPORT=1);
   year-end     `sla fees --month 2026-12` over a year of 10 M-consultation months
                ($SLA_BENCH_YEAR, default /tmp/sla-bench-year; generated once, ~3 min,
                6 GB): C19 looks back over the term, so all twelve months are counted;
@@ -373,6 +377,14 @@ def main() -> None:
     peak = {k: max(x["peak_mib"] for x in v) for k, v in runs.items()}
     print(f"peak memory (largest of the runs): sla kpis {peak['sla kpis']:,.0f} MiB, sla fees {peak['sla fees']:,.0f} MiB "
           f"(target <= 1,536), duckdb {peak['duckdb']:,.0f} MiB, read {peak['read']:,.0f} MiB", flush=True)
+    if not os.environ.get("SLA_BENCH_SKIP_REPORT"):
+        with tempfile.TemporaryDirectory(prefix="sla-bench-report-") as out:
+            r = measured([sys.executable, "-m", "sla_lib.cli", "report", "--terms", str(DATA / "contract.yaml"), "--data", str(DATA),
+                          "--month", MONTH, "--formats", "html", "--as-of", "2026-03-31", "--out", out])
+            manifest = json.loads((Path(out) / MONTH / "manifest.json").read_text(encoding="utf-8"))
+        per = ", ".join(f"{nb['name']} {nb['seconds']:.1f} s" for nb in manifest["notebooks"])
+        print(f"report     sla report --formats html for {MONTH} (3 notebooks, --jobs 2): wall {r['wall']:.1f} s, peak "
+              f"{r['peak_mib']:,.0f} MiB summed over the parent and its kernels ({per})", flush=True)
     if not os.environ.get("SLA_BENCH_SKIP_YEAR"):
         from bench_month_parquet import ensure_generated
 
