@@ -194,6 +194,10 @@ class MonthlyData:
         parts = [self._read(table, m)[0] for m in months]
         return pd.concat(parts, ignore_index=True) if parts else self._read(table, month)[0].iloc[:0]
 
+    def loaded_tables(self) -> dict[str, pd.DataFrame]:
+        """The tables held whole so far: the money tables, and event tables of CSV/.xlsx files."""
+        return {**self.money.tables, **{t: frame for t, (frame, _) in self._whole.items()}}
+
     def header(self, table: str) -> list[str]:
         """The canonical column names of ``table``'s file (the spec's and any extra columns)."""
         if table in MONEY_TABLES:

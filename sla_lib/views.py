@@ -685,8 +685,8 @@ def personal_names(data) -> list[str]:
     :func:`sla_lib.masking.personal_columns` finds to hold names (``customer_name``, 姓名,
     联系人…). For masking them wherever else they occur and for scanning rendered reports
     (:func:`sla_lib.masking.find_personal_data`); never for display."""
-    if hasattr(data, "money"):  # read month by month: the tables loaded so far (rows_in_months adds the rest)
-        tables = {**data.money.tables, **{t: frame for t, (frame, _) in data._whole.items()}}
+    if hasattr(data, "loaded_tables"):  # read month by month: the tables held so far (rows_in_months adds the rest)
+        tables = data.loaded_tables()
     else:
         tables = data.tables if hasattr(data, "tables") else data
     names: set[str] = set()
