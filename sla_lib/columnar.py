@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -575,6 +576,7 @@ def group_counts(group: str, files: dict, terms, month: str, keys):
     For a month the engine counted (``count_group``), whose rows the loader would all keep;
     None where a key cannot be read natively or any row is a problem row (the caller then
     groups the loader's rows)."""
+    import duckdb
     import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -609,11 +611,7 @@ def group_counts(group: str, files: dict, terms, month: str, keys):
             counts += [f"count_if({query.measured[kpi]}) AS {kpi}_total", f"count_if({query.measured[kpi]} AND {hit}) AS {kpi}_met"]
         by = f" GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))}" if keys else ""
         frame = con.execute(f"SELECT {', '.join(select + counts)} FROM ({query.rows}) m{by}").fetch_df()
-    except Exception as exc:  # noqa: BLE001 - the caller groups the loader's rows instead
-        import duckdb
-
-        if not isinstance(exc, duckdb.Error):
-            raise
+    except duckdb.Error as exc:  # the caller groups the loader's rows instead
         _warn_once(f"warning: the columnar engine could not group the {group} of {month} "
                    f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); the loader's rows are grouped")
         return None
@@ -642,11 +640,17 @@ def names_within(path, columns, texts) -> list[str]:
     that occur within any of ``texts``: the names to mask in labels the engine read from
     free-text columns (C20). Every piece of the (few, short) texts is a candidate, so the
     file is scanned once against a small set, never gathered into a set of every name."""
-    import pyarrow as pa
-
-    texts = [t for t in dict.fromkeys(texts) if isinstance(t, str) and t]
+    texts = tuple(sorted({t for t in texts if isinstance(t, str) and t}))
     if not texts or not columns:
         return []
+    stat = Path(path).stat()  # views of one notebook ask about the same labels: each file is scanned once for them
+    return list(_names_within(str(path), stat.st_mtime_ns, stat.st_size, tuple(columns), texts))
+
+
+@lru_cache(maxsize=64)
+def _names_within(path: str, _mtime_ns: int, _size: int, columns: tuple, texts: tuple) -> tuple:
+    import pyarrow as pa
+
     pieces = sorted({t[i:j] for t in texts for i in range(len(t)) for j in range(i + 1, min(len(t), i + _NAME_CHARS) + 1)})
     space = " \t\n\r\x0b\x0c\u00a0\u3000"
     edge = ", ".join(_lit(ch) for ch in space)
@@ -663,7 +667,7 @@ def names_within(path, columns, texts) -> list[str]:
         found = con.execute(f"SELECT DISTINCT n FROM ({' UNION ALL '.join(found_in(c) for c in columns)}) names").fetchall()
     finally:
         con.close()
-    return sorted(n for (n,) in found)
+    return tuple(sorted(n for (n,) in found))
 
 
 _NAME_CHARS = 40  # a longer name is not looked for inside labels

@@ -57,7 +57,7 @@ class MonthlyData:
     _month_accounts: dict[str, dict[str, TableAccount]] = field(default_factory=dict, repr=False)
     # (group, month) the engine counted: the loader would set none of their rows aside
     engine_counted: set = field(default_factory=set, repr=False)
-    _rows: dict = field(default_factory=dict, repr=False)  # the last reads of rows(), not pickled
+    _rows: dict = field(default_factory=dict, repr=False)  # the last reads of rows() [frame, on_read ran], not pickled
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -144,21 +144,25 @@ class MonthlyData:
         accounts.update(self.money.accounting)
         return Dataset(tables=frames, accounting=accounts, files=dict(self.files), kpi_cache=self.kpi_cache)
 
-    def rows(self, table: str, months, every_column: bool = True) -> pd.DataFrame:
+    def rows(self, table: str, months, every_column: bool = True, on_read=None) -> pd.DataFrame:
         """The rows of event ``table`` in ``months`` ('YYYY-MM' or a list of them) as the
         loader reads them (rows set aside are not in it), in file order within each month.
         ``every_column``: with the personal and free-text columns (for a table that is
         shown); False: only the columns the KPIs use. The last few reads are kept, so the
-        views of one notebook read a month once."""
+        views of one notebook read a month once; ``on_read(frame)`` runs once per read, the
+        first time a caller passes one (the views remember the names in it)."""
         months = (months,) if isinstance(months, str) else tuple(months)
         key = (table, months, every_column)
         if key not in self._rows:
             parts = [self._read(table, m, every_column)[0] for m in months]
-            frame = pd.concat(parts, ignore_index=True) if len(parts) != 1 else parts[0]
             while len(self._rows) >= _ROWS_KEPT:
                 self._rows.pop(next(iter(self._rows)))
-            self._rows[key] = frame
-        return self._rows[key]
+            self._rows[key] = [pd.concat(parts, ignore_index=True) if len(parts) != 1 else parts[0], False]
+        kept = self._rows[key]
+        if on_read is not None and not kept[1]:
+            on_read(kept[0])
+            kept[1] = True
+        return kept[0]
 
     def group_counts(self, table: str, terms, months, keys) -> pd.DataFrame | None:
         """The rows of ``table`` in ``months`` counted per group of ``keys`` by the engine
@@ -204,10 +208,7 @@ class MonthlyData:
             return list(self.money[table].columns)
         path = self.files[table]
         if path.suffix.lower() == ".parquet":
-            from .reading.parquet import _parquet_file
-            from .reading.sheets import _map_columns
-
-            return list(_map_columns(path, TABLES[table], list(_parquet_file(path).schema_arrow.names)))
+            return _parquet_header(path, table)[1]
         return list(self._read(table, None)[0].columns)
 
     def _read(self, table: str, month: str | None, every_column: bool = False) -> tuple[pd.DataFrame, TableAccount]:
@@ -261,13 +262,8 @@ def open_data(data_dir, terms):
 def _first_month(path: Path, table: str, tz: str) -> str | None:
     """'YYYY-MM' of the earliest month column value of a Parquet table in zone ``tz``, from
     the row groups' statistics; None without them."""
-    from .reading.parquet import _parquet_file
-    from .reading.sheets import _map_columns
-
     try:
-        pf = _parquet_file(path)
-        header = list(pf.schema_arrow.names)
-        names = _map_columns(path, TABLES[table], header)
+        pf, names = _parquet_header(path, table)
         j = names.index(TABLES[table].month_column)
         stats = [pf.metadata.row_group(g).column(j).statistics for g in range(pf.metadata.num_row_groups)
                  if pf.metadata.row_group(g).num_rows]
@@ -279,3 +275,12 @@ def _first_month(path: Path, table: str, tz: str) -> str | None:
     if first.tzinfo is not None:
         first = first.tz_convert(tz)
     return f"{first.year:04d}-{first.month:02d}"
+
+
+def _parquet_header(path: Path, table: str):
+    """(the open Parquet file, the canonical names of its columns in file order)."""
+    from .reading.parquet import _parquet_file
+    from .reading.sheets import _map_columns
+
+    pf = _parquet_file(path)
+    return pf, list(_map_columns(path, TABLES[table], list(pf.schema_arrow.names)))

@@ -243,10 +243,8 @@ def rows_in_months(data, terms, table: str, months) -> pd.DataFrame:
     From a folder read month by month (:class:`sla_lib.monthly.MonthlyData`) only those
     months are read, and the customer names in them are remembered for masking (C20)."""
     months = [months] if isinstance(months, str) else list(months)
-    if hasattr(data, "rows"):
-        frame = data.rows(table, months)
-        remember_names(_frame_names(table, frame))
-        return frame
+    if hasattr(data, "rows"):  # the names of each new read, once (a kept read is handed out again)
+        return data.rows(table, months, on_read=lambda frame: remember_names(_frame_names(table, frame)))
     frame = data[table]
     wanted = np.array([parse_month(m) for m in months], dtype="datetime64[M]")
     return frame[np.isin(month_of(frame[MONTH_COLUMN[table]], terms.contract.timezone), wanted)]

@@ -153,6 +153,20 @@ def as_parquet(frame: pd.DataFrame, path: Path, row_group_size: int = 700) -> No
     frame.to_parquet(path, index=False, row_group_size=row_group_size)
 
 
+def sample_as_parquet(folder: Path, frames: dict | None = None) -> Path:
+    """The sample year in ``folder``: its event tables as Parquet (``as_parquet``; ``frames``
+    of CSV text replace sample tables), the money tables and value labels as CSV."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("consultations", "complaints", "followups", "new_customers"):
+        frame = (frames or {}).get(name)
+        if frame is None:
+            frame = pd.read_csv(SAMPLES / f"{name}.csv", dtype=str, keep_default_na=False)
+        as_parquet(frame, folder / f"{name}.parquet")
+    for name in ("payments", "invoices", "onsite_visits", "value_labels"):
+        (folder / f"{name}.csv").write_bytes((SAMPLES / f"{name}.csv").read_bytes())
+    return folder
+
+
 def kernel_outputs(kc, code: str, allow_stdin: bool = True, timeout: float = 120) -> list[dict]:
     """The display_data / stream / error contents of one execute request on a kernel client,
     in order, once the kernel is idle again (``{"type": msg_type, **content}``)."""

@@ -27,7 +27,7 @@ from sla_lib.kpis import KPI_GROUPS, MissedIds, month_kpis
 from sla_lib.monthly import MonthlyData
 from sla_lib.terms import load_terms
 
-from conftest import as_parquet
+from conftest import as_parquet, sample_as_parquet
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "samples"
@@ -44,12 +44,7 @@ def terms():
 @pytest.fixture(scope="module")
 def sample_parquet(tmp_path_factory):
     """The sample year: event tables as Parquet (naive local timestamps), money tables as CSV."""
-    out = tmp_path_factory.mktemp("columnar")
-    for name in EVENT_TABLES:
-        as_parquet(pd.read_csv(SAMPLE / f"{name}.csv", dtype=str, keep_default_na=False), out / f"{name}.parquet")
-    for name in MONEY_TABLES:
-        (out / f"{name}.csv").write_bytes((SAMPLE / f"{name}.csv").read_bytes())
-    return out
+    return sample_as_parquet(tmp_path_factory.mktemp("columnar"))
 
 
 def _by_loader(source: MonthlyData, terms, month: str) -> dict:

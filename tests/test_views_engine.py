@@ -5,12 +5,13 @@ declines; names inside engine-read labels masked; the misses table cut to a page
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from conftest import as_parquet
+from conftest import sample_as_parquet
 from sla_lib import kpis, masking, views
 from sla_lib.data import load_dataset
 from sla_lib.monthly import MonthlyData, open_data
@@ -18,23 +19,8 @@ from sla_lib.terms import load_terms
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "samples"
-EVENT_TABLES = ("consultations", "complaints", "followups", "new_customers")
-OTHER_FILES = ("payments", "invoices", "onsite_visits", "value_labels")
 MONTH, QUARTER = "2026-10", "2026Q3"
 COMPLAINT_KPIS = ["complaint_contact", "complaint_solution", "complaint_satisfaction"]
-
-
-def _write(folder: Path, frames: dict | None = None) -> Path:
-    """The sample year with its event tables as Parquet (``frames`` replace sample tables)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in EVENT_TABLES:
-        frame = (frames or {}).get(name)
-        if frame is None:
-            frame = pd.read_csv(SAMPLE / f"{name}.csv", dtype=str, keep_default_na=False)
-        as_parquet(frame, folder / f"{name}.parquet")
-    for name in OTHER_FILES:
-        (folder / f"{name}.csv").write_bytes((SAMPLE / f"{name}.csv").read_bytes())
-    return folder
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +35,7 @@ def whole(terms):
 
 @pytest.fixture(scope="module")
 def by_month(tmp_path_factory, terms):
-    data = open_data(_write(tmp_path_factory.mktemp("views-engine")), terms)
+    data = open_data(sample_as_parquet(tmp_path_factory.mktemp("views-engine")), terms)
     assert isinstance(data, MonthlyData)
     return data
 
@@ -91,7 +77,7 @@ def test_every_view_is_the_same_read_month_by_month(whole, by_month, terms):
 
 
 def test_the_consultations_are_counted_by_the_engine_never_read_as_rows(tmp_path, terms, whole, monkeypatch):
-    data = open_data(_write(tmp_path / "d"), terms)
+    data = open_data(sample_as_parquet(tmp_path / "d"), terms)
     read = []
     original = MonthlyData.rows
 
@@ -135,11 +121,9 @@ def test_a_month_with_a_row_set_aside_is_grouped_from_the_loaders_rows(tmp_path,
     consultations.loc[in_month[3], "channel"] = "pigeon"  # an unknown channel: the loader sets the row aside
     consultations.loc[in_month[5], "consultation_id"] = ""  # no id: set aside too
     csv_dir = tmp_path / "csv"
-    csv_dir.mkdir()
-    for name in (*EVENT_TABLES, *OTHER_FILES):
-        (csv_dir / f"{name}.csv").write_bytes((SAMPLE / f"{name}.csv").read_bytes())
+    shutil.copytree(SAMPLE, csv_dir)
     consultations.to_csv(csv_dir / "consultations.csv", index=False)
-    data = open_data(_write(tmp_path / "pq", {"consultations": consultations}), terms)
+    data = open_data(sample_as_parquet(tmp_path / "pq", {"consultations": consultations}), terms)
     whole = load_dataset(csv_dir, terms)
 
     got = views.quality_by(data, terms, MONTH, "channel")
@@ -157,7 +141,7 @@ def test_a_name_inside_a_label_the_engine_read_is_masked(tmp_path, terms):
     complaints.loc[0, "customer_name"] = name
     row = consultations.index[consultations["received_at"].str.startswith(MONTH)][0]
     consultations.loc[row, "product"] = f"{name}的手机"
-    data = open_data(_write(tmp_path / "pq", {"consultations": consultations, "complaints": complaints}), terms)
+    data = open_data(sample_as_parquet(tmp_path / "pq", {"consultations": consultations, "complaints": complaints}), terms)
     masking.forget_names()
     try:
         table = views.quality_by(data, terms, MONTH, "product")
@@ -192,7 +176,7 @@ def test_a_report_of_a_parquet_folder_shows_what_the_csv_report_shows(tmp_path, 
         return result.headline, pages
 
     csv_headline, csv_pages = tables(SAMPLE, tmp_path / "csv-out")
-    pq_headline, pq_pages = tables(_write(tmp_path / "pq"), tmp_path / "pq-out")
+    pq_headline, pq_pages = tables(sample_as_parquet(tmp_path / "pq"), tmp_path / "pq-out")
     assert pq_headline == csv_headline
     assert csv_pages.keys() == pq_pages.keys() == {"satisfaction_trends.html", "complaint_statistics.html"}
     for page, frames in csv_pages.items():
@@ -203,3 +187,16 @@ def test_a_report_of_a_parquet_folder_shows_what_the_csv_report_shows(tmp_path, 
                 continue
             rows = [c for c in csv.columns if "行" in str(c)]  # the misses' source rows: a CSV counts its header
             pd.testing.assert_frame_equal(pq.drop(columns=rows), csv.drop(columns=rows))
+
+
+def test_the_names_of_a_month_read_first_by_c4_are_remembered_when_a_view_takes_it(tmp_path, terms):
+    data = open_data(sample_as_parquet(tmp_path / "pq"), terms)
+    masking.forget_names()
+    try:
+        kpis.complaint_statistics(data, terms, MONTH)  # reads the month's complaints first, knows nothing of masking
+        assert masking.known_names() == ()
+        views.daily_complaint_volume(data, terms, MONTH)  # the same read, kept, handed to a view
+        names = {n.strip() for n in data.rows("complaints", MONTH)["customer_name"].dropna()}
+        assert names and names <= set(masking.known_names())
+    finally:
+        masking.forget_names()
