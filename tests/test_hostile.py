@@ -101,6 +101,9 @@ URL_ATTRS = {"href", "src", "action", "formaction", "data", "srcdoc", "xlink:hre
 BAD_URL = re.compile(r"^\s*(javascript|vbscript|data\s*:\s*text/html)", re.I)
 TEX_DELIMS = re.compile(r"\$|\\\(|\\\[|\\begin")
 HEX_DIGEST = re.compile(r"\b[0-9a-f]{64}\b")
+# the memory address in an object's text/plain repr ("<pandas.io.formats.style.Styler at
+# 0x7fa20829576210>"), whose digit runs can read as a landline: no customer's data
+OBJECT_ADDRESS = re.compile(r"\bat 0x[0-9a-f]+>")
 DATA_URI = re.compile(r"data:image/[a-z+.-]+;base64,[A-Za-z0-9+/=\s]+")
 # an image's base64 as it stands in a notebook's JSON ("image/png": "iVBOR…"), whose digit
 # runs can read as a phone: no text a reader sees (the planted values are still looked for in
@@ -501,7 +504,7 @@ def personal_problems(texts: dict[str, str], planted: Planted) -> list[str]:
             text_for_scan = ""
         else:
             # images, and the SHA-256 digests of manifest.json (hex whose digits can look like a phone)
-            text_for_scan = HEX_DIGEST.sub("sha256", DATA_URI.sub("data:", text))
+            text_for_scan = OBJECT_ADDRESS.sub("at 0x…>", HEX_DIGEST.sub("sha256", DATA_URI.sub("data:", text)))
             text_for_scan, library = _without_table_library(text_for_scan)
             if where.endswith(".ipynb") or where.endswith("(decoded)"):
                 text_for_scan = BASE64_RUN.sub("base64", text_for_scan)
