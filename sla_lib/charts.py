@@ -31,6 +31,16 @@ CHANNEL_COLORS = {"phone": BLUE, "email": ORANGE, "chat": GREEN}
 _registered: set[str] = set()
 
 
+def register_cjk_font() -> str:
+    """Make the CJK font (:func:`sla_lib.fonts.cjk_font_path`) known to matplotlib, once per
+    process; returns its family name. Changes no style (the kernels' zygote calls it ahead)."""
+    path = str(cjk_font_path())
+    if path not in _registered:
+        font_manager.fontManager.addfont(path)
+        _registered.add(path)
+    return cjk_font_family()
+
+
 def use_report_style() -> str:
     """Register the CJK font (:func:`sla_lib.fonts.cjk_font_path`) with matplotlib and set
     the report theme: seaborn 'whitegrid', that font first in ``font.sans-serif`` (DejaVu
@@ -38,11 +48,7 @@ def use_report_style() -> str:
     needed), constrained layout, 8 × 3.6 in at 120 dpi. Returns the font's family name."""
     import seaborn as sns
 
-    path = str(cjk_font_path())
-    if path not in _registered:
-        font_manager.fontManager.addfont(path)
-        _registered.add(path)
-    family = cjk_font_family()
+    family = register_cjk_font()
     sns.set_theme(context="notebook", style="whitegrid", palette=SERIES, font="sans-serif")
     rcParams.update(
         {

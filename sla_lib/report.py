@@ -213,6 +213,7 @@ class _Job:
     font: str | None
     verbose: bool
     cell_timeout: float | None
+    kernel_socket: str | None = None  # the run's kernel zygote (sla_lib.warm_kernels); None: cold kernels
 
     @property
     def executed(self) -> Path:
@@ -335,6 +336,11 @@ def execute_notebook(job: _Job) -> None:
     # without --verbose, no kernel log lines (the TCP-without-encryption notice, "KeyboardInterrupt
     # caught in kernel" when papermill shuts an idle kernel down); cell errors still come through
     quiet = [] if job.verbose else ["--IPKernelApp.log_level=CRITICAL"]
+    warm = {}
+    if job.kernel_socket:
+        from .warm_kernels import warm_manager
+
+        warm = {"kernel_manager_class": warm_manager(job.kernel_socket)}
 
     def run():
         pm.execute_notebook(
@@ -346,6 +352,10 @@ def execute_notebook(job: _Job) -> None:
             cwd=job.cwd,
             execution_timeout=job.cell_timeout,
             extra_arguments=quiet,
+            # the outputs are in once the last cell replied: the kernel is killed, not asked to
+            # end (a polite shutdown costs 0.2-0.5 s per notebook, waiting)
+            shutdown_kernel="immediate",
+            **warm,
         )
 
     try:
@@ -525,7 +535,19 @@ def _html_exporter(lang: str):
 
 
 # a table cell with a short text (a Chinese label, a channel, a masked name)
-_SHORT_CELL = re.compile(r"(<td\b[^>]*>)([^<]{1,6})(</td>)")
+_SHORT_CELL = re.compile(r"<td\b([^>]*)>([^<]{1,6})</td>")
+_CLASS_VALUE = re.compile(r"""(\bclass\s*=\s*)(["'])""")
+
+
+def _nowrap_cell(match: re.Match) -> str:
+    """A short cell, kept on one line by a class on the cell itself (a span inside each one
+    cost WeasyPrint a styled element more per cell: a quarter of a page's elements)."""
+    attributes, text = match.group(1), match.group(2)
+    if _CLASS_VALUE.search(attributes):
+        attributes = _CLASS_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}sla-nowrap ", attributes, count=1)
+    else:
+        attributes += ' class="sla-nowrap"'
+    return f"<td{attributes}>{text}</td>"
 _TABLE = re.compile(r"<table\b.*?</table>", re.S)
 _FIRST_ROW = re.compile(r"<tr\b[^>]*>(.*?)</tr>", re.S)
 WIDE_TABLE_COLUMNS = 10  # from this many columns a table gets a landscape page
@@ -544,7 +566,7 @@ def prepare_for_print(html_text: str) -> str:
     html_text = without_assets(html_text)
 
     def table(match: re.Match) -> str:
-        text = _SHORT_CELL.sub(r'\1<span class="sla-nowrap">\2</span>\3', match.group(0))
+        text = _SHORT_CELL.sub(_nowrap_cell, match.group(0))
         row = _FIRST_ROW.search(text)
         columns = len(re.findall(r"<t[hd]\b", row.group(1))) if row else 0
         return f'<div class="sla-wide">{text}</div>' if columns >= WIDE_TABLE_COLUMNS else text
@@ -974,9 +996,13 @@ def run_notebooks(jobs: list[_Job], workers: int, progress: bool) -> list[_Outco
 
     fork = "fork" in multiprocessing.get_all_start_methods()
     if fork:  # import once here; forked workers inherit the modules instead of importing each
-        import nbconvert  # noqa: F401
         import papermill  # noqa: F401
         import weasyprint  # noqa: F401
+
+        import nbformat
+
+        for lang in {job.lang for job in jobs if "html" in job.formats or "pdf" in job.formats}:
+            render_html(nbformat.v4.new_notebook(), "", lang)  # and the exporter's templates compiled (0.3 s)
     context = multiprocessing.get_context("fork" if fork else "spawn")
     pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context, initializer=_worker_init, initargs=(os.getpid(),))
     try:
@@ -1422,110 +1448,116 @@ def build_report(
 
     started = time.monotonic()
     formats = _check_options(formats, lang, jobs)
-    terms = load_terms(terms_path)
-    month = resolve_month(month, terms)
-    from .folders import private_work_folder, remove_entry, writable_folder
-    from .kpis import check_months_in_contract
+    from .warm_kernels import warm_kernels
 
-    check_months_in_contract(terms, [month])  # a month the contract does not price: refused before any work
-    quarter = resolve_quarter(quarter, terms) if quarter else None
-    if quarter:
-        from .views import quarter_months, quarter_of
+    # the kernels' zygote imports (on the other core) while the inputs are read and counted here
+    with warm_kernels(cwd=str(Path(NOTEBOOKS_DIR if notebooks_dir is None else notebooks_dir).resolve())) as zygote:
+        terms = load_terms(terms_path)
+        month = resolve_month(month, terms)
+        from .folders import private_work_folder, remove_entry, writable_folder
+        from .kpis import check_months_in_contract
 
-        if not set(quarter_months(quarter)) & set(terms.contract_months):  # a quarter that shares no month with it
-            raise SlaError(f"quarter {quarter} has no month in the contract term {terms.term.start}..{terms.term.end} "
-                           f"(renewed to {terms.term.renewed_end}); choose a quarter from "
-                           f"{quarter_of(terms.contract_months[0])} to {quarter_of(terms.contract_months[-1])}")
-    as_of = _as_of_date(as_of, terms)
-    out_dir = writable_folder(out_dir, "out_dir").resolve()  # before the inputs are read
-    sources = notebook_sources(NOTEBOOKS_DIR if notebooks_dir is None else notebooks_dir, notebooks, quarter)
-    font = None
-    if "pdf" in formats:
-        from .fonts import cjk_font_path
+        check_months_in_contract(terms, [month])  # a month the contract does not price: refused before any work
+        quarter = resolve_quarter(quarter, terms) if quarter else None
+        if quarter:
+            from .views import quarter_months, quarter_of
 
-        font = str(cjk_font_path())
-    from .monthly import open_data
+            if not set(quarter_months(quarter)) & set(terms.contract_months):  # a quarter that shares no month with it
+                raise SlaError(f"quarter {quarter} has no month in the contract term {terms.term.start}..{terms.term.end} "
+                               f"(renewed to {terms.term.renewed_end}); choose a quarter from "
+                               f"{quarter_of(terms.contract_months[0])} to {quarter_of(terms.contract_months[-1])}")
+        as_of = _as_of_date(as_of, terms)
+        out_dir = writable_folder(out_dir, "out_dir").resolve()  # before the inputs are read
+        sources = notebook_sources(NOTEBOOKS_DIR if notebooks_dir is None else notebooks_dir, notebooks, quarter)
+        font = None
+        if "pdf" in formats:
+            from .fonts import cjk_font_path
 
-    # bad inputs stop here, before any kernel starts (a Parquet folder: its money tables here, the
-    # months of the headline figures below; it is read one month at a time, never whole)
-    data = open_data(data_dir, terms)
-    raise_problems(check_against_terms(data, terms))
-    from .masking import remember_names
-    from .views import personal_names
+            font = str(cjk_font_path())
+        from .monthly import open_data
 
-    remember_names(personal_names(data))  # masked wherever they occur in what is published
-    headline = headline_figures(terms, data, month, as_of)
-    from .views import inputs_fingerprint
+        # bad inputs stop here, before any kernel starts (a Parquet folder: its money tables here, the
+        # months of the headline figures below; it is read one month at a time, never whole)
+        data = open_data(data_dir, terms)
+        raise_problems(check_against_terms(data, terms))
+        from .masking import remember_names
+        from .views import personal_names
 
-    fingerprint = inputs_fingerprint(terms_path, data_dir)  # the files loaded above, for the cache and the manifest
-    cached = {name for name, path in sources if takes_cache_path(path)}
+        remember_names(personal_names(data))  # masked wherever they occur in what is published
+        headline = headline_figures(terms, data, month, as_of)
+        from .views import inputs_fingerprint
 
-    final = out_dir / month
-    staging = None
-    stack = contextlib.ExitStack()
-    with _month_lock(out_dir, month), _terminate_raises():
-        try:
-            clean_stale(out_dir)
-            # personal data at rest only in a private folder outside the published tree,
-            # removed however this run ends (a run killed -9: by the next run)
-            work = stack.enter_context(private_work_folder())
-            staging = make_staging(out_dir, month)
-            cache = None
-            if cached:
-                cache = prepare_inputs_cache(work, terms_path, data_dir, terms, data, cache_months(terms, month, quarter), fingerprint)
-            titles = {name: notebook_title(name, path, lang) for name, path in sources}
-            jobs_ = [
-                _Job(
-                    name=name,
-                    source=str(path.resolve()),
-                    folder=str(staging.resolve()),
-                    parameters=notebook_parameters(name, terms_path, data_dir, month, quarter, as_of, lang, staging.resolve(),
-                                                   cache.resolve() if name in cached else None),
-                    title=titles[name],
-                    page_title=f"{titles[name]} · {quarter if name == QUARTERLY_NOTEBOOK else month} · {terms.contract.id}",
-                    lang=lang,
-                    formats=formats,
-                    cwd=str(path.resolve().parent),
-                    font=font,
-                    verbose=verbose,
-                    cell_timeout=cell_timeout,
-                )
-                for name, path in sources
-            ]
-            prepared = time.monotonic()
+        fingerprint = inputs_fingerprint(terms_path, data_dir)  # the files loaded above, for the cache and the manifest
+        cached = {name for name, path in sources if takes_cache_path(path)}
+
+        final = out_dir / month
+        staging = None
+        stack = contextlib.ExitStack()
+        with _month_lock(out_dir, month), _terminate_raises():
             try:
-                order = longest_first(jobs_, previous_seconds(out_dir)) if int(jobs) > 1 else jobs_
-                outcomes = run_notebooks(order, int(jobs), progress and not verbose)
-            finally:  # never published, never kept with a failed run
-                if cache is not None:
-                    cache.unlink(missing_ok=True)
-            ran = time.monotonic()
-            failures = [o for o in outcomes if o.error]
-            if failures:
-                raise _failure_error(failures)
-            result = _assemble(staging, jobs_, formats, month, quarter, lang, headline, terms)
-            (staging / "index.html").write_text(render_index(result), encoding="utf-8")
-            common = {k: v for k, v in jobs_[0].parameters.items() if k not in ("month", "quarter", "output_dir", "cache_path")}
-            parameters = {**common, "month": month, "quarter": quarter, "formats": list(formats), "out_dir": str(final.resolve())}
-            manifest = build_manifest(result, terms_path, data.files, parameters, dict(sources), outcomes, fingerprint)
-            manifest["seconds"] = round(time.monotonic() - started, 2)
-            # before the notebooks (inputs, headline, cache), the notebooks, after them
-            manifest["phases"] = {"prepare": round(prepared - started, 2), "notebooks": round(ran - prepared, 2),
-                                  "finish": round(time.monotonic() - ran, 2)}
-            (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-            (staging / "accounting.json").write_text(json.dumps(row_accounting(data), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-            publish(staging, final)
-        except ReportError as exc:
-            raise _located(exc, keep_failed(staging, out_dir, month)) from None
-        except BaseException as exc:
-            if staging is not None:
-                shutil.rmtree(staging, ignore_errors=True)
-            if isinstance(exc, (KeyboardInterrupt, _Terminated)):
-                how = "Ctrl-C" if isinstance(exc, KeyboardInterrupt) else str(exc)
-                raise ReportInterrupted(f"interrupted by {how}; temporary folder removed, the report for {month} was not replaced") from None
-            raise
-        finally:
-            stack.close()  # the working folder and the inputs cache in it
+                clean_stale(out_dir)
+                # personal data at rest only in a private folder outside the published tree,
+                # removed however this run ends (a run killed -9: by the next run)
+                work = stack.enter_context(private_work_folder())
+                staging = make_staging(out_dir, month)
+                cache = None
+                if cached:
+                    cache = prepare_inputs_cache(work, terms_path, data_dir, terms, data, cache_months(terms, month, quarter), fingerprint)
+                titles = {name: notebook_title(name, path, lang) for name, path in sources}
+                kernel_socket = zygote.ready()
+                jobs_ = [
+                    _Job(
+                        name=name,
+                        source=str(path.resolve()),
+                        folder=str(staging.resolve()),
+                        parameters=notebook_parameters(name, terms_path, data_dir, month, quarter, as_of, lang, staging.resolve(),
+                                                       cache.resolve() if name in cached else None),
+                        title=titles[name],
+                        page_title=f"{titles[name]} · {quarter if name == QUARTERLY_NOTEBOOK else month} · {terms.contract.id}",
+                        lang=lang,
+                        formats=formats,
+                        cwd=str(path.resolve().parent),
+                        font=font,
+                        verbose=verbose,
+                        cell_timeout=cell_timeout,
+                        kernel_socket=kernel_socket,
+                    )
+                    for name, path in sources
+                ]
+                prepared = time.monotonic()
+                try:
+                    order = longest_first(jobs_, previous_seconds(out_dir)) if int(jobs) > 1 else jobs_
+                    outcomes = run_notebooks(order, int(jobs), progress and not verbose)
+                finally:  # never published, never kept with a failed run
+                    if cache is not None:
+                        cache.unlink(missing_ok=True)
+                ran = time.monotonic()
+                failures = [o for o in outcomes if o.error]
+                if failures:
+                    raise _failure_error(failures)
+                result = _assemble(staging, jobs_, formats, month, quarter, lang, headline, terms)
+                (staging / "index.html").write_text(render_index(result), encoding="utf-8")
+                common = {k: v for k, v in jobs_[0].parameters.items() if k not in ("month", "quarter", "output_dir", "cache_path")}
+                parameters = {**common, "month": month, "quarter": quarter, "formats": list(formats), "out_dir": str(final.resolve())}
+                manifest = build_manifest(result, terms_path, data.files, parameters, dict(sources), outcomes, fingerprint)
+                manifest["seconds"] = round(time.monotonic() - started, 2)
+                # before the notebooks (inputs, headline, cache), the notebooks, after them
+                manifest["phases"] = {"prepare": round(prepared - started, 2), "notebooks": round(ran - prepared, 2),
+                                      "finish": round(time.monotonic() - ran, 2)}
+                (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+                (staging / "accounting.json").write_text(json.dumps(row_accounting(data), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+                publish(staging, final)
+            except ReportError as exc:
+                raise _located(exc, keep_failed(staging, out_dir, month)) from None
+            except BaseException as exc:
+                if staging is not None:
+                    shutil.rmtree(staging, ignore_errors=True)
+                if isinstance(exc, (KeyboardInterrupt, _Terminated)):
+                    how = "Ctrl-C" if isinstance(exc, KeyboardInterrupt) else str(exc)
+                    raise ReportInterrupted(f"interrupted by {how}; temporary folder removed, the report for {month} was not replaced") from None
+                raise
+            finally:
+                stack.close()  # the working folder and the inputs cache in it
     with contextlib.suppress(OSError):  # an earlier failure of this month is now history (a link: unlinked only)
         remove_entry(out_dir / f"{month}.failed")
     from .archive import write_archive

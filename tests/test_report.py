@@ -220,7 +220,9 @@ def test_print_preparation_keeps_labels_whole_and_turns_wide_tables_landscape():
     narrow = "<table><tr><th>类别</th><th>说明</th></tr><tr><td>产品质量</td><td>这一格的文字比较长，可以换行。</td></tr></table>"
     wide = "<table><tr>" + "".join(f"<th>列{i}</th>" for i in range(12)) + "</tr></table>"
     out = report.prepare_for_print(f"<p>x</p>{narrow}{wide}")
-    assert '<td><span class="sla-nowrap">产品质量</span></td>' in out
+    assert '<td class="sla-nowrap">产品质量</td>' in out
+    styled = report.prepare_for_print('<table><tr><td class="data row0" id="T_0">120</td><td id=x>1</td></tr></table>')
+    assert '<td class="sla-nowrap data row0" id="T_0">120</td>' in styled and '<td id=x class="sla-nowrap">1</td>' in styled
     assert "<td>这一格的文字比较长，可以换行。</td>" in out  # long texts still wrap
     assert out.count('<div class="sla-wide">') == 1 and out.index('<div class="sla-wide">') > out.index("产品质量")
 
