@@ -26,7 +26,9 @@ removed when the run ends and, after a ``kill -9``, by the next run.
 Notebooks run in kernels (``python3``) driven by papermill in this Python process when
 ``jobs == 1``, and in up to ``jobs`` worker processes otherwise (each worker executes one
 notebook with papermill and renders its HTML and PDF, so the CPU-bound WeasyPrint step runs
-in parallel too, and a worker can be terminated on SIGTERM, which a thread cannot).
+in parallel too, and a worker can be terminated on SIGTERM, which a thread cannot). Each
+kernel is forked from the run's zygote, which imported the notebooks' libraries once
+(:mod:`sla_lib.warm_kernels`; ``SLA_WARM_KERNELS=0``: kernels start cold).
 """
 
 from __future__ import annotations
