@@ -127,21 +127,27 @@ def _wait_dead(pid: int, seconds: float = 10) -> bool:
     return False
 
 
+async def _forked_kernel(manager):
+    """A kernel started through ``manager``, its client (channels started) and the pid the
+    kernel reports for itself."""
+    km = manager(kernel_name="python3")
+    await km.start_kernel(extra_arguments=QUIET, cwd=str(NOTEBOOKS))
+    kc = km.client()
+    kc.start_channels()
+    await kc.wait_for_ready(timeout=60)
+    outputs = []
+    await kc.execute_interactive("import os; print(os.getpid())", output_hook=outputs.append, timeout=60)
+    return km, kc, int("".join(m["content"]["text"] for m in outputs if m["msg_type"] == "stream"))
+
+
 def test_interrupt_and_kill_reach_the_forked_kernel(zygote):
     import asyncio
 
     _, manager = zygote
 
     async def scenario():
-        km = manager(kernel_name="python3")
-        await km.start_kernel(extra_arguments=QUIET, cwd=str(NOTEBOOKS))
-        kc = km.client()
-        kc.start_channels()
+        km, kc, kernel = await _forked_kernel(manager)
         try:
-            await kc.wait_for_ready(timeout=60)
-            outputs = []
-            await kc.execute_interactive("import os; print(os.getpid())", output_hook=outputs.append, timeout=60)
-            kernel = int("".join(m["content"]["text"] for m in outputs if m["msg_type"] == "stream"))
             assert kernel != km.provisioner.process.pid  # forked by the zygote, not the process jupyter_client started
             msg_id = kc.execute("import time; time.sleep(60)")
             await asyncio.sleep(0.5)
@@ -217,15 +223,8 @@ def test_killing_the_client_kills_the_kernel(tmp_path, zygote):
     _, manager = zygote
 
     async def scenario():
-        km = manager(kernel_name="python3")
-        await km.start_kernel(extra_arguments=QUIET, cwd=str(NOTEBOOKS))
-        kc = km.client()
-        kc.start_channels()
+        km, kc, kernel = await _forked_kernel(manager)
         try:
-            await kc.wait_for_ready(timeout=60)
-            outputs = []
-            await kc.execute_interactive("import os; print(os.getpid())", output_hook=outputs.append, timeout=60)
-            kernel = int("".join(m["content"]["text"] for m in outputs if m["msg_type"] == "stream"))
             os.kill(km.provisioner.process.pid, signal.SIGKILL)
             return kernel
         finally:
