@@ -60,7 +60,6 @@ def warm_manager(socket_path: str) -> type:
                     return command
                 return [sys.executable, "-I", "-S", str(CLIENT), socket_path, *command]
 
-        WarmKernelManager.zygote_socket = socket_path
         _MANAGERS[socket_path] = WarmKernelManager
     return _MANAGERS[socket_path]
 
