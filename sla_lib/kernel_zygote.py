@@ -10,7 +10,9 @@ Run by path (``python kernel_zygote.py SOCKET``), not as ``-m sla_lib…``: the 
 import sys
 
 if __name__ == "__main__" and sys.path:
-    del sys.path[0]  # this folder: its calendar.py would stand in for the standard library's
+    # this folder: its calendar.py would stand in for the standard library's (and a kernel's
+    # sys.path starts without it too: ipykernel_launcher drops its own entry, IPython adds '')
+    del sys.path[0]
 
 import contextlib
 import json
@@ -18,7 +20,6 @@ import os
 import selectors
 import signal
 import socket
-from pathlib import Path
 
 # imported once in the zygote: the kernel itself and what the report notebooks import first;
 # "module:function" also calls a function that only fills a cache (no style, no state of a notebook)
@@ -39,6 +40,8 @@ PRELOAD = (
     "sla_lib.tables",
     "sla_lib.views",
 )
+
+
 def is_ipykernel_command(command: list[str]) -> bool:
     """``<this interpreter> -m ipykernel_launcher …``: the only command the zygote can fork."""
     if len(command) < 3 or command[1:3] != ["-m", "ipykernel_launcher"]:
@@ -47,11 +50,6 @@ def is_ipykernel_command(command: list[str]) -> bool:
         return os.path.samefile(command[0], sys.executable)
     except OSError:
         return False
-
-
-
-def _exit_code(status: int) -> int:
-    return os.waitstatus_to_exitcode(status)
 
 
 class _KernelShell:
@@ -136,7 +134,7 @@ def serve(path: str) -> tuple[dict, list[int]] | None:
                     conn = kernels.pop(pid, None)
                     if conn is not None:
                         with contextlib.suppress(OSError):
-                            conn.send(json.dumps({"exit": _exit_code(status)}).encode())
+                            conn.send(json.dumps({"exit": os.waitstatus_to_exitcode(status)}).encode())
                         close(conn)
                 continue
             if what == "listen":
@@ -205,8 +203,6 @@ def become_kernel(request: dict, fds: list[int]) -> None:
     random.seed()  # a fork copies the zygote's random state; two kernels must not share it
     if "numpy" in sys.modules:
         sys.modules["numpy"].random.seed()
-    if sys.path and (sys.path[0] == "" or Path(sys.path[0]) == Path(os.getcwd())):
-        del sys.path[0]  # as ipykernel_launcher does; IPython puts '' back
     arguments = request["argv"][3:]
     import importlib.util
 
