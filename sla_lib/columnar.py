@@ -647,27 +647,42 @@ def names_within(path, columns, texts) -> list[str]:
     return list(_names_within(str(path), stat.st_mtime_ns, stat.st_size, tuple(columns), texts))
 
 
+_SPACE = " \t\n\r\x0b\x0c\u00a0\u3000"  # what the loader trims around a name
+
+
 @lru_cache(maxsize=64)
-def _names_within(path: str, _mtime_ns: int, _size: int, columns: tuple, texts: tuple) -> tuple:
+def _names_within(path: str, mtime_ns: int, size: int, columns: tuple, texts: tuple) -> tuple:
     import pyarrow as pa
 
     pieces = sorted({t[i:j] for t in texts for i in range(len(t)) for j in range(i + 1, min(len(t), i + _NAME_CHARS) + 1)})
-    space = " \t\n\r\x0b\x0c\u00a0\u3000"
-    edge = ", ".join(_lit(ch) for ch in space)
-
-    def found_in(column: str) -> str:  # as written (a hash probe), and trimmed where it has spaces around it
-        v, source = f"CAST({_q(column)} AS VARCHAR)", f"read_parquet({_lit(str(path))})"
-        return (f"SELECT {v} AS n FROM {source} SEMI JOIN pieces ON {v} = pieces.p UNION ALL "
-                f"SELECT trim(e, {_lit(space)}) AS n FROM (SELECT DISTINCT {v} AS e FROM {source} "
-                f"WHERE ({v})[1] IN ({edge}) OR ({v})[-1] IN ({edge})) WHERE trim(e, {_lit(space)}) IN (SELECT p FROM pieces)")
-
+    source = f"read_parquet({_lit(str(path))})"
     con = connect()
     try:
         con.register("pieces", pa.table({"p": pa.array(pieces, pa.string())}))
-        found = con.execute(f"SELECT DISTINCT n FROM ({' UNION ALL '.join(found_in(c) for c in columns)}) names").fetchall()
+        as_written = " UNION ALL ".join(f"SELECT CAST({_q(c)} AS VARCHAR) AS n FROM {source} SEMI JOIN pieces ON CAST({_q(c)} AS VARCHAR) = pieces.p"
+                                        for c in columns)  # a hash probe per value
+        found = {n for (n,) in con.execute(f"SELECT DISTINCT n FROM ({as_written}) names").fetchall()}
     finally:
         con.close()
-    return tuple(sorted(n for (n,) in found))
+    wanted = set(pieces)
+    found |= {n for n in _padded_names(path, mtime_ns, size, columns) if n in wanted}
+    return tuple(sorted(found))
+
+
+@lru_cache(maxsize=64)
+def _padded_names(path: str, _mtime_ns: int, _size: int, columns: tuple) -> frozenset:
+    """The file's names written with spaces around them, trimmed (few, or none: the scan that
+    finds them costs twice the hash probe, so it is made once per file and columns)."""
+    edge = ", ".join(_lit(ch) for ch in _SPACE)
+    source = f"read_parquet({_lit(str(path))})"
+    padded = " UNION ALL ".join(f"SELECT DISTINCT CAST({_q(c)} AS VARCHAR) AS e FROM {source} "
+                                f"WHERE (CAST({_q(c)} AS VARCHAR))[1] IN ({edge}) OR (CAST({_q(c)} AS VARCHAR))[-1] IN ({edge})"
+                                for c in columns)
+    con = connect()
+    try:
+        return frozenset(n for (n,) in con.execute(f"SELECT DISTINCT trim(e, {_lit(_SPACE)}) FROM ({padded}) p").fetchall() if n)
+    finally:
+        con.close()
 
 
 _NAME_CHARS = 40  # a longer name is not looked for inside labels

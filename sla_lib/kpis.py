@@ -279,10 +279,12 @@ def followup_satisfaction(followups: pd.DataFrame, terms) -> KpiResult:
     return _result(terms, "followup_satisfaction", hit, rated["followup_id"])
 
 
-def _is_in(values: pd.Series, members) -> np.ndarray:
+def is_in(values: pd.Series, members) -> np.ndarray:
     """values.isin(members) as a bool array, hashed in Arrow (pandas' own isin on Arrow
     strings loops over the members in Python: seconds for a million ids). ``members``: an
-    Arrow array of distinct values."""
+    Arrow array of distinct values, or any collection of strings (missed ids)."""
+    if not isinstance(members, pa.Array):
+        members = pa.array(list(members), pa.string())
     found = pc.is_in(pa.array(values.astype("string[pyarrow]").array), value_set=members)
     return found.fill_null(False).to_numpy(zero_copy_only=False)
 
@@ -291,7 +293,7 @@ def followup_coverage(followups: pd.DataFrame, new_customers: pd.DataFrame, term
     """C6: distinct customers followed up in the month / new customers acquired in the month.
     The misses listed are the month's new customers with no follow-up that month."""
     followed = pc.unique(pa.array(followups["customer_id"].dropna().astype("string[pyarrow]").array))
-    not_followed = ~_is_in(new_customers["customer_id"], followed)
+    not_followed = ~is_in(new_customers["customer_id"], followed)
     clause, _, _, target_key = KPI_DEFINITIONS["followup_coverage"]
     return KpiResult(
         kpi="followup_coverage",

@@ -463,7 +463,13 @@ def handling_time_distribution(data, terms, month: str, month_kpis: K.MonthKpis 
     there is no solution), and ``contact_in_time`` / ``solution_in_time`` as decided by the
     month's KPIs (not recomputed: a complaint is in time unless it is among the KPI's misses)."""
     month_kpis = month_kpis or K.month_kpis(data, terms, month)
-    rows = rows_in_months(data, terms, "complaints", month)
+    frame = complaint_handling(rows_in_months(data, terms, "complaints", month), terms, month_kpis)
+    return frame.sort_values(["received_at", "complaint_id"], kind="stable").reset_index(drop=True)
+
+
+def complaint_handling(rows: pd.DataFrame, terms, month_kpis: K.MonthKpis) -> pd.DataFrame:
+    """The columns of :func:`handling_time_distribution` for the complaint ``rows`` given
+    (all of a month's, or only those a page shows), in their order."""
     workcal = WorkCalendar.from_terms(terms)
     received = _local(rows["received_at"], terms)
     solved = _local(rows["preliminary_solution_at"], terms)
@@ -484,11 +490,11 @@ def handling_time_distribution(data, terms, month: str, month_kpis: K.MonthKpis 
             ).to_numpy(),
             "solution_deadline": deadline.dt.date.to_numpy(),
             "workdays_to_solution": pd.array(np.where(taken < 0, None, taken), dtype="Int64"),
-            "contact_in_time": ~ids.isin(month_kpis["complaint_contact"].missed_ids).to_numpy(),
-            "solution_in_time": ~ids.isin(month_kpis["complaint_solution"].missed_ids).to_numpy(),
+            "contact_in_time": ~K.is_in(ids, month_kpis["complaint_contact"].missed_ids),
+            "solution_in_time": ~K.is_in(ids, month_kpis["complaint_solution"].missed_ids),
         }
     )
-    return frame.sort_values(["received_at", "complaint_id"], kind="stable").reset_index(drop=True)
+    return frame
 
 
 def handling_targets(terms) -> dict:
@@ -645,7 +651,7 @@ def misses_table(month_kpis: K.MonthKpis, data, kpi: str | Sequence[str], terms=
     table = tables.pop()
     id_column = K.KPI_DEFINITIONS[names[0]][2]
     frame = rows_in_months(data, terms, table, month_kpis.month) if hasattr(data, "rows") else data[table]
-    flags = pd.DataFrame({k: frame[id_column].isin(month_kpis[k].missed_ids).to_numpy() for k in names}, index=frame.index)
+    flags = pd.DataFrame({k: K.is_in(frame[id_column], month_kpis[k].missed_ids) for k in names}, index=frame.index)
     rows = frame[flags.any(axis=1)]
     records = len(rows)
     time_column = MONTH_COLUMN.get(table)
@@ -657,16 +663,13 @@ def misses_table(month_kpis: K.MonthKpis, data, kpi: str | Sequence[str], terms=
     for k in names:  # a handful of KPIs
         missed = missed + np.where(flags[k], K.KPI_DEFINITIONS[k][0] + ", ", "")
     rows.insert(0, "missed_clauses", missed.str.rstrip(", ").to_numpy())
+    if table == "complaints" and terms is not None:  # for the rows listed only
+        handling = complaint_handling(rows, terms, month_kpis)
+        for column in ("hours_to_first_contact", "solution_deadline", "workdays_to_solution"):
+            rows[column] = handling[column].to_numpy()
     for column in rows.columns:
         if isinstance(rows[column].dtype, pd.DatetimeTZDtype):
             rows[column] = rows[column].dt.tz_convert(terms.contract.timezone if terms else rows[column].dt.tz).dt.tz_localize(None)
-    if table == "complaints" and terms is not None:
-        handling = handling_time_distribution(data, terms, month_kpis.month, month_kpis)
-        rows = rows.merge(
-            handling[["complaint_id", "hours_to_first_contact", "solution_deadline", "workdays_to_solution"]],
-            on="complaint_id",
-            how="left",
-        )
     order = [id_column, "source_row", "missed_clauses"]
     rows = rows[order + [c for c in rows.columns if c not in order]]
     rows = rows.sort_values([time_column, id_column] if time_column else [id_column], kind="stable")

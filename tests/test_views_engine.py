@@ -134,11 +134,12 @@ def test_a_month_with_a_row_set_aside_is_grouped_from_the_loaders_rows(tmp_path,
     assert total == views.channel_mix(whole, terms, MONTH)["total"].iloc[0] == len(in_month) - 2
 
 
-def test_a_name_inside_a_label_the_engine_read_is_masked(tmp_path, terms):
+@pytest.mark.parametrize("written", ["欧阳娜娜", "\u3000欧阳娜娜 "], ids=["as-is", "with-spaces-around"])
+def test_a_name_inside_a_label_the_engine_read_is_masked(tmp_path, terms, written):
     consultations = pd.read_csv(SAMPLE / "consultations.csv", dtype=str, keep_default_na=False)
     complaints = pd.read_csv(SAMPLE / "complaints.csv", dtype=str, keep_default_na=False)
     name = "欧阳娜娜"  # a complainer's name, typed by someone into a product field of a consultation
-    complaints.loc[0, "customer_name"] = name
+    complaints.loc[0, "customer_name"] = written  # the loader trims it
     row = consultations.index[consultations["received_at"].str.startswith(MONTH)][0]
     consultations.loc[row, "product"] = f"{name}的手机"
     data = open_data(sample_as_parquet(tmp_path / "pq", {"consultations": consultations, "complaints": complaints}), terms)
