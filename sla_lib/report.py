@@ -1415,6 +1415,15 @@ def _terminate_raises():
 
 # -- the command ---------------------------------------------------------------------------
 
+def _skip_iri_grammars() -> None:
+    """nbformat validates notebooks with jsonschema, whose format checkers import
+    rfc3987_syntax where it is installed (jsonschema[format-nongpl]): 38 Earley grammars
+    compiled on import, about 1 s of every report (python-jsonschema/jsonschema#1428). No
+    notebook schema has an "iri" format, the only one it checks; jsonschema leaves out the
+    checker of a module it cannot import."""
+    sys.modules.setdefault("rfc3987_syntax", None)
+
+
 def build_report(
     terms_path,
     data_dir,
@@ -1450,6 +1459,7 @@ def build_report(
 
     started = time.monotonic()
     formats = _check_options(formats, lang, jobs)
+    _skip_iri_grammars()
     from .warm_kernels import warm_kernels
 
     # the kernels' zygote imports (on the other core) while the inputs are read and counted here
