@@ -58,6 +58,7 @@ class MonthlyData:
     # (group, month) the engine counted: the loader would set none of their rows aside
     engine_counted: set = field(default_factory=set, repr=False)
     _rows: dict = field(default_factory=dict, repr=False)  # the last reads of rows() [frame, on_read ran], not pickled
+    _group_counts: dict = field(default_factory=dict, repr=False)  # (terms, group, month, keys) -> frame (groups: few rows)
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -175,7 +176,10 @@ class MonthlyData:
             return None
         parts = []
         for m in months:
-            part = group_counts(group, self.files, terms, m, keys)
+            memo = (terms.fingerprint, group, m, tuple(keys))  # views of one page ask for the same breakdown
+            if memo not in self._group_counts:
+                self._group_counts[memo] = group_counts(group, self.files, terms, m, keys)
+            part = self._group_counts[memo]
             if part is None:
                 return None
             parts.append(part.assign(month=m))
