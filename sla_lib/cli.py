@@ -579,7 +579,7 @@ def outlook(terms_path, data_dir, as_of, month, draws, seed, fmt, lang, mail_to,
     # the default as-of date is today in the contract's zone: the terms are read first for it
     day = resolve_as_of(as_of.date() if as_of else None, load_terms(terms_path).contract.timezone)
     month = month or f"{day.year:04d}-{day.month:02d}"
-    terms, data = _load(terms_path, data_dir, months=[month])
+    terms, data = _load(terms_path, data_dir, by_month=True, months=[month])  # a Parquet folder: one month at a time
     result = month_outlook(data, terms, day, month, draws=draws, seed=seed)
     if fmt == "json":
         _echo_json(result.to_json())

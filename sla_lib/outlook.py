@@ -109,19 +109,64 @@ def rows_where(data, terms, keep) -> Dataset:
     return Dataset(tables=tables, accounting=getattr(data, "accounting", {}), files=getattr(data, "files", {}))
 
 
-def known_at(data, terms, as_of: dt.date) -> Dataset:
+class MonthByMonthView:
+    """:func:`rows_where` over tables read one month at a time (a Parquet folder,
+    :class:`sla_lib.monthly.MonthlyData`): ``month_kpis`` asks it for one month's groups,
+    which are read then, cut by ``keep`` and let go when another month is asked for, so an
+    outlook holds one month of rows however many months it looks back over. The money
+    tables (a few rows) are cut once. Views of one outlook share ``reads``: the month read
+    last, per group of tables."""
+
+    def __init__(self, data, terms, keep, reads: dict | None = None):
+        self.data, self.terms, self.keep = data, terms, keep
+        self.money = rows_where(data.money, terms, keep)
+        self.files = data.files
+        self.kpi_cache: dict = {}  # this view's months, never confused with the full tables'
+        self._reads = {} if reads is None else reads
+
+    def __getitem__(self, name: str):
+        return self.money[name]  # an event table is only read by month (KeyError otherwise)
+
+    def narrowed(self, keep) -> "MonthByMonthView":
+        """The rows of this view that ``keep`` keeps too (it sees the same day numbers)."""
+        mine = self.keep
+        return MonthByMonthView(self.data, self.terms, lambda days: mine(days) & keep(days), self._reads)
+
+    def count_month(self, groups, terms, month: str, workcal) -> list[dict]:
+        if self._reads.get("month") != month:
+            self._reads.clear()
+            self._reads["month"] = month
+        out = []
+        for _, tables, compute in groups:
+            tables = tuple(tables)
+            if tables not in self._reads:
+                self._reads[tables] = self.data.month(month, tables)
+            out.append(compute(rows_where(self._reads[tables], terms, self.keep), terms, month, workcal))
+        return out
+
+
+def _view(data, terms, keep):
+    """:func:`rows_where`, or a :class:`MonthByMonthView` of tables read one month at a time."""
+    if isinstance(data, MonthByMonthView):
+        return data.narrowed(keep)
+    if hasattr(data, "count_month") and hasattr(data, "money"):
+        return MonthByMonthView(data, terms, keep)
+    return rows_where(data, terms, keep)
+
+
+def known_at(data, terms, as_of: dt.date) -> Dataset | MonthByMonthView:
     """The tables as known at the end (24:00) of ``as_of`` in the contract zone: consultations
     and complaints received, follow-ups made, customers acquired, payments made, invoices
     issued and visits made on or before that day. ``month_kpis`` of this view is the month
     to date (C1–C3, C6, C9–C11), by the same code as the full month."""
     last = _day(as_of)
-    return rows_where(data, terms, lambda days: days <= last)
+    return _view(data, terms, lambda days: days <= last)
 
 
-def _day_type_views(data, terms, workcal: WorkCalendar) -> tuple[Dataset, Dataset]:
+def _day_type_views(data, terms, workcal: WorkCalendar):
     """(rows dated on PRC working days, rows dated on the other days)."""
-    return (rows_where(data, terms, workcal.is_workday_days),
-            rows_where(data, terms, lambda days: ~workcal.is_workday_days(days)))
+    return (_view(data, terms, workcal.is_workday_days),
+            _view(data, terms, lambda days: ~workcal.is_workday_days(days)))
 
 
 # -- the month's calendar ---------------------------------------------------------------------

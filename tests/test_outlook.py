@@ -13,7 +13,7 @@ from fractions import Fraction as F
 
 import pytest
 
-from conftest import SAMPLES, consultations, dataset, payments, run_cli
+from conftest import SAMPLES, consultations, dataset, payments, run_cli, sample_as_parquet
 from sla_lib import views
 from sla_lib.kpis import month_kpis
 from sla_lib.outlook import (
@@ -242,6 +242,27 @@ def test_cli_month_to_date_agrees_with_sla_kpis_and_fees_at_month_end(capsys):
     own = [d for d in o["deadlines"] if d["key"] == "payment_due" and d["month"] == "2026-10"][0]
     assert (own["date"], own["amount_due"]) == (fees["fees"]["payment_due"], fees["fees"]["amount_due"])
     assert o["fee_at_risk"]["c19"]["failing_months"] == [m for m in fees["fees"]["failing_months_to_date"] if m != "2026-10"]
+
+
+@pytest.mark.parametrize("as_of", ["2026-11-14", "2026-12-31"])
+def test_a_parquet_folder_is_read_one_month_at_a_time_with_the_same_outlook(tmp_path, capsys, monkeypatch, as_of):
+    from sla_lib.monthly import MonthlyData
+
+    folder = sample_as_parquet(tmp_path / "pq")
+    read = []
+    whole_month = MonthlyData.month
+
+    def month(self, month, tables=None):
+        read.append(month)
+        return whole_month(self, month) if tables is None else whole_month(self, month, tables)
+
+    monkeypatch.setattr(MonthlyData, "month", month)
+    code, out, err = run_cli(capsys, "outlook", "--terms", TERMS, "--data", str(folder), "--format", "json",
+                             "--as-of", as_of, "--draws", "2000")
+    assert code == 0, err
+    assert json.loads(out) == _json(capsys, "--as-of", as_of, "--draws", "2000")  # the CSV folder, loaded whole
+    assert all(isinstance(m, str) for m in read)  # one month per read, never the whole table
+    assert sorted(set(read)) == [f"2026-{m:02d}" for m in range(1, int(as_of[5:7]) + 1)]
 
 
 def test_cli_objection_deadline_today_in_the_table(capsys):
