@@ -582,6 +582,11 @@ def month_outlook(data, terms, as_of: dt.date, month: str | None = None, draws: 
     month = month or f"{as_of.year:04d}-{as_of.month:02d}"
     position = month_position(month, as_of, workcal)
     known = known_at(data, terms, as_of)
+    on_workdays, on_other_days = _day_type_views(known, terms, workcal)
+    by_day_type = {}
+    for m in [*_previous_months(terms, month), month]:  # each month's three views in turn: read once
+        month_kpis(known, terms, m, workcal)
+        by_day_type[m] = month_kpis(on_workdays, terms, m, workcal), month_kpis(on_other_days, terms, m, workcal)
     so_far = month_kpis(known, terms, month, workcal)
 
     # history: the contract's months before this one with consultations (complete at as_of)
@@ -589,14 +594,13 @@ def month_outlook(data, terms, as_of: dt.date, month: str | None = None, draws: 
     history = [k for k in earlier if k["consultation_resolution"].total > 0]
 
     # arrivals per working day and per other day: history months and this month so far
-    on_workdays, on_other_days = _day_type_views(known, terms, workcal)
     pool = [k.month for k in history] + [month]
     counts = {}
     for key in KPI_DEFINITIONS:
         counts[key] = [0, 0, 0, 0, 0, 0]  # rows_w, days_w, rows_o, days_o, met_w, met_o
     for m in pool:
         pos = month_position(m, as_of, workcal)
-        kw, ko = month_kpis(on_workdays, terms, m, workcal), month_kpis(on_other_days, terms, m, workcal)
+        kw, ko = by_day_type[m]
         for key in KPI_DEFINITIONS:
             c = counts[key]
             c[0] += kw[key].total
