@@ -583,15 +583,15 @@ def month_outlook(data, terms, as_of: dt.date, month: str | None = None, draws: 
     position = month_position(month, as_of, workcal)
     known = known_at(data, terms, as_of)
     on_workdays, on_other_days = _day_type_views(known, terms, workcal)
-    by_day_type = {}
-    for m in [*_previous_months(terms, month), month]:  # each month's three views in turn: read once
-        month_kpis(known, terms, m, workcal)
+    previous = _previous_months(terms, month)
+    known_kpis, by_day_type = {}, {}
+    for m in [*previous, month]:  # each month's three views in turn: a month read one at a time is read once
+        known_kpis[m] = month_kpis(known, terms, m, workcal)
         by_day_type[m] = month_kpis(on_workdays, terms, m, workcal), month_kpis(on_other_days, terms, m, workcal)
-    so_far = month_kpis(known, terms, month, workcal)
+    so_far = known_kpis[month]
 
     # history: the contract's months before this one with consultations (complete at as_of)
-    earlier = [month_kpis(known, terms, m, workcal) for m in _previous_months(terms, month)]
-    history = [k for k in earlier if k["consultation_resolution"].total > 0]
+    history = [known_kpis[m] for m in previous if known_kpis[m]["consultation_resolution"].total > 0]
 
     # arrivals per working day and per other day: history months and this month so far
     pool = [k.month for k in history] + [month]
@@ -675,10 +675,9 @@ def month_outlook(data, terms, as_of: dt.date, month: str | None = None, draws: 
     # deadlines: the previous month's payment and invoices, earlier months still open, this
     # month's payment due date, the renewal dates
     deadlines: list[Deadline] = []
-    before = _previous_months(terms, month)
-    for st in fee_statements(known, terms, before, as_of) if before else []:
+    for st in fee_statements(known, terms, previous, as_of) if previous else []:
         rows = payment_deadlines(st, terms, as_of)
-        if st.month == before[-1] or any(d.status != "done" for d in rows):
+        if st.month == previous[-1] or any(d.status != "done" for d in rows):
             deadlines.extend(rows)
     if as_of > position.last:  # the month is over: its own payment is settled like the others
         deadlines.extend(payment_deadlines(statement, terms, as_of))

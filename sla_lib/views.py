@@ -478,7 +478,7 @@ def complaint_handling(rows: pd.DataFrame, terms, month_kpis: K.MonthKpis) -> pd
     taken = np.where(has_solution, workcal.workdays_to_reach(day_numbers(received.to_numpy()), np.where(has_solution, solved_days, 0)), -1)
     deadline = K.complaint_solution_deadline(rows["received_at"], terms, workcal)
     ids = rows["complaint_id"]
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             "complaint_id": ids.to_numpy(),
             "channel": _group_labels(rows["channel"]).to_numpy() if "channel" in rows else MISSING_GROUP,
@@ -494,7 +494,6 @@ def complaint_handling(rows: pd.DataFrame, terms, month_kpis: K.MonthKpis) -> pd
             "solution_in_time": ~K.is_in(ids, month_kpis["complaint_solution"].missed_ids),
         }
     )
-    return frame
 
 
 def handling_targets(terms) -> dict:
