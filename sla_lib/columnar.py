@@ -659,8 +659,8 @@ def _names_within(path: str, mtime_ns: int, size: int, columns: tuple, texts: tu
     con = connect()
     try:
         con.register("pieces", pa.table({"p": pa.array(pieces, pa.string())}))
-        as_written = " UNION ALL ".join(f"SELECT CAST({_q(c)} AS VARCHAR) AS n FROM {source} SEMI JOIN pieces ON CAST({_q(c)} AS VARCHAR) = pieces.p"
-                                        for c in columns)  # a hash probe per value
+        as_written = " UNION ALL ".join(f"SELECT {v} AS n FROM {source} SEMI JOIN pieces ON {v} = pieces.p"
+                                        for v in (f"CAST({_q(c)} AS VARCHAR)" for c in columns))  # a hash probe per value
         found = {n for (n,) in con.execute(f"SELECT DISTINCT n FROM ({as_written}) names").fetchall()}
     finally:
         con.close()
@@ -675,9 +675,9 @@ def _padded_names(path: str, _mtime_ns: int, _size: int, columns: tuple) -> froz
     finds them costs twice the hash probe, so it is made once per file and columns)."""
     edge = ", ".join(_lit(ch) for ch in _SPACE)
     source = f"read_parquet({_lit(str(path))})"
-    padded = " UNION ALL ".join(f"SELECT DISTINCT CAST({_q(c)} AS VARCHAR) AS e FROM {source} "
-                                f"WHERE (CAST({_q(c)} AS VARCHAR))[1] IN ({edge}) OR (CAST({_q(c)} AS VARCHAR))[-1] IN ({edge})"
-                                for c in columns)
+    values = [f"CAST({_q(c)} AS VARCHAR)" for c in columns]
+    padded = " UNION ALL ".join(f"SELECT DISTINCT {v} AS e FROM {source} WHERE ({v})[1] IN ({edge}) OR ({v})[-1] IN ({edge})"
+                                for v in values)
     con = connect()
     try:
         return frozenset(n for (n,) in con.execute(f"SELECT DISTINCT trim(e, {_lit(_SPACE)}) FROM ({padded}) p").fetchall() if n)
