@@ -37,7 +37,8 @@ from .reading.sheets import _map_columns
 from .reading.specs import BOOL, CHANNEL, ID, SCORE, TABLES, TS, TableAccount
 from .kpis import KPI_DEFINITIONS, contact_limit_ns, engine_result, response_limit_ns
 
-__all__ = ["count_group", "connect", "EngineMisses", "GROUP_TABLES", "group_counts", "misses_query", "names_within"]
+__all__ = ["complaints_open_at_end", "count_group", "connect", "EngineMisses", "GROUP_TABLES", "group_counts", "misses_query",
+           "names_within"]
 
 DAY_NS = 86_400 * 10**9
 HORIZON_DAYS = 92  # the calendar table runs this far past the month; a later response: the loader counts
@@ -633,6 +634,53 @@ def group_counts(group: str, files: dict, terms, month: str, keys):
     if keys:  # values that differ only by surrounding whitespace are one group, as in the loader
         frame = frame.groupby(list(keys), dropna=False, sort=False).sum().reset_index()
     return frame
+
+
+# -- C4: the complaints still open at a month's end -----------------------------------------
+
+def complaints_open_at_end(files: dict, tz: str, month: str, end_month: str, checked: bool = False):
+    """``(received, closed)``: integer ns of the contract's wall clock (closed: NaT's value
+    where empty) of the complaints of ``month`` that C4's status at the end of ``end_month``
+    counts: every one when ``month`` is ``end_month``, else only those not closed by its end
+    (a complaint closed before it counts nowhere). None where the loader must read the month:
+    a row it would set aside, a column not read natively, a zone ``tz`` whose offset is not
+    one from ``month`` to ``end_month``. ``checked``: the month's rows were counted by the
+    engine in this process (count_group), so its row and id checks passed and are not run again."""
+    import duckdb
+
+    path = Path(files.get("complaints", ""))
+    if path.suffix.lower() != ".parquet":
+        return None
+    first, _ = _month_span(month)
+    _, end = _month_span(end_month)
+    offset = constant_utc_offset(int(np.datetime64(first, "ns").astype(np.int64)),
+                                 int(np.datetime64(end + dt.timedelta(days=HORIZON_DAYS), "ns").astype(np.int64)), tz)
+    plan = None if offset is None else _plan(path, "complaints", offset)
+    if plan is None:
+        return None
+    where = _month_filter(plan, month)
+    r, c = plan.ns("received_at"), plan.ns("closed_at")
+    end_ns = int(np.datetime64(end, "ns").astype(np.int64))
+    still_open = "" if month == end_month else f" AND ({c} IS NULL OR {c} >= {end_ns})"
+    con = connect()
+    try:
+        if not checked:
+            bad = con.execute(f"SELECT coalesce(count_if({_problems(plan, _channel_state(plan, _channels(con, plan, month)))}), 0) "
+                              f"FROM {plan.source()} WHERE {where}").fetchall()[0][0]
+            if bad or not _ids_clean(con, plan, "complaint_id", month, unique=True):
+                return None
+        times = con.execute(f"SELECT {r} AS r, {c} AS c FROM {plan.source()} WHERE {where}{still_open}").fetchnumpy()
+    except duckdb.Error as exc:  # the loader reads the month instead
+        _warn_once(f"warning: the columnar engine could not read the open complaints of {month} "
+                   f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); the loader reads them")
+        return None
+    finally:
+        con.close()
+    nat = np.iinfo(np.int64).min
+    received = np.asarray(times["r"], dtype=np.int64)
+    closed = times["c"]
+    closed = np.asarray(closed.filled(nat) if np.ma.isMaskedArray(closed) else closed, dtype=np.int64)
+    return received, closed
 
 
 def names_within(path, columns, texts) -> list[str]:

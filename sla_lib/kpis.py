@@ -566,8 +566,8 @@ def complaint_statistics(data, terms, month: str, top: int = 10) -> ComplaintSta
     complaints (calendar days at month end), hours to first contact and to preliminary
     solution (median, p90), and the top repeat complainers with masked ids."""
     tz = terms.contract.timezone
-    if hasattr(data, "rows_up_to"):  # read month by month: the month, and the months before for the open ones
-        all_complaints = data.rows_up_to("complaints", month)
+    if hasattr(data, "complaints_open_at_end"):  # read month by month: the month, and the open ones before it
+        all_complaints = data.complaints_open_at_end(month)
         complaints = data.rows("complaints", month)
     else:
         all_complaints = data["complaints"]

@@ -29,7 +29,7 @@ from typing import MutableMapping
 import pandas as pd
 
 from .calendar import in_month
-from .columnar import GROUP_TABLES, connect, count_group, group_counts, misses_query
+from .columnar import GROUP_TABLES, complaints_open_at_end, connect, count_group, group_counts, misses_query
 from .data import TABLES, Dataset, TableAccount, load_dataset, load_table, table_file
 from .errors import TableError, TableErrors
 from .kpi_store import CompactMemo
@@ -185,22 +185,32 @@ class MonthlyData:
             parts.append(part.assign(month=m))
         return pd.concat(parts, ignore_index=True)
 
-    def rows_up_to(self, table: str, month: str) -> pd.DataFrame:
-        """The rows of event ``table`` from its first month up to and including ``month``
-        (the KPIs' columns only), for figures that look back (C4's open complaints)."""
-        path = self.files[table]
-        first = _first_month(path, table, self.tz) if path.suffix.lower() == ".parquet" else None
-        if first is None:  # CSV / .xlsx (loaded whole anyway), or a file without statistics
-            frame = self._read(table, None)[0]
-            column = frame[TABLES[table].month_column]
-            from .calendar import month_of, parse_month
+    def complaints_open_at_end(self, month: str) -> pd.DataFrame:
+        """C4's complaints at the end of ``month``: its own and those of the months before it
+        not closed by its end (a complaint closed earlier counts in no figure of the month),
+        ``received_at`` and ``closed_at`` only, as naive wall-clock times of the contract.
+        One month at a time, so memory holds a month and the open backlog, not every month
+        up to this one: the engine narrows a Parquet month in its scan
+        (:func:`sla_lib.columnar.complaints_open_at_end`); a month it cannot take is read by
+        the loader, which sets rows aside as always, and narrowed here."""
+        from .calendar import month_bounds, months_between, to_local_naive
 
-            return frame[month_of(column, self.tz) <= parse_month(month)].reset_index(drop=True)
-        from .calendar import months_between
-
-        months = months_between(first, month) if first <= month else []
-        parts = [self._read(table, m)[0] for m in months]
-        return pd.concat(parts, ignore_index=True) if parts else self._read(table, month)[0].iloc[:0]
+        path = self.files["complaints"]
+        first = _first_month(path, "complaints", self.tz) if path.suffix.lower() == ".parquet" else None
+        end = month_bounds(month)[1]
+        # no statistics (or CSV): the whole table; a first month after this one: this (empty) month
+        months = [None] if first is None else months_between(first, month) if first <= month else [month]
+        parts = []
+        for m in months:
+            times = None if m is None else complaints_open_at_end(self.files, self.tz, m, month, ("complaints", m) in self.engine_counted)
+            if times is None:  # the loader's rows (of the whole table when it cannot read by month)
+                rows = self._read("complaints", m)[0]
+                received, closed = (to_local_naive(rows[c], self.tz).to_numpy() for c in ("received_at", "closed_at"))
+            else:
+                received, closed = (v.view("datetime64[ns]") for v in times)
+            counted = (received < end) & ((received >= month_bounds(month)[0]) | pd.isna(closed) | (closed >= end))
+            parts.append(pd.DataFrame({"received_at": received[counted], "closed_at": closed[counted]}))
+        return pd.concat(parts, ignore_index=True) if len(parts) != 1 else parts[0]
 
     def loaded_tables(self) -> dict[str, pd.DataFrame]:
         """The tables held whole so far: the money tables, and event tables of CSV/.xlsx files."""

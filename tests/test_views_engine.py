@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -154,12 +155,91 @@ def test_a_name_inside_a_label_the_engine_read_is_masked(tmp_path, terms, writte
         masking.forget_names()
 
 
-def test_complaints_open_at_month_end_look_back_to_the_first_month_of_the_file(by_month, whole, terms):
-    first = "2026-01"
-    opened = by_month.rows_up_to("complaints", MONTH)
-    assert len(opened) == sum(len(by_month.rows("complaints", m)) for m in views.term_months_to(terms, MONTH))
-    assert views.term_months_to(terms, MONTH)[0] == first
-    assert len(by_month.rows_up_to("complaints", "2025-12")) == 0
+def _open_at_end_oracle(whole, terms, month: str) -> list[tuple]:
+    """Brute force over the whole CSV table: (received, closed) of every complaint received
+    before the end of ``month`` that was received in it or not closed by its end."""
+    from sla_lib.calendar import month_bounds, to_local_naive
+
+    rows = whole["complaints"]
+    received = to_local_naive(rows["received_at"], terms.contract.timezone)
+    closed = to_local_naive(rows["closed_at"], terms.contract.timezone)
+    first, end = month_bounds(month)
+    out = []
+    for r, c in zip(received, closed):
+        if r < end and (r >= first or pd.isna(c) or c >= end):
+            out.append((r, None if pd.isna(c) else c))
+    return sorted(out, key=lambda t: (t[0], t[1] or pd.Timestamp.max))
+
+
+def test_c4_reads_the_month_and_the_open_backlog_not_every_month_before(tmp_path, whole, terms, monkeypatch):
+    """C4's status at month end over Parquet: the month's complaints and the earlier ones
+    still open, the earlier months narrowed in the engine's scan (the loader reads none of
+    them), equal to a brute-force pass over the whole CSV table in every month of the year,
+    and far fewer rows than every month up to December."""
+    data = open_data(sample_as_parquet(tmp_path / "pq"), terms)
+    loader_reads = []
+    read = MonthlyData._read
+    monkeypatch.setattr(MonthlyData, "_read", lambda self, table, m, *a: loader_reads.append((table, m)) or read(self, table, m, *a))
+    for month in views.term_months_to(terms, "2026-12"):
+        opened = data.complaints_open_at_end(month)
+        got = sorted(((r, None if pd.isna(c) else c) for r, c in zip(opened["received_at"], opened["closed_at"])),
+                     key=lambda t: (t[0], t[1] or pd.Timestamp.max))
+        assert got == _open_at_end_oracle(whole, terms, month), month
+        assert kpis.complaint_statistics(data, terms, month).status_at_month_end.equals(
+            kpis.complaint_statistics(whole, terms, month).status_at_month_end), month
+    assert loader_reads == [("complaints", m) for m in views.term_months_to(terms, "2026-12")]  # the month's rows, for C4's other figures
+    from sla_lib.calendar import month_bounds
+    from sla_lib.columnar import complaints_open_at_end
+
+    august = complaints_open_at_end(data.files, terms.contract.timezone, "2026-08", "2026-12")  # narrowed in the scan itself
+    lo, hi = month_bounds("2026-08")
+    backlog = [t for t in _open_at_end_oracle(whole, terms, "2026-12") if lo <= t[0] < hi]
+    assert len(backlog) == 2 and [(pd.Timestamp(r), None if c == np.iinfo(np.int64).min else pd.Timestamp(c)) for r, c in zip(*august)] == backlog
+    year = len(whole["complaints"])
+    assert len(data.complaints_open_at_end("2026-12")) < year / 6  # December and its backlog, not the year
+    assert len(data.complaints_open_at_end("2025-12")) == 0
+
+
+def test_c4_status_by_hand_over_the_engine_and_where_the_loader_reads_a_month(tmp_path, terms):
+    """Five complaints worked by hand for October 2026 (end: 2026-11-01 00:00): received in
+    September and still open (age 61 days), September closed 10-05 (counts nowhere), September
+    closed 11-02 (open at the end, 42 days), October closed 10-20 (closed by month end),
+    October still open (received 10-29 08:00: age 2 days). The same figures when a row of
+    September (a score of 7) makes the engine hand that month to the loader, which sets the
+    row aside."""
+    header = "complaint_id,customer_id,received_at,first_contact_at,preliminary_solution_at,closed_at,satisfaction,channel,category,product"
+    rows = [
+        "K1,C1,2026-09-01 09:00:00,2026-09-01 10:00:00,,,,phone,质量,手机",
+        "K2,C2,2026-09-02 09:00:00,2026-09-02 10:00:00,2026-09-03 09:00:00,2026-10-05 12:00:00,5,phone,质量,手机",
+        "K3,C3,2026-09-20 09:00:00,2026-09-20 10:00:00,2026-09-21 09:00:00,2026-11-02 12:00:00,4,email,物流,手表",
+        "K4,C4,2026-10-10 09:00:00,2026-10-10 10:00:00,2026-10-11 09:00:00,2026-10-20 12:00:00,5,chat,质量,手机",
+        "K5,C5,2026-10-29 08:00:00,2026-10-29 09:00:00,,,,phone,物流,手表",
+    ]
+    expected = {"received_this_month": 2, "closed_by_month_end": 1,
+                "open_at_month_end_from_this_month": 1, "open_at_month_end_from_earlier": 2}
+    ageing = {"0-3": 1, "4-7": 0, "8-14": 0, "15-30": 0, ">30": 2}  # 10-29 08:00 -> 2 days; 09-20 -> 42; 09-01 -> 61
+    from sla_lib.columnar import complaints_open_at_end
+
+    for extra, loader_reads_september in (([], False), (["K6,C6,2026-09-25 09:00:00,,,,7,phone,质量,手机"], True)):
+        import io
+
+        frame = pd.read_csv(io.StringIO("\n".join([header, *rows, *extra])), dtype=str, keep_default_na=False)
+        data = open_data(sample_as_parquet(tmp_path / f"pq{len(extra)}", {"complaints": frame}), terms)
+        reads = []
+        read = MonthlyData._read
+        MonthlyData._read = lambda self, table, m, *a: reads.append(m) or read(self, table, m, *a)
+        try:
+            stats = kpis.complaint_statistics(data, terms, "2026-10")
+        finally:
+            MonthlyData._read = read
+        assert stats.status_at_month_end.iloc[0].to_dict() == expected
+        assert dict(zip(stats.ageing_open["age_days"], stats.ageing_open["open_complaints"])) == ageing
+        assert ("2026-09" in reads) == loader_reads_september
+        september = complaints_open_at_end(data.files, terms.contract.timezone, "2026-09", "2026-10")
+        if loader_reads_september:
+            assert september is None
+        else:  # narrowed in the scan itself: K1 and K3, not K2
+            assert [str(pd.Timestamp(r)) for r in september[0]] == ["2026-09-01 09:00:00", "2026-09-20 09:00:00"]
 
 
 def test_a_report_of_a_parquet_folder_shows_what_the_csv_report_shows(tmp_path, terms):
