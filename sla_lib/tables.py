@@ -11,7 +11,7 @@ The library is the DataTables bundle (jQuery, DataTables 2 and its extensions, M
 ships, read from the installed package when a page is made: no copy in this repository, no
 CDN, no network request when the page is opened from disk or from an e-mail attachment.
 
-* **Rendered reports** (:func:`sla_lib.report.render_html`): :func:`add_to_page` puts the
+* **Rendered reports** (:func:`sla_lib.rendering.render_html`): :func:`add_to_page` puts the
   assets once at the end of ``<head>``; the PDF is made from the same page with the assets removed
   (:func:`without_assets`): static tables.
 * **JupyterLab / Notebook / VS Code** (a person at the notebook,

@@ -316,7 +316,7 @@ def test_notebook_outputs_are_interactive_in_a_frontend(browser, tmp_path, shots
     import nbformat
 
     from conftest import write_notebook
-    from sla_lib.report import render_html
+    from sla_lib.rendering import render_html
     from sla_lib.tables import BEGIN
 
     write_notebook(tmp_path / "nb.ipynb", NOTEBOOK_CELLS)
@@ -452,7 +452,7 @@ def test_quarterly_notebook_in_jupyterlab(browser, jupyterlab, shots):
 
 def test_pdf_input_has_no_script(built):
     """The PDF is made from the page without the tables' script (static tables)."""
-    from sla_lib.report import prepare_for_print
+    from sla_lib.rendering import prepare_for_print
     from sla_lib.tables import BEGIN
 
     page = (built.folder / "complaint_statistics.html").read_text(encoding="utf-8")

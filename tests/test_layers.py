@@ -78,3 +78,4 @@ def test_the_counting_layers_point_one_way():
     assert "columnar" in graph["monthly"] and "kpis" in graph["columnar"]  # the engine beside the frame counts
     assert not any(m.startswith("data") for part in reading - {"data"} for m in graph[part])  # data puts them together
     assert "report" not in graph["views"] and "report" not in graph["archive"]
+    assert not graph["rendering"] & (counting | sources | {"fees", "views", "report"})  # pages only: it counts nothing

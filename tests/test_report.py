@@ -22,7 +22,7 @@ import nbformat
 import pytest
 
 import sla_lib
-from sla_lib import report
+from sla_lib import rendering, report
 from sla_lib.errors import ReportError, SlaError
 from sla_lib.report import build_report, clean_stale, publish, resolve_month, resolve_quarter
 
@@ -219,9 +219,9 @@ def test_row_accounting_beside_the_report(built):
 def test_print_preparation_keeps_labels_whole_and_turns_wide_tables_landscape():
     narrow = "<table><tr><th>类别</th><th>说明</th></tr><tr><td>产品质量</td><td>这一格的文字比较长，可以换行。</td></tr></table>"
     wide = "<table><tr>" + "".join(f"<th>列{i}</th>" for i in range(12)) + "</tr></table>"
-    out = report.prepare_for_print(f"<p>x</p>{narrow}{wide}")
+    out = rendering.prepare_for_print(f"<p>x</p>{narrow}{wide}")
     assert '<td class="sla-nowrap">产品质量</td>' in out
-    styled = report.prepare_for_print('<table><tr><td class="data row0" id="T_0">120</td><td id=x>1</td></tr></table>')
+    styled = rendering.prepare_for_print('<table><tr><td class="data row0" id="T_0">120</td><td id=x>1</td></tr></table>')
     assert '<td class="sla-nowrap data row0" id="T_0">120</td>' in styled and '<td id=x class="sla-nowrap">1</td>' in styled
     assert "<td>这一格的文字比较长，可以换行。</td>" in out  # long texts still wrap
     assert out.count('<div class="sla-wide">') == 1 and out.index('<div class="sla-wide">') > out.index("产品质量")
@@ -366,7 +366,7 @@ def _print_sample_page() -> str:
             nbformat.v4.new_output("display_data", data={"image/png": base64.b64encode(png.getvalue()).decode(), "text/plain": "<Figure>"}),
         ]),
     ]
-    return report.render_html(nb, TITLE, "zh")
+    return rendering.render_html(nb, TITLE, "zh")
 
 
 def _layout(page: str, font: str, title: str, font_url=None):
@@ -374,7 +374,7 @@ def _layout(page: str, font: str, title: str, font_url=None):
     from weasyprint.text.fonts import FontConfiguration
 
     fonts = FontConfiguration()
-    css = weasyprint.CSS(string=report._print_css(font, title, font_url), font_config=fonts)
+    css = weasyprint.CSS(string=rendering._print_css(font, title, font_url), font_config=fonts)
     return weasyprint.HTML(string=page, base_url=".").render(stylesheets=[css], font_config=fonts)
 
 
@@ -403,13 +403,13 @@ def test_print_input_is_lighter_and_lays_out_the_same():
     from sla_lib.fonts import cjk_font_path
 
     font, title = str(cjk_font_path()), f"{TITLE} · 2026-10 · CS-2026-001"
-    page = report.prepare_for_print(_print_sample_page())
-    pruned = report.prune_page_css(page, report._print_css(font, title))
+    page = rendering.prepare_for_print(_print_sample_page())
+    pruned = rendering.prune_page_css(page, rendering._print_css(font, title))
     assert len(pruned) < len(page) - 150_000  # most of JupyterLab's stylesheets cannot apply
     assert "--jp-content-font-color1" in pruned and "jp-RenderedHTMLCommon" in pruned and ".lm-DockPanel" not in pruned
-    chars = report.page_characters(page, title)
+    chars = rendering.page_characters(page, title)
     assert set(TITLE) | set("应付金额产品质量列0123456789 /·") <= chars
-    cut = report.subset_font(font, chars)
+    cut = rendering.subset_font(font, chars)
     assert len(cut) < 300_000 < Path(font).stat().st_size
     before = _layout(page, font, title)
     after = _layout(pruned, font, title, "data:font/ttf;base64," + base64.b64encode(cut).decode("ascii"))
@@ -426,11 +426,11 @@ def test_pdf_with_or_without_harfbuzz_subset(tmp_path, monkeypatch, harfbuzz):
     from sla_lib.fonts import cjk_font_path
 
     cuts = []
-    real_subset = report.subset_font
-    monkeypatch.setattr(report, "_harfbuzz_subsets", lambda: harfbuzz)
-    monkeypatch.setattr(report, "subset_font", lambda *a: cuts.append(1) or real_subset(*a))
+    real_subset = rendering.subset_font
+    monkeypatch.setattr(rendering, "_harfbuzz_subsets", lambda: harfbuzz)
+    monkeypatch.setattr(rendering, "subset_font", lambda *a: cuts.append(1) or real_subset(*a))
     pdf = tmp_path / "page.pdf"
-    report.render_pdf(_print_sample_page(), pdf, str(cjk_font_path()), f"{TITLE} · 2026-10")
+    rendering.render_pdf(_print_sample_page(), pdf, str(cjk_font_path()), f"{TITLE} · 2026-10")
     text, fonts = _pdf_text_and_fonts(pdf)
     assert cuts == ([] if harfbuzz else [1])
     assert "SLA-CJK" in fonts, fonts
