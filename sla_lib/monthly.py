@@ -197,7 +197,7 @@ class MonthlyData:
 
         path = self.files["complaints"]
         first = _first_month(path, "complaints", self.tz) if path.suffix.lower() == ".parquet" else None
-        end = month_bounds(month)[1]
+        start, end = month_bounds(month)
         # no statistics (or CSV): the whole table; a first month after this one: this (empty) month
         months = [None] if first is None else months_between(first, month) if first <= month else [month]
         parts = []
@@ -208,7 +208,7 @@ class MonthlyData:
                 received, closed = (to_local_naive(rows[c], self.tz).to_numpy() for c in ("received_at", "closed_at"))
             else:
                 received, closed = (v.view("datetime64[ns]") for v in times)
-            counted = (received < end) & ((received >= month_bounds(month)[0]) | pd.isna(closed) | (closed >= end))
+            counted = (received < end) & ((received >= start) | pd.isna(closed) | (closed >= end))
             parts.append(pd.DataFrame({"received_at": received[counted], "closed_at": closed[counted]}))
         return pd.concat(parts, ignore_index=True) if len(parts) != 1 else parts[0]
 
