@@ -308,15 +308,17 @@ def _cal_row(alias: str) -> str:
             f"{alias}.open_ns AS {alias}_open, {alias}.len_ns AS {alias}_len")
 
 
-def _zone_offset(terms, month: str) -> int | None:
-    """The contract zone's UTC offset in ns when it is one all month and over the horizon
-    (China: always), else None. Naive times are the zone's wall clock and times with a zone
-    become it by this offset; the engine counts on them as integers only then, so no time
-    can fall in a DST gap (the loader sets such times aside)."""
-    first, nxt = _month_span(month)
+def _zone_offset(tz: str, month: str, through: str | None = None) -> int | None:
+    """The zone ``tz``'s UTC offset in ns when it is one from ``month`` (to the end of
+    ``through``, else of ``month``) and over the horizon after it (China: always), else None.
+    Naive times are the zone's wall clock and times with a zone become it by this offset; the
+    engine counts on them as integers only then, so no time can fall in a DST gap (the loader
+    sets such times aside)."""
+    first, _ = _month_span(month)
+    _, nxt = _month_span(through or month)
     lo = np.datetime64(first, "ns").astype(np.int64)
     hi = np.datetime64(nxt + dt.timedelta(days=HORIZON_DAYS), "ns").astype(np.int64)
-    return constant_utc_offset(int(lo), int(hi), terms.contract.timezone)
+    return constant_utc_offset(int(lo), int(hi), tz)
 
 
 # -- the counts -----------------------------------------------------------------------------
@@ -533,7 +535,7 @@ def count_group(group: str, files: dict, terms, month: str, workcal: WorkCalenda
     tables = GROUP_TABLES[group]
     if not all(Path(files.get(t, "")).suffix.lower() == ".parquet" for t in tables):
         return None
-    offset = _zone_offset(terms, month)
+    offset = _zone_offset(terms.contract.timezone, month)
     if offset is None:
         return None
     plans = [_plan(Path(files[t]), t, offset) for t in tables]
@@ -583,7 +585,7 @@ def group_counts(group: str, files: dict, terms, month: str, keys):
     import pyarrow.compute as pc
 
     table = GROUP_TABLES[group][0]
-    offset = _zone_offset(terms, month)
+    offset = _zone_offset(terms.contract.timezone, month)
     plan = None if offset is None else _plan(Path(files[table]), table, offset)
     if plan is None:
         return None
@@ -651,16 +653,13 @@ def complaints_open_at_end(files: dict, tz: str, month: str, end_month: str, che
     path = Path(files.get("complaints", ""))
     if path.suffix.lower() != ".parquet":
         return None
-    first, _ = _month_span(month)
-    _, end = _month_span(end_month)
-    offset = constant_utc_offset(int(np.datetime64(first, "ns").astype(np.int64)),
-                                 int(np.datetime64(end + dt.timedelta(days=HORIZON_DAYS), "ns").astype(np.int64)), tz)
+    offset = _zone_offset(tz, month, through=end_month)
     plan = None if offset is None else _plan(path, "complaints", offset)
     if plan is None:
         return None
     where = _month_filter(plan, month)
     r, c = plan.ns("received_at"), plan.ns("closed_at")
-    end_ns = int(np.datetime64(end, "ns").astype(np.int64))
+    end_ns = int(np.datetime64(_month_span(end_month)[1], "ns").astype(np.int64))
     still_open = "" if month == end_month else f" AND ({c} IS NULL OR {c} >= {end_ns})"
     con = connect()
     try:
@@ -751,7 +750,7 @@ class EngineMisses:
     def __call__(self) -> tuple[str, ...]:
         workcal = WorkCalendar.from_terms(self.terms)
         tables = GROUP_TABLES[self.group]
-        plans = [_plan(Path(self.files[t]), t, _zone_offset(self.terms, self.month)) for t in tables]
+        plans = [_plan(Path(self.files[t]), t, _zone_offset(self.terms.contract.timezone, self.month)) for t in tables]
         con = connect()
         try:
             if self.group != "followups":
