@@ -642,9 +642,9 @@ def group_counts(group: str, files: dict, terms, month: str, keys):
 
 def complaints_open_at_end(files: dict, tz: str, month: str, end_month: str, checked: bool = False):
     """``(received, closed)``: integer ns of the contract's wall clock (closed: NaT's value
-    where empty) of the complaints of ``month`` that C4's status at the end of ``end_month``
-    counts: every one when ``month`` is ``end_month``, else only those not closed by its end
-    (a complaint closed before it counts nowhere). None where the loader must read the month:
+    where empty) of the complaints of ``month``, a month before ``end_month``, that C4's
+    status at the end of ``end_month`` counts: those not closed by its end (a complaint
+    closed before it counts nowhere). None where the loader must read the month:
     a row it would set aside, a column not read natively, a zone ``tz`` whose offset is not
     one from ``month`` to ``end_month``. ``checked``: the month's rows were counted by the
     engine in this process (count_group), so its row and id checks passed and are not run again."""
@@ -660,7 +660,6 @@ def complaints_open_at_end(files: dict, tz: str, month: str, end_month: str, che
     where = _month_filter(plan, month)
     r, c = plan.ns("received_at"), plan.ns("closed_at")
     end_ns = int(np.datetime64(_month_span(end_month)[1], "ns").astype(np.int64))
-    still_open = "" if month == end_month else f" AND ({c} IS NULL OR {c} >= {end_ns})"
     con = connect()
     try:
         if not checked:
@@ -668,7 +667,7 @@ def complaints_open_at_end(files: dict, tz: str, month: str, end_month: str, che
                               f"FROM {plan.source()} WHERE {where}").fetchall()[0][0]
             if bad or not _ids_clean(con, plan, "complaint_id", month, unique=True):
                 return None
-        times = con.execute(f"SELECT {r} AS r, {c} AS c FROM {plan.source()} WHERE {where}{still_open}").fetchnumpy()
+        times = con.execute(f"SELECT {r} AS r, {c} AS c FROM {plan.source()} WHERE {where} AND ({c} IS NULL OR {c} >= {end_ns})").fetchnumpy()
     except duckdb.Error as exc:  # the loader reads the month instead
         _warn_once(f"warning: the columnar engine could not read the open complaints of {month} "
                    f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); the loader reads them")

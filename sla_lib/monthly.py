@@ -190,9 +190,10 @@ class MonthlyData:
         not closed by its end (a complaint closed earlier counts in no figure of the month),
         ``received_at`` and ``closed_at`` only, as naive wall-clock times of the contract.
         One month at a time, so memory holds a month and the open backlog, not every month
-        up to this one: the engine narrows a Parquet month in its scan
-        (:func:`sla_lib.columnar.complaints_open_at_end`); a month it cannot take is read by
-        the loader, which sets rows aside as always, and narrowed here."""
+        up to this one: the month itself from :meth:`rows` (the read C4's other figures use);
+        the engine narrows an earlier Parquet month in its scan
+        (:func:`sla_lib.columnar.complaints_open_at_end`); an earlier month it cannot take is
+        read by the loader, which sets rows aside as always, and narrowed here."""
         from .calendar import month_bounds, months_between, to_local_naive
 
         path = self.files["complaints"]
@@ -202,14 +203,16 @@ class MonthlyData:
         months = [None] if first is None else months_between(first, month) if first <= month else [month]
         parts = []
         for m in months:
-            times = None if m is None else complaints_open_at_end(self.files, self.tz, m, month, ("complaints", m) in self.engine_counted)
-            if times is None:  # the loader's rows (of the whole table when it cannot read by month)
-                rows = self._read("complaints", m)[0]
-                received, closed = (to_local_naive(rows[c], self.tz).to_numpy() for c in ("received_at", "closed_at"))
-            else:
+            engine = m not in (None, month)
+            times = complaints_open_at_end(self.files, self.tz, m, month, ("complaints", m) in self.engine_counted) if engine else None
+            if times is not None:  # narrowed by the engine
                 received, closed = (v.view("datetime64[ns]") for v in times)
-            counted = (received < end) & ((received >= start) | pd.isna(closed) | (closed >= end))
-            parts.append(pd.DataFrame({"received_at": received[counted], "closed_at": closed[counted]}))
+            else:
+                rows = self.rows("complaints", month) if m == month else self._read("complaints", m)[0]
+                received, closed = (to_local_naive(rows[c], self.tz).to_numpy() for c in ("received_at", "closed_at"))
+                counted = (received < end) & ((received >= start) | pd.isna(closed) | (closed >= end))
+                received, closed = received[counted], closed[counted]
+            parts.append(pd.DataFrame({"received_at": received, "closed_at": closed}))
         return pd.concat(parts, ignore_index=True) if len(parts) != 1 else parts[0]
 
     def loaded_tables(self) -> dict[str, pd.DataFrame]:

@@ -200,7 +200,7 @@ def test_c4_reads_the_month_and_the_open_backlog_not_every_month_before(tmp_path
     assert len(data.complaints_open_at_end("2025-12")) == 0
 
 
-def test_c4_status_by_hand_over_the_engine_and_where_the_loader_reads_a_month(tmp_path, terms):
+def test_c4_status_by_hand_over_the_engine_and_where_the_loader_reads_a_month(tmp_path, terms, monkeypatch):
     """Five complaints worked by hand for October 2026 (end: 2026-11-01 00:00): received in
     September and still open (age 61 days), September closed 10-05 (counts nowhere), September
     closed 11-02 (open at the end, 42 days), October closed 10-20 (closed by month end),
@@ -227,11 +227,9 @@ def test_c4_status_by_hand_over_the_engine_and_where_the_loader_reads_a_month(tm
         data = open_data(sample_as_parquet(tmp_path / f"pq{len(extra)}", {"complaints": frame}), terms)
         reads = []
         read = MonthlyData._read
-        MonthlyData._read = lambda self, table, m, *a: reads.append(m) or read(self, table, m, *a)
-        try:
-            stats = kpis.complaint_statistics(data, terms, "2026-10")
-        finally:
-            MonthlyData._read = read
+        monkeypatch.setattr(MonthlyData, "_read", lambda self, table, m, *a: reads.append(m) or read(self, table, m, *a))
+        stats = kpis.complaint_statistics(data, terms, "2026-10")
+        monkeypatch.undo()
         assert stats.status_at_month_end.iloc[0].to_dict() == expected
         assert dict(zip(stats.ageing_open["age_days"], stats.ageing_open["open_complaints"])) == ageing
         assert ("2026-09" in reads) == loader_reads_september
